@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * flow.h - the one header shared by the BPF programs and user space.
+ *
+ * Everything both sides must agree on lives here: the tail-call slots, the
+ * flow key and statistics, the counters, the metadata layout, and the event
+ * that carries a packet to user space when the flow table is full.
+ * Fixed-width types and explicit padding only; sizes are asserted below.
+ */
+#ifndef FLOWEXPORT_FLOW_H
+#define FLOWEXPORT_FLOW_H
+
+#include <linux/types.h>
+
+/*
+ * Tail-call slots of jmp_table. Indices are compile-time constants at every
+ * call site, so the JIT turns each bpf_tail_call() into a direct jump.
+ * The start program is the attached entry and has no slot.
+ */
+enum flow_slot {
+	SLOT_L2_ETH = 0,
+	SLOT_L3_IPV4,
+	SLOT_L3_IPV6,
+	SLOT_L4_TCP,
+	SLOT_L4_UDP,
+	SLOT_L4_ICMP,
+	SLOT_L4_ICMPV6,
+	SLOT_END,
+	SLOT_MAX
+};
+
+/* How parse state travels between tail-called programs (--share). */
+enum share_mode {
+	SHARE_META = 0, /* offsets + timestamp in data_meta, fields per-CPU */
+	SHARE_PERCPU,   /* everything in a one-entry PERCPU_ARRAY */
+	SHARE_GLOBAL,   /* everything in a .bss array indexed by CPU id */
+	SHARE_MAX
+};
+
+/*
+ * Packet counters, one PERCPU_ARRAY slot each. Invariant, summed over CPUs:
+ *   CNT_SEEN == CNT_FLOWED + CNT_NOT_PARSED + CNT_MALFORMED
+ * CNT_OVERFLOW_* and CNT_MISSED_* qualify packets already counted above.
+ */
+enum flow_counter {
+	CNT_SEEN = 0,
+	CNT_FLOWED,          /* packet accounted to a flow (table or overflow) */
+	CNT_NOT_PARSED,      /* unsupported or disabled protocol */
+	CNT_MALFORMED,       /* truncated or invalid at some layer */
+	CNT_INSERT_FAILED,   /* flow table full: packet sent to the ring */
+	CNT_OVERFLOW_PKTS,   /* ring full too: only these totals remain */
+	CNT_OVERFLOW_OCTETS,
+	CNT_INTERNAL,        /* state/metadata unavailable (should stay 0) */
+	CNT_MISSED_TAIL_CALL, /* + enum flow_slot: one counter per slot */
+	CNT_MAX = CNT_MISSED_TAIL_CALL + SLOT_MAX
+};
+
+/* IPFIX flowEndReason (IE 136) values. */
+enum flow_end_reason {
+	END_IDLE = 1,
+	END_ACTIVE = 2,
+	END_OF_FLOW = 3,     /* TCP FIN or RST seen */
+	END_FORCED = 4,      /* end of run */
+	END_LACK_OF_RESOURCES = 5,
+};
+
+#define FLOW_SIZE_BINS 6 /* <128 <256 <512 <1024 <1514 >=1514 (IP length) */
+#define FLOW_TTL_BINS 10 /* TTL / hop limit in steps of 26: 0-25 ... 234-255 */
+#define FLOW_TTL_BIN_WIDTH 26
+
+#define MAX_VLAN_TAGS 2   /* 802.1ad outer + 802.1Q inner */
+#define MAX_IPV6_EXT_HDRS 6
+#define MAX_CPUS 512      /* .bss state slots of the global strategy */
+
+/*
+ * One direction of a flow. Addresses are 16 bytes; IPv4 is stored
+ * IPv4-mapped (::ffff:a.b.c.d). Ports in host byte order. For ICMP and
+ * ICMPv6, src_port is 0 and dst_port is type << 8 | code, the way nfdump and
+ * most collectors show them; the echo identifier goes to icmp_id so that
+ * separate ping sessions stay separate flows.
+ */
+struct flow_key {
+	__u32 ifindex;    /* ingress interface */
+	__u16 vlan_id;    /* outermost VLAN id, 0 if untagged */
+	__u8 ip_version;  /* 4 or 6 */
+	__u8 protocol;    /* IP protocol / IPv6 next header (last one) */
+	__u8 src_addr[16];
+	__u8 dst_addr[16];
+	__u16 src_port;
+	__u16 dst_port;
+	__u16 icmp_id;
+	__u16 pad;        /* always 0: keys are hashed byte-wise */
+};
+
+/*
+ * Statistics of one flow direction, as accumulated in the kernel since the
+ * flow table was last swapped. Timestamps are kernel nanoseconds: monotonic
+ * when live, epoch when replaying a pcap. Counters are updated with atomic
+ * adds (the table is shared by all CPUs); min/max with compare-and-swap.
+ */
+struct flow_stats {
+	__u64 first_seen_ns;
+	__u64 last_seen_ns;
+	__u64 packets;
+	__u64 octets;          /* sum of IP total lengths, as IPFIX counts */
+	__u64 iat_sum_ns;      /* sum of inter-arrival times */
+	__u64 retrans_packets;
+	__u64 retrans_octets;
+	__u32 size_hist[FLOW_SIZE_BINS];
+	__u32 ttl_hist[FLOW_TTL_BINS];
+	/* 32-bit even where 8 or 16 would do: BPF compare-and-swap and atomic
+	 * or work on 32- and 64-bit words only */
+	__u32 tcp_flags;       /* union of TCP flags (low 8 bits + NS as 0x100) */
+	__u32 flow_label;      /* IPv6 flow label of the first packet */
+	__u32 next_seq;        /* TCP: highest seq + len seen, for retransmits */
+	__u32 min_length;      /* IP total length */
+	__u32 max_length;
+	__u32 tcp_win_min;
+	__u32 tcp_win_max;
+	__u32 min_ttl;         /* TTL / hop limit */
+	__u32 max_ttl;
+	__u16 tcp_mss;         /* from a SYN's options, 0 if none */
+	__u8 tcp_wscale;       /* from a SYN's options, 0xff if none */
+	__u8 tos;              /* IPv4 TOS / IPv6 traffic class, first packet */
+};
+
+/*
+ * Sent through the overflow ring when the flow table is full: the key and
+ * what one packet adds, so user space still accounts it to its flow.
+ */
+struct flow_event {
+	struct flow_key key;
+	__u64 ts_ns;
+	__u16 ip_length;
+	__u8 ttl;
+	__u8 tos;
+	__u32 tcp_flags;
+	__u32 flow_label;
+	__u32 pad;
+};
+
+/*
+ * Metadata in front of the packet (data_meta). The meta strategy keeps its
+ * cursor here; pcap replay hands the capture time in through the same bytes
+ * (magic set), so that timeouts follow capture time. Must stay <= 32 bytes
+ * and a multiple of 4 (BPF_PROG_TEST_RUN and bpf_xdp_adjust_meta limits).
+ */
+#define PKT_META_MAGIC 0xf10e4a7cU
+struct pkt_meta {
+	__u64 ts_ns;
+	__u32 magic;
+	__u16 l3_off;   /* from packet start */
+	__u16 l4_off;
+	__u16 vlan_id;
+	__u16 l3_proto; /* ethertype, host order */
+	__u8 l4_proto;
+	__u8 frag;      /* enum frag_kind */
+	__u16 pad;
+};
+
+enum frag_kind {
+	FRAG_NONE = 0,
+	FRAG_FIRST, /* first fragment: has the L4 header */
+	FRAG_LATER, /* later fragment: no L4 header, no ports */
+};
+
+/*
+ * Parse state kept between programs: the cursor (in data_meta for the meta
+ * strategy, here otherwise) and the parsed fields the end program needs.
+ */
+struct parse_state {
+	struct pkt_meta cur;
+	struct flow_key key;
+	__u16 ip_length;
+	__u8 ttl;
+	__u8 tos;
+	__u32 flow_label;
+	__u32 tcp_flags;
+	__u32 tcp_seq;
+	__u16 tcp_window;
+	__u16 tcp_mss;
+	__u16 l4_payload;
+	__u8 tcp_wscale;
+	__u8 pad;
+};
+
+#define FLOW_ASSERT_SIZE(type, size) \
+	_Static_assert(sizeof(type) == (size), #type " size changed: update both sides")
+
+FLOW_ASSERT_SIZE(struct flow_key, 48);
+FLOW_ASSERT_SIZE(struct flow_stats, 160);
+FLOW_ASSERT_SIZE(struct flow_event, 72);
+FLOW_ASSERT_SIZE(struct pkt_meta, 24);
+FLOW_ASSERT_SIZE(struct parse_state, 96);
+_Static_assert(sizeof(struct pkt_meta) <= 32 && sizeof(struct pkt_meta) % 4 == 0,
+	       "data_meta holds at most 32 bytes, in multiples of 4");
+
+#endif /* FLOWEXPORT_FLOW_H */

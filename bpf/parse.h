@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * parse.h - BPF-only header parsers. Each takes the packet bounds and an
+ * offset from the cursor, checks every byte it reads against data_end, and
+ * fills the parse state. They return enum parse_result; the caller decides
+ * where the chain goes next and what is counted.
+ */
+#ifndef FLOWEXPORT_PARSE_H
+#define FLOWEXPORT_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "flow.h"
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+/* linux/icmp.h drags in libc socket headers; the four types we need: */
+#define ICMP_ECHOREPLY 0
+#define ICMP_ECHO 8
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+#define IPV4_MF 0x2000
+#define IPV4_OFFSET_MASK 0x1fff
+#define IPV6_MF 0x0001
+#define IPV6_OFFSET_MASK 0xfff8
+
+/* Offsets are re-read from the cursor in every program: bound them so the
+ * verifier can prove packet accesses safe. */
+#define MAX_L3_OFF (ETH_HLEN + 4 * MAX_VLAN_TAGS)
+#define MAX_L4_OFF 0x3fff
+#define TCP_OPTIONS_MAX 40
+#define IPV4_OPTIONS_MAX 40
+
+enum parse_result {
+	PARSE_OK = 0,
+	PARSE_MALFORMED,
+	PARSE_UNSUPPORTED,
+};
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+/* IPv6 fragment header (linux/ipv6.h has it only in kernel headers). */
+struct ipv6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+/* Ethernet with up to two 802.1Q / 802.1ad tags; the outer VLAN id is kept. */
+static __always_inline int parse_eth(void *data, void *data_end,
+				     struct pkt_meta *cur)
+{
+	struct ethhdr *eth = data;
+	__u16 proto, off = ETH_HLEN, vlan = 0;
+
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_MALFORMED;
+	proto = bpf_ntohs(eth->h_proto);
+
+#pragma unroll
+	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
+		struct vlan_hdr *vh = data + off;
+
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if ((void *)(vh + 1) > data_end)
+			return PARSE_MALFORMED;
+		if (i == 0)
+			vlan = bpf_ntohs(vh->tci) & 0x0fff;
+		proto = bpf_ntohs(vh->encap_proto);
+		off += sizeof(*vh);
+	}
+	cur->l3_off = off;
+	cur->l3_proto = proto;
+	cur->vlan_id = vlan;
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+		return PARSE_UNSUPPORTED; /* more tags than we walk */
+	return PARSE_OK;
+}
+
+static __always_inline void key_set_ipv4_mapped(__u8 *addr, __be32 v4)
+{
+	__u32 *w = (__u32 *)addr;
+
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0x0000ffff);
+	w[3] = v4;
+}
+
+/* The L3 parsers start the key afresh: every byte of it is written. */
+static __always_inline void key_init(struct flow_key *key, struct xdp_md *ctx,
+				     struct pkt_meta *cur, __u8 version)
+{
+	key->ifindex = ctx->ingress_ifindex;
+	key->vlan_id = cur->vlan_id;
+	key->ip_version = version;
+	key->src_port = 0;
+	key->dst_port = 0;
+	key->icmp_id = 0;
+	key->pad = 0;
+}
+
+/* IPv4 options: type-length-value; a length below 2 is malformed. */
+static __always_inline int check_ipv4_options(void *data, void *data_end,
+					      __u32 off, __u32 end)
+{
+	for (int i = 0; i < IPV4_OPTIONS_MAX; i++) {
+		__u8 *opt = data + (off & MAX_L4_OFF);
+
+		if (off >= end)
+			return PARSE_OK;
+		if ((void *)(opt + 1) > data_end)
+			return PARSE_MALFORMED;
+		if (opt[0] == 0) /* end of options list */
+			return PARSE_OK;
+		if (opt[0] == 1) { /* no-op */
+			off++;
+			continue;
+		}
+		if ((void *)(opt + 2) > data_end || opt[1] < 2)
+			return PARSE_MALFORMED;
+		off += opt[1];
+	}
+	return off > end ? PARSE_MALFORMED : PARSE_OK;
+}
+
+static __always_inline int parse_ipv4(struct xdp_md *ctx, void *data,
+				      void *data_end, struct pkt_meta *cur,
+				      struct parse_state *st)
+{
+	__u32 off = cur->l3_off;
+	struct iphdr *iph;
+	__u32 ihl, tot_len;
+	__u16 frag;
+
+	if (off > MAX_L3_OFF)
+		return PARSE_MALFORMED;
+	iph = data + off;
+	if ((void *)(iph + 1) > data_end)
+		return PARSE_MALFORMED;
+	ihl = iph->ihl * 4;
+	tot_len = bpf_ntohs(iph->tot_len);
+	if (iph->version != 4 || ihl < sizeof(*iph) || tot_len < ihl ||
+	    data + off + tot_len > data_end)
+		return PARSE_MALFORMED;
+	if (ihl > sizeof(*iph) &&
+	    check_ipv4_options(data, data_end, off + sizeof(*iph), off + ihl))
+		return PARSE_MALFORMED;
+
+	frag = bpf_ntohs(iph->frag_off);
+	if (frag & IPV4_OFFSET_MASK)
+		cur->frag = FRAG_LATER;
+	else if (frag & IPV4_MF)
+		cur->frag = FRAG_FIRST;
+	else
+		cur->frag = FRAG_NONE;
+
+	key_init(&st->key, ctx, cur, 4);
+	st->key.protocol = iph->protocol;
+	key_set_ipv4_mapped(st->key.src_addr, iph->saddr);
+	key_set_ipv4_mapped(st->key.dst_addr, iph->daddr);
+	st->ip_length = tot_len;
+	st->ttl = iph->ttl;
+	st->tos = iph->tos;
+	st->flow_label = 0;
+	cur->l4_off = off + ihl;
+	cur->l4_proto = iph->protocol;
+	return PARSE_OK;
+}
+
+static __always_inline int is_ipv6_ext(__u8 nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT ||
+	       nexthdr == IPPROTO_AH;
+}
+
+/*
+ * IPv6 and its extension headers, at most MAX_IPV6_EXT_HDRS of them; a longer
+ * chain is malformed for us (RFC 7045 lets middleboxes give up the same way).
+ */
+static __always_inline int parse_ipv6(struct xdp_md *ctx, void *data,
+				      void *data_end, struct pkt_meta *cur,
+				      struct parse_state *st)
+{
+	__u32 off = cur->l3_off, l4_off, ip_len;
+	struct ipv6hdr *ip6h;
+	__u8 nexthdr;
+
+	if (off > MAX_L3_OFF)
+		return PARSE_MALFORMED;
+	ip6h = data + off;
+	if ((void *)(ip6h + 1) > data_end || ip6h->version != 6)
+		return PARSE_MALFORMED;
+	ip_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+	if (data + off + ip_len > data_end)
+		return PARSE_MALFORMED;
+
+	nexthdr = ip6h->nexthdr;
+	l4_off = off + sizeof(*ip6h);
+	cur->frag = FRAG_NONE;
+#pragma unroll
+	for (int i = 0; i < MAX_IPV6_EXT_HDRS; i++) {
+		__u8 *ext = data + (l4_off & MAX_L4_OFF);
+
+		if (!is_ipv6_ext(nexthdr))
+			break;
+		if ((void *)(ext + 8) > data_end) /* every ext header >= 8 bytes */
+			return PARSE_MALFORMED;
+		if (nexthdr == IPPROTO_FRAGMENT) {
+			struct ipv6_frag_hdr *fh = (void *)ext;
+			__u16 frag = bpf_ntohs(fh->frag_off);
+
+			if (frag & IPV6_OFFSET_MASK)
+				cur->frag = FRAG_LATER;
+			else if (frag & IPV6_MF)
+				cur->frag = FRAG_FIRST;
+			nexthdr = fh->nexthdr;
+			l4_off += sizeof(*fh);
+		} else if (nexthdr == IPPROTO_AH) {
+			nexthdr = ext[0];
+			l4_off += (ext[1] + 2) * 4;
+		} else {
+			nexthdr = ext[0];
+			l4_off += (ext[1] + 1) * 8;
+		}
+		if (l4_off > off + ip_len)
+			return PARSE_MALFORMED;
+		if (cur->frag == FRAG_LATER)
+			break; /* the rest is payload of the first fragment */
+	}
+	if (is_ipv6_ext(nexthdr) && cur->frag != FRAG_LATER)
+		return PARSE_MALFORMED; /* chain longer than we walk */
+
+	key_init(&st->key, ctx, cur, 6);
+	st->key.protocol = nexthdr;
+	__builtin_memcpy(st->key.src_addr, &ip6h->saddr, 16);
+	__builtin_memcpy(st->key.dst_addr, &ip6h->daddr, 16);
+	st->ip_length = ip_len;
+	st->ttl = ip6h->hop_limit;
+	st->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
+	st->flow_label = ((__u32)(ip6h->flow_lbl[0] & 0x0f) << 16) |
+			 ((__u32)ip6h->flow_lbl[1] << 8) | ip6h->flow_lbl[2];
+	cur->l4_off = l4_off;
+	cur->l4_proto = nexthdr;
+	return PARSE_OK;
+}
+
+/* Where this IP packet ends, for L4 length checks. */
+static __always_inline __u32 ip_end(struct pkt_meta *cur,
+				    struct parse_state *st)
+{
+	return (__u32)cur->l3_off + st->ip_length;
+}
+
+#ifndef TCPOPT_EOL
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WINDOW 3
+#define TCPOLEN_MSS 4
+#define TCPOLEN_WINDOW 3
+#endif
+
+/* TCP options of a SYN: MSS and window scale. Length < 2 is malformed. */
+static __always_inline int parse_tcp_options(void *data, void *data_end,
+					     __u32 off, __u32 end,
+					     struct parse_state *st)
+{
+	for (int i = 0; i < TCP_OPTIONS_MAX; i++) {
+		__u8 *opt = data + (off & MAX_L4_OFF);
+
+		if (off >= end)
+			return PARSE_OK;
+		if ((void *)(opt + 1) > data_end)
+			return PARSE_MALFORMED;
+		if (opt[0] == TCPOPT_EOL)
+			return PARSE_OK;
+		if (opt[0] == TCPOPT_NOP) {
+			off++;
+			continue;
+		}
+		if ((void *)(opt + 2) > data_end || opt[1] < 2 ||
+		    off + opt[1] > end)
+			return PARSE_MALFORMED;
+		if (opt[0] == TCPOPT_MSS && opt[1] == TCPOLEN_MSS &&
+		    (void *)(opt + 4) <= data_end)
+			st->tcp_mss = ((__u16)opt[2] << 8) | opt[3];
+		else if (opt[0] == TCPOPT_WINDOW && opt[1] == TCPOLEN_WINDOW &&
+			 (void *)(opt + 3) <= data_end)
+			st->tcp_wscale = opt[2];
+		off += opt[1];
+	}
+	return off > end ? PARSE_MALFORMED : PARSE_OK;
+}
+
+static __always_inline int parse_tcp(void *data, void *data_end,
+				     struct pkt_meta *cur,
+				     struct parse_state *st)
+{
+	__u32 off = cur->l4_off, doff, end = ip_end(cur, st);
+	struct tcphdr *th;
+
+	if (off > MAX_L4_OFF)
+		return PARSE_MALFORMED;
+	th = data + off;
+	if ((void *)(th + 1) > data_end || off + sizeof(*th) > end)
+		return PARSE_MALFORMED;
+	doff = th->doff * 4;
+	if (doff < sizeof(*th) || off + doff > end)
+		return PARSE_MALFORMED;
+
+	st->key.src_port = bpf_ntohs(th->source);
+	st->key.dst_port = bpf_ntohs(th->dest);
+	/* byte 13 holds CWR..FIN; the NS bit is the low bit of byte 12 */
+	st->tcp_flags = ((__u8 *)th)[13] | ((((__u8 *)th)[12] & 1) << 8);
+	st->tcp_seq = bpf_ntohl(th->seq);
+	st->tcp_window = bpf_ntohs(th->window);
+	st->l4_payload = end - off - doff;
+	st->tcp_mss = 0;
+	st->tcp_wscale = 0xff;
+	if (doff > sizeof(*th))
+		return parse_tcp_options(data, data_end, off + sizeof(*th),
+					 off + doff, st);
+	return PARSE_OK;
+}
+
+static __always_inline int parse_udp(void *data, void *data_end,
+				     struct pkt_meta *cur,
+				     struct parse_state *st)
+{
+	__u32 off = cur->l4_off;
+	struct udphdr *uh;
+
+	if (off > MAX_L4_OFF)
+		return PARSE_MALFORMED;
+	uh = data + off;
+	if ((void *)(uh + 1) > data_end || off + sizeof(*uh) > ip_end(cur, st))
+		return PARSE_MALFORMED;
+	st->key.src_port = bpf_ntohs(uh->source);
+	st->key.dst_port = bpf_ntohs(uh->dest);
+	return PARSE_OK;
+}
+
+/*
+ * ICMP and ICMPv6 share a layout: type, code, checksum, then for echo an
+ * identifier. echo_req/echo_reply are the family's echo types.
+ */
+static __always_inline int parse_icmp_common(void *data, void *data_end,
+					     struct pkt_meta *cur,
+					     struct parse_state *st,
+					     __u8 echo_req, __u8 echo_reply)
+{
+	__u32 off = cur->l4_off;
+	__u8 *icmp;
+
+	if (off > MAX_L4_OFF)
+		return PARSE_MALFORMED;
+	icmp = data + off;
+	if ((void *)(icmp + 4) > data_end || off + 4 > ip_end(cur, st))
+		return PARSE_MALFORMED;
+	st->key.dst_port = ((__u16)icmp[0] << 8) | icmp[1];
+	if (icmp[0] == echo_req || icmp[0] == echo_reply) {
+		if ((void *)(icmp + 8) > data_end || off + 8 > ip_end(cur, st))
+			return PARSE_MALFORMED;
+		st->key.icmp_id = ((__u16)icmp[4] << 8) | icmp[5];
+	}
+	return PARSE_OK;
+}
+
+#endif /* FLOWEXPORT_PARSE_H */

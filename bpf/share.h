@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * share.h - the three ways parse state travels between tail-called programs,
+ * behind one API: state_get() for the parsed fields, cursor_get() for the
+ * header offsets and timestamp. The strategy is a read-only global set by the
+ * loader (--share); the verifier prunes the branches of the other two, so
+ * each loaded variant carries only its own code.
+ */
+#ifndef FLOWEXPORT_SHARE_H
+#define FLOWEXPORT_SHARE_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "flow.h"
+
+const volatile __u32 share_mode = SHARE_META;
+
+/* percpu and meta: one scratch slot per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct parse_state);
+} percpu_state SEC(".maps");
+
+/*
+ * global: one slot per CPU in .bss. The seed used a single slot that every
+ * CPU overwrote; indexing by CPU keeps it a plain global but makes it safe,
+ * since a program runs to completion (tail calls included) on one CPU.
+ */
+struct parse_state global_state[MAX_CPUS];
+
+static __always_inline struct parse_state *state_get(void)
+{
+	__u32 zero = 0;
+
+	if (share_mode == SHARE_GLOBAL) {
+		__u32 cpu = bpf_get_smp_processor_id();
+
+		if (cpu >= MAX_CPUS)
+			return NULL;
+		return &global_state[cpu];
+	}
+	return bpf_map_lookup_elem(&percpu_state, &zero);
+}
+
+/* Where the cursor lives: in front of the packet for meta, else in state. */
+static __always_inline struct pkt_meta *cursor_get(struct xdp_md *ctx,
+						   struct parse_state *st)
+{
+	if (share_mode == SHARE_META) {
+		struct pkt_meta *meta = (void *)(long)ctx->data_meta;
+
+		if ((void *)(meta + 1) > (void *)(long)ctx->data)
+			return NULL;
+		return meta;
+	}
+	return st ? &st->cur : NULL;
+}
+
+/*
+ * Returns the timestamp of this packet, 0 on failure. A pcap replay hands in
+ * exactly one pkt_meta with the capture time (magic set, and cleared here so
+ * that a repeated run does not reuse it); anything else gets the kernel clock. The meta strategy then makes data_meta exactly one
+ * pkt_meta long, whatever was there: BPF_PROG_TEST_RUN with a repeat keeps
+ * the metadata of the previous run, and another program may have left some.
+ */
+static __always_inline __u64 cursor_init(struct xdp_md *ctx)
+{
+	struct pkt_meta *meta = (void *)(long)ctx->data_meta;
+	void *data = (void *)(long)ctx->data;
+	long have = 0;
+	__u64 ts;
+
+	if ((void *)(meta + 1) <= data && meta->magic == PKT_META_MAGIC) {
+		meta->magic = 0; /* one packet, one capture time */
+		return meta->ts_ns;
+	}
+	ts = bpf_ktime_get_ns();
+	if (share_mode != SHARE_META)
+		return ts;
+	if ((void *)meta < data) /* data_meta > data means no metadata */
+		have = data - (void *)meta;
+	if (bpf_xdp_adjust_meta(ctx, have - (long)sizeof(struct pkt_meta)))
+		return 0;
+	return ts;
+}
+
+#endif /* FLOWEXPORT_SHARE_H */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* config.h - everything the command line can say, in one struct. main.c
+ * fills it from the option table; nothing else reads argv. */
+#ifndef FLOWEXPORT_CONFIG_H
+#define FLOWEXPORT_CONFIG_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <xdp/libxdp.h>
+#include "flow.h"
+
+#define MAX_IFACES 16
+#define MAX_COLLECTORS 8
+#define DEFAULT_PIN_DIR "/sys/fs/bpf/xdp/globals"
+#define FLOW_TABLE_PIN_NAME "flow_stats"
+
+enum export_format { FORMAT_IPFIX = 0, FORMAT_NFV9 };
+
+struct config {
+	/* where and how to meter */
+	const char *ifnames[MAX_IFACES];
+	int n_ifaces;
+	enum xdp_attach_mode modes[MAX_IFACES];
+	int n_modes;
+	__u32 slot_mask;        /* bit per enum flow_slot to fill (-p) */
+	bool protocols_given;
+	bool dpi;
+	enum share_mode share;
+	bool share_given;
+	__u32 max_flows;        /* kernel table and user-space cache size */
+
+	/* manager */
+	unsigned int interval;  /* -i: report period in s, 0 = once and exit */
+	unsigned int idle_timeout;
+	unsigned int active_timeout;
+	int test_seconds;       /* -t: -1 off, 0 = BPF_PROG_TEST_RUN bench */
+	__u32 test_repeat;
+	const char *pcap_file;  /* -r */
+
+	/* where things go */
+	const char *pin_dir;    /* -F */
+	const char *map_path;   /* -M: reuse this pinned flow table */
+	const char *output_dir; /* -O */
+	const char *log_file;   /* -L */
+	int verbosity;          /* 0 quiet, 1 normal, 2 verbose */
+	bool json;
+
+	/* export */
+	const char *collectors[MAX_COLLECTORS];
+	int n_collectors;
+	enum export_format format;
+	__u32 observation_domain;
+	const char *template_name;
+	bool biflow;
+	unsigned int template_refresh_sec;
+	unsigned int template_refresh_msgs;
+	unsigned int max_message_size;
+	unsigned int options_interval;
+	unsigned int export_buffer_records;
+};
+
+void config_defaults(struct config *cfg);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * loader.h - the BPF pipeline as user space sees it: open and load the
+ * skeleton for one share strategy, fill jmp_table, own the two flow tables
+ * that take turns in flow_tables[0], pin, attach and detach with libxdp.
+ */
+#ifndef FLOWEXPORT_LOADER_H
+#define FLOWEXPORT_LOADER_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <xdp/libxdp.h>
+#include "config.h"
+#include "flow.h"
+
+struct flowmon;
+
+struct pipeline_opts {
+	enum share_mode share;
+	__u32 slot_mask;       /* bit per enum flow_slot to fill */
+	__u32 max_flows;       /* entries of each flow table */
+	const char *reuse_path; /* -M: pinned flow_tables to continue */
+};
+
+struct pipeline {
+	struct flowmon *skel;
+	int table_fd[2];       /* the two flow tables; [active] is in use */
+	int active;
+	__u32 max_flows;
+	int n_attached;
+	struct {
+		struct xdp_program *prog;
+		int ifindex;
+		enum xdp_attach_mode mode;
+	} attached[MAX_IFACES];
+	char pin_path[512];    /* where we pinned flow_tables, "" if not us */
+};
+
+int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts);
+void pipeline_close(struct pipeline *p); /* detaches and unpins too */
+
+int pipeline_attach(struct pipeline *p, const char *ifname,
+		    enum xdp_attach_mode mode);
+void pipeline_detach_all(struct pipeline *p);
+
+/* Pin flow_tables as <dir>/flow_stats (mkdir -p, bpffs mounted if needed). */
+int pipeline_pin(struct pipeline *p, const char *dir);
+
+/*
+ * Put the spare table in use and return the fd of the one just taken out.
+ * When this returns no program still writes to it (RCU grace period), so
+ * it can be read and emptied without losing an increment.
+ */
+int pipeline_swap(struct pipeline *p);
+
+/* Counters summed over CPUs, CNT_MAX entries. */
+int pipeline_counters(struct pipeline *p, __u64 *out);
+
+int pipeline_start_fd(struct pipeline *p);
+int pipeline_floor_fd(struct pipeline *p);
+int pipeline_ring_fd(struct pipeline *p);
+
+/*
+ * Run one packet through the pipeline with BPF_PROG_TEST_RUN. meta, when
+ * given, goes in front of the packet as data_meta (pcap replay time).
+ * Returns 0 or -errno; *retval is the XDP action.
+ */
+int pipeline_run_packet(int prog_fd, const void *pkt, __u32 len,
+			const struct pkt_meta *meta, __u32 repeat,
+			__u32 *retval, __u32 *duration_ns);
+
+const char *share_mode_name(enum share_mode mode);
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* log.h - leveled messages to stderr or the -L file; libbpf's and libxdp's
+ * own output is routed through here. */
+#ifndef FLOWEXPORT_LOG_H
+#define FLOWEXPORT_LOG_H
+
+#include <stdio.h>
+
+enum log_level { LOG_LEVEL_WARN = 0, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+void log_init(enum log_level level);
+/* Send messages to path from now on; 0 or -errno. */
+int log_open_file(const char *path);
+void log_close(void);
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The stream messages go to (stderr unless -L). */
+FILE *log_stream(void);
+
+#define pr_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define pr_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define pr_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif
