@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * export.h - sending flow records to a collector (-c), one exporter per
+ * destination: IPFIX through libfixbuf (UDP, TCP, file) or NetFlow v9 over
+ * UDP by our own encoder (--format v9). The manager calls these; it knows
+ * nothing of the wire formats.
+ */
+#ifndef FLOWEXPORT_EXPORT_H
+#define FLOWEXPORT_EXPORT_H
+
+#include <stddef.h>
+#include <time.h>
+#include <linux/types.h>
+#include "config.h"
+#include "record.h"
+
+/* What the metering process knows, for the exporter's options records. */
+struct metering_stats {
+	__u64 packets_seen;
+	__u64 packets_not_metered; /* not parsed + malformed + overflow lost */
+	__u64 flows_dropped;       /* flows that could not be kept */
+	__u64 overflow_packets;    /* packets only in the overflow totals */
+};
+
+struct exporter;
+
+/* dest is one -c value. NULL with errno set, after a message naming the
+ * problem, when dest cannot be used at all; a TCP collector that is not
+ * there yet is not an error (the exporter retries). */
+struct exporter *exporter_open(const struct config *cfg, const char *dest);
+
+/* Queue or send n records; 0 or -errno. Records that cannot be kept are
+ * counted, not silently lost. */
+int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n);
+
+/* Called about once a second: template refresh, options records,
+ * reconnects, flushing. */
+void exporter_tick(struct exporter *ex, time_t now,
+		   const struct metering_stats *ms);
+
+/* Flush what is held (bounded wait) and release everything. */
+void exporter_close(struct exporter *ex);
+
+#endif
