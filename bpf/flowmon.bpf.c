@@ -93,39 +93,43 @@ static __always_inline int result(struct xdp_md *ctx, int res, __u32 slot)
 	return next(ctx, slot);
 }
 
+/* Programs past L2 start by finding the parse state and the cursor;
+ * the parsers also want the packet bounds. */
+#define STATE_PROLOGUE                                           \
+	struct parse_state *st = state_get();                    \
+	struct pkt_meta *cur = cursor_get(ctx, st);              \
+	if (!st || !cur)                                         \
+		return finish(CNT_INTERNAL)
 #define PROG_PROLOGUE                                            \
 	void *data = (void *)(long)ctx->data;                    \
 	void *data_end = (void *)(long)ctx->data_end;            \
-	struct parse_state *st = state_get();                    \
-	struct pkt_meta *cur = cursor_get(ctx, st);              \
-	(void)data; (void)data_end;                              \
-	if (!st || !cur)                                         \
-		return finish(CNT_INTERNAL)
+	STATE_PROLOGUE
 
 SEC("xdp")
 int flow_start(struct xdp_md *ctx)
 {
+	struct pkt_meta *cur;
 	__u64 ts;
 
 	count_add(CNT_SEEN, 1);
 	ts = cursor_init(ctx);
-	if (!ts)
+	cur = cursor_only_get(ctx);
+	if (!ts || !cur)
 		return finish(CNT_INTERNAL);
-	{
-		PROG_PROLOGUE;
-		cur->ts_ns = ts;
-		cur->magic = 0;
-		return next(ctx, SLOT_L2_ETH);
-	}
+	cur->ts_ns = ts;
+	cur->magic = 0;
+	return next(ctx, SLOT_L2_ETH);
 }
 
 SEC("xdp")
 int flow_l2_eth(struct xdp_md *ctx)
 {
+	struct pkt_meta *cur = cursor_only_get(ctx);
 	int res;
 
-	PROG_PROLOGUE;
-	res = parse_eth(data, data_end, cur);
+	if (!cur)
+		return finish(CNT_INTERNAL);
+	res = parse_eth((void *)(long)ctx->data, (void *)(long)ctx->data_end, cur);
 	if (res != PARSE_OK)
 		return result(ctx, res, SLOT_END);
 	if (cur->l3_proto == ETH_P_IP)
@@ -351,7 +355,7 @@ int flow_end(struct xdp_md *ctx)
 	__u32 zero = 0;
 	void *table;
 
-	PROG_PROLOGUE;
+	STATE_PROLOGUE;
 	if (cur->frag == FRAG_LATER) /* the L3 parser did not clear ports */
 		st->key.src_port = st->key.dst_port = st->key.icmp_id = 0;
 	table = bpf_map_lookup_elem(&flow_tables, &zero);
