@@ -35,6 +35,7 @@ struct config {
 	unsigned int active_timeout;
 	int test_seconds;       /* -t: -1 off, 0 = BPF_PROG_TEST_RUN bench */
 	__u32 test_repeat;
+	__u32 bench_flows;      /* -t 0: spread packets over this many flows */
 	const char *pcap_file;  /* -r */
 
 	/* where things go */

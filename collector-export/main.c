@@ -18,7 +18,7 @@
 enum opt_id {
 	OPT_SHARE = 256, OPT_IDLE, OPT_ACTIVE, OPT_MAX_FLOWS, OPT_REPEAT,
 	OPT_FORMAT, OPT_DOMAIN, OPT_TEMPLATE, OPT_BIFLOW, OPT_TMPL_SEC,
-	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER,
+	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
 };
 
 struct option_desc {
@@ -82,6 +82,8 @@ static const struct option_desc options[] = {
 	  "0: time the pipeline with BPF_PROG_TEST_RUN; N: attach N s, print counts" },
 	{ { "repeat", required_argument, NULL, OPT_REPEAT }, "N",
 	  "-t 0: packets per measurement [1000000]" },
+	{ { "flows", required_argument, NULL, OPT_FLOWS }, "N",
+	  "-t 0: spread the packets over N flows, each run once [1]" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "more messages" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "warnings only" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this text" },
@@ -349,6 +351,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			PARSE_UINT(cfg->test_repeat, "repeat", UINT32_MAX);
 			if (cfg->test_repeat == 0)
 				return fail("--repeat must be at least 1%s", "", NULL);
+			break;
+		case OPT_FLOWS:
+			PARSE_UINT(cfg->bench_flows, "flows", 1U << 24);
 			break;
 		case 'r':
 			cfg->pcap_file = optarg;
