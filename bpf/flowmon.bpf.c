@@ -356,8 +356,6 @@ int flow_end(struct xdp_md *ctx)
 	void *table;
 
 	STATE_PROLOGUE;
-	if (cur->frag == FRAG_LATER) /* the L3 parser did not clear ports */
-		st->key.src_port = st->key.dst_port = st->key.icmp_id = 0;
 	table = bpf_map_lookup_elem(&flow_tables, &zero);
 	if (!table)
 		return finish(CNT_INTERNAL);
