@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * harness.h - drive the real loaded pipeline from a test: open it for one
+ * strategy and parser set, run built frames through the start program with
+ * BPF_PROG_TEST_RUN, and read back the flow table and the counters.
+ */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include "flow.h"
+#include "loader.h"
+#include "pkt.h"
+#include "tap.h"
+
+#define ALL_SLOTS ((1U << SLOT_MAX) - 1)
+#define TEST_MAX_FLOWS 1024
+/* Capture times handed in through pkt_meta: epoch-like, 1 ms apart. */
+#define TS_BASE 1700000000000000000ULL
+#define TS_STEP 1000000ULL
+
+/* BPF_PROG_TEST_RUN without an ingress_ifindex in its context runs the
+ * packet as received on the loopback device of the caller's namespace,
+ * which is always ifindex 1. */
+#define TEST_RUN_IFINDEX 1
+
+struct flow_entry {
+	struct flow_key key;
+	struct flow_stats stats;
+};
+
+struct flow_list {
+	struct flow_entry *v;
+	size_t n;
+};
+
+static int h_open(struct pipeline *p, enum share_mode share, __u32 slot_mask)
+{
+	struct pipeline_opts opts = {
+		.share = share,
+		.slot_mask = slot_mask,
+		.max_flows = TEST_MAX_FLOWS,
+	};
+
+	return pipeline_open(p, &opts);
+}
+
+/*
+ * One frame through the start program. ts != 0 hands it in as capture time
+ * (struct pkt_meta with PKT_META_MAGIC), ts == 0 lets the program take the
+ * kernel clock. Returns the XDP action, or -errno if the run failed.
+ */
+static int h_run(struct pipeline *p, const struct pkt *pk, __u64 ts)
+{
+	struct pkt_meta meta = { .ts_ns = ts, .magic = PKT_META_MAGIC };
+	__u32 retval = 0;
+	int err;
+
+	err = pipeline_run_packet(pipeline_start_fd(p), pk->buf, pk->len,
+				  ts ? &meta : NULL, 1, &retval, NULL);
+	return err ? err : (int)retval;
+}
+
+/* h_run, checking that the frame ran and was passed on. */
+static void h_send(struct pipeline *p, const struct pkt *pk, __u64 ts)
+{
+	int ret = h_run(p, pk, ts);
+
+	CHECK(ret == XDP_PASS, "XDP action %d, want XDP_PASS (%d)", ret, XDP_PASS);
+}
+
+static int flow_entry_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct flow_entry *)a)->key,
+		      &((const struct flow_entry *)b)->key, sizeof(struct flow_key));
+}
+
+/* Every entry of the active flow table, sorted by key. */
+static int h_flows(struct pipeline *p, struct flow_list *out)
+{
+	int fd = p->table_fd[p->active];
+	struct flow_key key, next;
+	void *prev = NULL;
+
+	out->v = calloc(TEST_MAX_FLOWS, sizeof(*out->v));
+	out->n = 0;
+	if (!out->v)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (out->n == TEST_MAX_FLOWS)
+			return -E2BIG;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &out->v[out->n].stats))
+			return -errno;
+		out->v[out->n++].key = key;
+		prev = &key;
+	}
+	qsort(out->v, out->n, sizeof(*out->v), flow_entry_cmp);
+	return 0;
+}
+
+static void flow_list_free(struct flow_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static const struct flow_entry *h_find(const struct flow_list *l,
+				       const struct flow_key *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!memcmp(&l->v[i].key, key, sizeof(*key)))
+			return &l->v[i];
+	return NULL;
+}
+
+static void h_counters(struct pipeline *p, __u64 *out)
+{
+	int err = pipeline_counters(p, out);
+
+	CHECK(!err, "reading counters: %s", strerror(-err));
+}
+
+/* seen = flowed + not parsed + malformed, and no internal failure. */
+static void check_identity(const __u64 *c)
+{
+	CHECK(c[CNT_SEEN] == c[CNT_FLOWED] + c[CNT_NOT_PARSED] + c[CNT_MALFORMED],
+	      "counter identity broken: seen %llu != flowed %llu + not parsed %llu + malformed %llu",
+	      (unsigned long long)c[CNT_SEEN], (unsigned long long)c[CNT_FLOWED],
+	      (unsigned long long)c[CNT_NOT_PARSED],
+	      (unsigned long long)c[CNT_MALFORMED]);
+	CHECK_EQ("CNT_INTERNAL", c[CNT_INTERNAL], 0);
+}
+
+static void key_addr(int family, const char *text, __u8 *out16)
+{
+	char mapped[64];
+
+	/* IPv4 is keyed IPv4-mapped: let inet_pton build ::ffff:a.b.c.d */
+	if (family == AF_INET) {
+		snprintf(mapped, sizeof(mapped), "::ffff:%s", text);
+		text = mapped;
+	}
+	pkt_addr(AF_INET6, text, out16);
+}
+
+static struct flow_key key_make(int version, __u8 proto, const char *src,
+				const char *dst, __u16 sport, __u16 dport)
+{
+	struct flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.ifindex = TEST_RUN_IFINDEX;
+	k.ip_version = version;
+	k.protocol = proto;
+	key_addr(version == 4 ? AF_INET : AF_INET6, src, k.src_addr);
+	key_addr(version == 4 ? AF_INET : AF_INET6, dst, k.dst_addr);
+	k.src_port = sport;
+	k.dst_port = dport;
+	return k;
+}
+
+#define key4(proto, src, dst, sport, dport) key_make(4, proto, src, dst, sport, dport)
+#define key6(proto, src, dst, sport, dport) key_make(6, proto, src, dst, sport, dport)
+
+static void key_print(const char *label, const struct flow_key *k)
+{
+	char s[64], d[64];
+
+	inet_ntop(AF_INET6, k->src_addr, s, sizeof(s));
+	inet_ntop(AF_INET6, k->dst_addr, d, sizeof(d));
+	printf("#   %s: if %u vlan %u v%u proto %u %s:%u -> %s:%u icmp_id %u pad %u\n",
+	       label, k->ifindex, k->vlan_id, k->ip_version, k->protocol, s,
+	       k->src_port, d, k->dst_port, k->icmp_id, k->pad);
+}
+
+/*
+ * Expected statistics. stats_none() is a flow before any packet: the
+ * documented "none seen" values (no MSS 0, no window scale 0xff, minima at
+ * their ceiling). stats_add() accounts one packet's generic fields the way
+ * DESIGN.md defines them; TCP fields are set by each test by hand.
+ */
+static struct flow_stats stats_none(void)
+{
+	struct flow_stats s;
+
+	memset(&s, 0, sizeof(s));
+	s.min_length = 0xffff;
+	s.min_ttl = 0xff;
+	s.tcp_win_min = 0xffff;
+	s.tcp_wscale = 0xff;
+	return s;
+}
+
+static void stats_add(struct flow_stats *s, __u64 ts, __u32 ip_len, __u8 ttl)
+{
+	static const __u32 size_upper[FLOW_SIZE_BINS - 1] = { 128, 256, 512, 1024, 1514 };
+	int bin = 0;
+
+	if (!s->packets)
+		s->first_seen_ns = ts;
+	else
+		s->iat_sum_ns += ts - s->last_seen_ns;
+	s->last_seen_ns = ts;
+	s->packets++;
+	s->octets += ip_len;
+	while (bin < FLOW_SIZE_BINS - 1 && ip_len >= size_upper[bin])
+		bin++;
+	s->size_hist[bin]++;
+	s->ttl_hist[ttl >= 234 ? 9 : ttl / 26]++;
+	if (ip_len < s->min_length)
+		s->min_length = ip_len;
+	if (ip_len > s->max_length)
+		s->max_length = ip_len;
+	if (ttl < s->min_ttl)
+		s->min_ttl = ttl;
+	if (ttl > s->max_ttl)
+		s->max_ttl = ttl;
+}
+
+#define CHECK_FIELD(f) CHECK_EQ(#f, got->f, want->f)
+
+static void check_stats(const struct flow_stats *got, const struct flow_stats *want)
+{
+	char name[32];
+
+	CHECK_FIELD(first_seen_ns);
+	CHECK_FIELD(last_seen_ns);
+	CHECK_FIELD(packets);
+	CHECK_FIELD(octets);
+	CHECK_FIELD(iat_sum_ns);
+	CHECK_FIELD(retrans_packets);
+	CHECK_FIELD(retrans_octets);
+	for (int i = 0; i < FLOW_SIZE_BINS; i++) {
+		snprintf(name, sizeof(name), "size_hist[%d]", i);
+		CHECK_EQ(name, got->size_hist[i], want->size_hist[i]);
+	}
+	for (int i = 0; i < FLOW_TTL_BINS; i++) {
+		snprintf(name, sizeof(name), "ttl_hist[%d]", i);
+		CHECK_EQ(name, got->ttl_hist[i], want->ttl_hist[i]);
+	}
+	CHECK_FIELD(tcp_flags);
+	CHECK_FIELD(flow_label);
+	CHECK_FIELD(next_seq);
+	CHECK_FIELD(min_length);
+	CHECK_FIELD(max_length);
+	CHECK_FIELD(tcp_win_min);
+	CHECK_FIELD(tcp_win_max);
+	CHECK_FIELD(min_ttl);
+	CHECK_FIELD(max_ttl);
+	CHECK_FIELD(tcp_mss);
+	CHECK_FIELD(tcp_wscale);
+	CHECK_FIELD(tos);
+	/* flow_stats has no padding: this catches a field added later */
+	CHECK(!memcmp(got, want, sizeof(*got)), "flow_stats differ in bytes");
+}
+
+/* The flow with this key exists and holds exactly these statistics. */
+static void check_flow(const struct flow_list *l, const struct flow_key *key,
+		       const struct flow_stats *want)
+{
+	const struct flow_entry *e = h_find(l, key);
+
+	CHECK(e, "no flow with the expected key");
+	if (!e) {
+		key_print("wanted", key);
+		for (size_t i = 0; i < l->n; i++)
+			key_print("present", &l->v[i].key);
+		return;
+	}
+	check_stats(&e->stats, want);
+}
+
+#endif

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_pipeline - the real BPF object, loaded and run with
+ * BPF_PROG_TEST_RUN on frames built in the test, then the flow table and
+ * counters read back.
+ *
+ *   test_pipeline meta|percpu|global   every case for that strategy
+ *   test_pipeline compare              the three strategies' tables agree
+ *
+ * Prints one TAP line per case; exits 1 if any failed. Nothing is attached
+ * or pinned: every pipeline lives in this process's file descriptors only.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "flow_cases.h"
+#include "harness.h"
+#include "log.h"
+#include "tap.h"
+
+static void run_flow_case(enum share_mode share, const struct flow_case *fc)
+{
+	struct pipeline p;
+	int err = h_open(&p, share, ALL_SLOTS);
+
+	CHECK(!err, "pipeline_open: %s", strerror(-err));
+	if (!err) {
+		fc->send(&p);
+		fc->check(&p);
+		pipeline_close(&p);
+	}
+	tap_result("%s: %s", share_mode_name(share), fc->name);
+}
+
+/* Without a capture time the program takes CLOCK_MONOTONIC_COARSE. */
+static void run_kernel_clock_case(enum share_mode share)
+{
+	struct timespec before, after;
+	struct flow_list l = { 0 };
+	struct pipeline p;
+	struct pkt pk;
+	int err = h_open(&p, share, ALL_SLOTS);
+
+	CHECK(!err, "pipeline_open: %s", strerror(-err));
+	if (!err) {
+		pkt_eth(&pk);
+		pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.7.0.1", .dst = "10.7.0.2" });
+		pkt_udp(&pk, 1, 2);
+		pkt_finish(&pk);
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &before);
+		h_send(&p, &pk, 0);
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &after);
+		err = h_flows(&p, &l);
+		CHECK(!err && l.n == 1, "one flow expected, have %zu", l.n);
+		if (l.n == 1) {
+			__u64 lo = before.tv_sec * 1000000000ULL + before.tv_nsec;
+			__u64 hi = after.tv_sec * 1000000000ULL + after.tv_nsec;
+			__u64 ts = l.v[0].stats.first_seen_ns;
+
+			CHECK(ts >= lo && ts <= hi,
+			      "first_seen %llu outside [%llu, %llu]",
+			      (unsigned long long)ts, (unsigned long long)lo,
+			      (unsigned long long)hi);
+			CHECK_EQ("last_seen_ns", l.v[0].stats.last_seen_ns, ts);
+		}
+		flow_list_free(&l);
+		pipeline_close(&p);
+	}
+	tap_result("%s: no capture time: first/last seen from the coarse monotonic clock",
+		   share_mode_name(share));
+}
+
+/*
+ * A capture time whose cursor fields are junk (what another program might
+ * leave in data_meta): the flow must be exactly as with clean metadata.
+ */
+static void run_junk_meta_case(enum share_mode share)
+{
+	struct pkt_meta junk = {
+		.ts_ns = T(100), .magic = PKT_META_MAGIC, .l3_off = 0x3fff,
+		.l4_off = 0x3fff, .vlan_id = 999, .l3_proto = ETHERTYPE_IPV6,
+		.l4_proto = PROTO_TCP, .frag = FRAG_LATER, .pad = 0xffff,
+	};
+	struct flow_key k = key4(PROTO_UDP, "10.7.0.3", "10.7.0.4", 5, 6);
+	struct flow_stats want = stats_none();
+	struct flow_list l = { 0 };
+	struct pipeline p;
+	struct pkt pk;
+	__u32 retval = 0;
+	int err = h_open(&p, share, ALL_SLOTS);
+
+	CHECK(!err, "pipeline_open: %s", strerror(-err));
+	if (!err) {
+		pkt_eth(&pk);
+		pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.7.0.3", .dst = "10.7.0.4" });
+		pkt_udp(&pk, 5, 6);
+		pkt_finish(&pk);
+		err = pipeline_run_packet(pipeline_start_fd(&p), pk.buf, pk.len,
+					  &junk, 1, &retval, NULL);
+		CHECK(!err && retval == XDP_PASS, "run: err %d retval %u", err, retval);
+		stats_add(&want, T(100), 28, 64);
+		read_flows(&p, &l, 1);
+		check_flow(&l, &k, &want);
+		flow_list_free(&l);
+		check_counts(&p, 1, 1, 0, 0);
+		pipeline_close(&p);
+	}
+	tap_result("%s: junk cursor fields in the capture-time metadata are ignored",
+		   share_mode_name(share));
+}
+
+static int run_strategy(enum share_mode share)
+{
+	for (size_t i = 0; i < N_FLOW_CASES; i++)
+		run_flow_case(share, &flow_cases[i]);
+	run_kernel_clock_case(share);
+	run_junk_meta_case(share);
+	return 0;
+}
+
+/* All flow cases into one table per strategy: byte-identical results. */
+static void run_compare(void)
+{
+	struct flow_list lists[SHARE_MAX] = { 0 };
+	__u64 counters[SHARE_MAX][CNT_MAX];
+	struct pipeline p;
+
+	for (int s = 0; s < SHARE_MAX; s++) {
+		int err = h_open(&p, s, ALL_SLOTS);
+
+		CHECK(!err, "pipeline_open(%s): %s", share_mode_name(s), strerror(-err));
+		if (err)
+			goto out;
+		for (size_t i = 0; i < N_FLOW_CASES; i++)
+			flow_cases[i].send(&p);
+		err = h_flows(&p, &lists[s]);
+		CHECK(!err, "reading flows: %s", strerror(-err));
+		h_counters(&p, counters[s]);
+		pipeline_close(&p);
+	}
+	CHECK(lists[0].n > 10, "only %zu flows to compare", lists[0].n);
+	for (int s = 1; s < SHARE_MAX; s++) {
+		CHECK(lists[s].n == lists[0].n, "%s has %zu flows, meta %zu",
+		      share_mode_name(s), lists[s].n, lists[0].n);
+		CHECK(lists[s].n == lists[0].n &&
+		      !memcmp(lists[s].v, lists[0].v, lists[0].n * sizeof(*lists[0].v)),
+		      "%s flow table differs from meta's", share_mode_name(s));
+		CHECK(!memcmp(counters[s], counters[0], sizeof(counters[0])),
+		      "%s counters differ from meta's", share_mode_name(s));
+	}
+out:
+	for (int s = 0; s < SHARE_MAX; s++)
+		flow_list_free(&lists[s]);
+	tap_result("meta, percpu and global give byte-identical flow tables and counters");
+}
+
+static int parse_share(const char *name, enum share_mode *out)
+{
+	for (int s = 0; s < SHARE_MAX; s++)
+		if (!strcmp(name, share_mode_name(s))) {
+			*out = s;
+			return 0;
+		}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	enum share_mode share;
+
+	log_init(LOG_LEVEL_WARN);
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s meta|percpu|global|compare\n", argv[0]);
+		return 2;
+	}
+	if (!strcmp(argv[1], "compare"))
+		run_compare();
+	else if (!parse_share(argv[1], &share))
+		run_strategy(share);
+	else {
+		fprintf(stderr, "unknown mode '%s'\n", argv[1]);
+		return 2;
+	}
+	printf("# %d passed, %d failed\n", tap_passed_cases, tap_failed_cases);
+	return tap_failed_cases ? 1 : 0;
+}
