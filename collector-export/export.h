@@ -41,4 +41,25 @@ void exporter_tick(struct exporter *ex, time_t now,
 /* Flush what is held (bounded wait) and release everything. */
 void exporter_close(struct exporter *ex);
 
+/* What an exporter has done so far, for logs, tests and the options
+ * records. records_dropped counts records the bounded buffer could not
+ * hold (or still held at close); they never reached the collector. */
+struct exporter_stats {
+	__u64 messages;
+	__u64 records;
+	__u64 octets;
+	__u64 records_dropped;
+	__u64 send_errors;
+	__u64 connects;        /* TCP connections made */
+	__u64 template_sends;
+	__u64 options_sends;
+	__u64 queued;          /* records held now */
+	int connected;         /* 1 when messages can leave now */
+};
+
+void exporter_get_stats(const struct exporter *ex, struct exporter_stats *st);
+
+/* exporter_close, handing back the final statistics (if st is not NULL). */
+void exporter_close_stats(struct exporter *ex, struct exporter_stats *st);
+
 #endif

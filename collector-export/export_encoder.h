@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * export_encoder.h - what export.c asks of a wire format: fill one message
+ * at a time with templates, data and options records, and hand back its
+ * bytes. The transport (UDP, TCP, file) is export.c's business, so that the
+ * same queueing, reconnect and refresh logic serves IPFIX and NetFlow v9.
+ */
+#ifndef FLOWEXPORT_EXPORT_ENCODER_H
+#define FLOWEXPORT_EXPORT_ENCODER_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include <net/if.h>
+#include "config.h"
+#include "export_template.h"
+#include "record.h"
+
+/* Template ids: data per IP version, then the two options templates. */
+enum {
+	TID_DATA_IPV4 = 256,
+	TID_DATA_IPV6,
+	TID_OPT_STATS,
+	TID_OPT_IFACE,
+};
+
+#define IFACE_DESC_LEN 64
+
+/* Content of the options records. */
+struct export_options {
+	__u32 domain;
+	__u64 messages, records, octets; /* exported so far */
+	__u64 packets_not_metered;
+	__u64 flows_not_sent;             /* dropped by meter or exporter */
+	__u64 start_ms;                   /* exporting process start */
+	int n_ifaces;
+	__u32 ifindex[MAX_IFACES];
+	char ifname[MAX_IFACES][IFNAMSIZ];
+	char ifdesc[MAX_IFACES][IFACE_DESC_LEN];
+};
+
+struct encoder;
+
+struct encoder_ops {
+	const char *name;
+	/* 0 or -errno; messages never exceed max_msg bytes. */
+	int (*create)(struct encoder **enc, const struct config *cfg,
+		      const struct export_template *t, size_t max_msg);
+	void (*destroy)(struct encoder *enc);
+	/* A new transport session: sequence numbers start again. */
+	int (*reset)(struct encoder *enc);
+	/* Appends to the current message; -ENOBUFS when it does not fit
+	 * (finish the message and try again in a new one). */
+	int (*add_templates)(struct encoder *enc);
+	int (*add_record)(struct encoder *enc, const struct flow_record *rec);
+	/* Options records, from item *done on (0 = statistics, 1.. = the
+	 * interfaces); *done advances, so after -ENOBUFS the caller finishes
+	 * the message and calls again to add the rest. */
+	int (*add_options)(struct encoder *enc, const struct export_options *o,
+			   int *done);
+	/* Closes the current message: msg and len give its bytes, valid until the
+	 * next call; *len = 0 when nothing was added. */
+	int (*finish)(struct encoder *enc, const __u8 **msg, size_t *len);
+};
+
+extern const struct encoder_ops ipfix_encoder_ops;
+extern const struct encoder_ops nfv9_encoder_ops;
+
+#endif

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * export_fields.c - values of the IANA elements flowexport can export.
+ * Element ids are IANA's (also NetFlow v9 field types for ids < 128 and the
+ * common higher ones nfdump knows); names are checked against libfixbuf's
+ * information model by export_template.c, not here.
+ */
+#include <endian.h>
+#include <stddef.h>
+#include <string.h>
+#include "export_fields.h"
+
+static const struct field_def fields[] = {
+	{ 1, 8, FIELD_UNSIGNED, true },    /* octetDeltaCount */
+	{ 2, 8, FIELD_UNSIGNED, true },    /* packetDeltaCount */
+	{ 4, 1, FIELD_UNSIGNED, false },   /* protocolIdentifier */
+	{ 5, 1, FIELD_UNSIGNED, true },    /* ipClassOfService */
+	{ 6, 2, FIELD_UNSIGNED, true },    /* tcpControlBits */
+	{ 7, 2, FIELD_UNSIGNED, false },   /* sourceTransportPort */
+	{ 8, 4, FIELD_ADDR4, false },      /* sourceIPv4Address */
+	{ 10, 4, FIELD_UNSIGNED, false },  /* ingressInterface */
+	{ 11, 2, FIELD_UNSIGNED, false },  /* destinationTransportPort */
+	{ 12, 4, FIELD_ADDR4, false },     /* destinationIPv4Address */
+	{ 25, 8, FIELD_UNSIGNED, true },   /* minimumIpTotalLength */
+	{ 26, 8, FIELD_UNSIGNED, true },   /* maximumIpTotalLength */
+	{ 27, 16, FIELD_ADDR6, false },    /* sourceIPv6Address */
+	{ 28, 16, FIELD_ADDR6, false },    /* destinationIPv6Address */
+	{ 31, 4, FIELD_UNSIGNED, true },   /* flowLabelIPv6 */
+	{ 32, 2, FIELD_UNSIGNED, false },  /* icmpTypeCodeIPv4 */
+	{ 52, 1, FIELD_UNSIGNED, true },   /* minimumTTL */
+	{ 53, 1, FIELD_UNSIGNED, true },   /* maximumTTL */
+	{ 58, 2, FIELD_UNSIGNED, false },  /* vlanId */
+	{ 60, 1, FIELD_UNSIGNED, false },  /* ipVersion */
+	{ 136, 1, FIELD_UNSIGNED, false }, /* flowEndReason */
+	{ 139, 2, FIELD_UNSIGNED, false }, /* icmpTypeCodeIPv6 */
+	{ 150, 4, FIELD_UNSIGNED, true },  /* flowStartSeconds */
+	{ 151, 4, FIELD_UNSIGNED, true },  /* flowEndSeconds */
+	{ 152, 8, FIELD_UNSIGNED, true },  /* flowStartMilliseconds */
+	{ 153, 8, FIELD_UNSIGNED, true },  /* flowEndMilliseconds */
+	{ 161, 4, FIELD_UNSIGNED, true },  /* flowDurationMilliseconds */
+	{ 176, 1, FIELD_UNSIGNED, false }, /* icmpTypeIPv4 */
+	{ 177, 1, FIELD_UNSIGNED, false }, /* icmpCodeIPv4 */
+	{ 178, 1, FIELD_UNSIGNED, false }, /* icmpTypeIPv6 */
+	{ 179, 1, FIELD_UNSIGNED, false }, /* icmpCodeIPv6 */
+	{ 243, 2, FIELD_UNSIGNED, false }, /* dot1qVlanId */
+};
+
+const struct field_def *field_lookup(__u16 ie)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i].ie == ie)
+			return &fields[i];
+	return NULL;
+}
+
+static bool is_icmp(const struct flow_key *k, int version)
+{
+	return k->ip_version == version &&
+	       k->protocol == (version == 4 ? 1 : 58);
+}
+
+__u64 field_uint(const struct field_def *f, const struct flow_record *rec,
+		 bool reverse)
+{
+	const struct flow_key *k = &rec->key;
+	const struct flow_stats *s = reverse ? &rec->rev : &rec->fwd;
+	__u64 start = reverse ? rec->rev_start_ms : rec->start_ms;
+	__u64 end = reverse ? rec->rev_end_ms : rec->end_ms;
+
+	/* a biflow record without a reverse direction reports zeros there */
+	if (reverse && !rec->has_reverse)
+		return 0;
+	switch (f->ie) {
+	case 1: return s->octets;
+	case 2: return s->packets;
+	case 4: return k->protocol;
+	case 5: return s->tos;
+	case 6: return s->tcp_flags & 0xfff;
+	case 7: return k->src_port;
+	case 10: return k->ifindex;
+	case 11: return k->dst_port;
+	case 25: return s->packets ? s->min_length : 0;
+	case 26: return s->max_length;
+	case 31: return s->flow_label & 0xfffff;
+	case 32: return is_icmp(k, 4) ? k->dst_port : 0;
+	case 52: return s->packets ? s->min_ttl : 0;
+	case 53: return s->max_ttl;
+	case 58: case 243: return k->vlan_id;
+	case 60: return k->ip_version;
+	case 136: return rec->end_reason;
+	case 139: return is_icmp(k, 6) ? k->dst_port : 0;
+	case 150: return start / 1000;
+	case 151: return end / 1000;
+	case 152: return start;
+	case 153: return end;
+	case 161: return end > start ? end - start : 0;
+	case 176: return is_icmp(k, 4) ? k->dst_port >> 8 : 0;
+	case 177: return is_icmp(k, 4) ? k->dst_port & 0xff : 0;
+	case 178: return is_icmp(k, 6) ? k->dst_port >> 8 : 0;
+	case 179: return is_icmp(k, 6) ? k->dst_port & 0xff : 0;
+	}
+	return 0;
+}
+
+/* The 16 address bytes of an address field (IPv4: the mapped form). */
+static const __u8 *field_addr(const struct field_def *f,
+			      const struct flow_record *rec)
+{
+	bool src = f->ie == 8 || f->ie == 27;
+
+	return src ? rec->key.src_addr : rec->key.dst_addr;
+}
+
+unsigned int field_put_host(const struct field_def *f,
+			    const struct flow_record *rec, bool reverse,
+			    __u8 *out)
+{
+	const __u8 *a;
+	__u64 v;
+
+	switch (f->kind) {
+	case FIELD_ADDR4: {
+		/* ipv4Address is an unsigned32 to libfixbuf: host order */
+		__u32 v4;
+
+		a = field_addr(f, rec);
+		v4 = (__u32)a[12] << 24 | a[13] << 16 | a[14] << 8 | a[15];
+		memcpy(out, &v4, 4);
+		return 4;
+	}
+	case FIELD_ADDR6:
+		memcpy(out, field_addr(f, rec), 16);
+		return 16;
+	}
+	v = field_uint(f, rec, reverse);
+	switch (f->len) {
+	case 1: *out = v; break;
+	case 2: { __u16 x = v; memcpy(out, &x, 2); break; }
+	case 4: { __u32 x = v; memcpy(out, &x, 4); break; }
+	default: memcpy(out, &v, 8); break;
+	}
+	return f->len;
+}
+
+void field_put_wire(const struct field_def *f, const struct flow_record *rec,
+		    bool reverse, unsigned int len, __u8 *out)
+{
+	__u64 v;
+
+	switch (f->kind) {
+	case FIELD_ADDR4:
+		memcpy(out, field_addr(f, rec) + 12, 4);
+		return;
+	case FIELD_ADDR6:
+		memcpy(out, field_addr(f, rec), 16);
+		return;
+	}
+	v = field_uint(f, rec, reverse);
+	for (int i = (int)len - 1; i >= 0; i--, v >>= 8)
+		out[i] = v & 0xff;
+}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * export_ipfix.c - IPFIX (RFC 7011) messages built by libfixbuf 2.4.
+ *
+ * libfixbuf writes each message into our buffer (fbExporterAllocBuffer) in
+ * manual mode, and export.c sends the bytes: so one transport layer of ours
+ * handles UDP, TCP reconnects and files for IPFIX and v9 alike, and the
+ * message size limit is exact. libfixbuf keeps the export time, the
+ * sequence number per observation domain and the template encoding, and
+ * its information model vouches for the element names. GError stays here.
+ */
+#include <errno.h>
+#include <fixbuf/public.h>
+#include <stdlib.h>
+#include <string.h>
+#include "export_encoder.h"
+#include "log.h"
+
+/* Internal (in-memory) layouts of the options records, in template order. */
+struct stats_rec {
+	__u32 domain;
+	__u64 messages, records, octets, not_metered, not_sent, start_ms;
+} __attribute__((packed));
+
+struct iface_rec {
+	__u32 ifindex;
+	char name[IFNAMSIZ];
+	char desc[IFACE_DESC_LEN];
+} __attribute__((packed));
+
+static const fbInfoElementSpec_t stats_spec[] = {
+	{ "observationDomainId", 4, 0 },
+	{ "exportedMessageTotalCount", 8, 0 },
+	{ "exportedFlowRecordTotalCount", 8, 0 },
+	{ "exportedOctetTotalCount", 8, 0 },
+	{ "ignoredPacketTotalCount", 8, 0 },
+	{ "notSentFlowTotalCount", 8, 0 },
+	{ "systemInitTimeMilliseconds", 8, 0 },
+	FB_IESPEC_NULL
+};
+
+static const fbInfoElementSpec_t iface_spec[] = {
+	{ "ingressInterface", 4, 0 },
+	{ "interfaceName", IFNAMSIZ, 0 },
+	{ "interfaceDescription", IFACE_DESC_LEN, 0 },
+	FB_IESPEC_NULL
+};
+
+struct encoder {
+	const struct export_template *tmpl;
+	__u32 domain;
+	fbInfoModel_t *model;
+	fBuf_t *fbuf;          /* owns session and exporter */
+	__u16 cur_tid;         /* template the buffer is set to, 0 = none */
+	bool dirty;            /* something appended since the last finish */
+	__u8 *rec;             /* one internal data record */
+	__u8 *msg;             /* libfixbuf copies each message here */
+	size_t max_msg;
+};
+
+static int gerr(const char *what, GError *err)
+{
+	pr_warn("IPFIX: %s: %s\n", what, err ? err->message : "unknown error");
+	g_clear_error(&err);
+	return -EINVAL;
+}
+
+/* A template from a spec array; internal lengths or the template's own. */
+static fbTemplate_t *spec_template(fbInfoModel_t *model,
+				   const fbInfoElementSpec_t *spec, int scope,
+				   GError **err)
+{
+	fbTemplate_t *t = fbTemplateAlloc(model);
+
+	if (!fbTemplateAppendSpecArray(t, (fbInfoElementSpec_t *)spec, 0, err)) {
+		fbTemplateFreeUnused(t);
+		return NULL;
+	}
+	if (scope)
+		fbTemplateSetOptionsScope(t, scope);
+	return t;
+}
+
+/* The data template of one IP version; internal = natural lengths. */
+static fbTemplate_t *data_template(struct encoder *enc, enum tmpl_af af,
+				   bool internal, GError **err)
+{
+	fbTemplate_t *t = fbTemplateAlloc(enc->model);
+
+	for (int i = 0; i < enc->tmpl->n[af]; i++) {
+		const struct tmpl_elem *e = &enc->tmpl->elems[af][i];
+		fbInfoElementSpec_t spec = {
+			(char *)e->name, internal ? e->def->len : e->len, 0
+		};
+
+		if (!fbTemplateAppendSpec(t, &spec, 0, err)) {
+			fbTemplateFreeUnused(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+/* Registers a template as both internal and external under tid. */
+static gboolean add_pair(fbSession_t *s, __u16 tid, fbTemplate_t *in,
+			 fbTemplate_t *ex, GError **err)
+{
+	if (!in || !ex)
+		return FALSE;
+	return fbSessionAddTemplate(s, TRUE, tid, in, err) &&
+	       fbSessionAddTemplate(s, FALSE, tid, ex, err);
+}
+
+/* A fresh session (sequence number 0) with all four templates. */
+static int ipfix_build(struct encoder *enc)
+{
+	fbSession_t *s = fbSessionAlloc(enc->model);
+	fbExporter_t *x;
+	GError *err = NULL;
+
+	/* external templates belong to the domain current when added */
+	fbSessionSetDomain(s, enc->domain);
+	if (!add_pair(s, TID_DATA_IPV4, data_template(enc, TMPL_IPV4, true, &err),
+		      data_template(enc, TMPL_IPV4, false, &err), &err) ||
+	    !add_pair(s, TID_DATA_IPV6, data_template(enc, TMPL_IPV6, true, &err),
+		      data_template(enc, TMPL_IPV6, false, &err), &err) ||
+	    !add_pair(s, TID_OPT_STATS, spec_template(enc->model, stats_spec, 1, &err),
+		      spec_template(enc->model, stats_spec, 1, &err), &err) ||
+	    !add_pair(s, TID_OPT_IFACE, spec_template(enc->model, iface_spec, 1, &err),
+		      spec_template(enc->model, iface_spec, 1, &err), &err)) {
+		fbSessionFree(s);
+		return gerr("cannot build templates", err);
+	}
+	x = fbExporterAllocBuffer(enc->msg, enc->max_msg);
+	enc->fbuf = fBufAllocForExport(s, x);
+	fBufSetAutomaticMode(enc->fbuf, FALSE);
+	enc->cur_tid = 0;
+	enc->dirty = false;
+	return 0;
+}
+
+static void ipfix_destroy(struct encoder *enc)
+{
+	if (!enc)
+		return;
+	if (enc->fbuf)
+		fBufFree(enc->fbuf);
+	if (enc->model)
+		fbInfoModelFree(enc->model);
+	free(enc->rec);
+	free(enc->msg);
+	free(enc);
+}
+
+static int ipfix_create(struct encoder **out, const struct config *cfg,
+			const struct export_template *t, size_t max_msg)
+{
+	struct encoder *enc = calloc(1, sizeof(*enc));
+	size_t rec_len;
+	int err;
+
+	if (!enc)
+		return -ENOMEM;
+	rec_len = t->host_len[0] > t->host_len[1] ? t->host_len[0] : t->host_len[1];
+	enc->tmpl = t;
+	enc->domain = cfg->observation_domain;
+	enc->max_msg = max_msg;
+	enc->model = fbInfoModelAlloc();
+	enc->rec = calloc(1, rec_len + sizeof(struct iface_rec));
+	enc->msg = calloc(1, max_msg);
+	if (!enc->rec || !enc->msg) {
+		ipfix_destroy(enc);
+		return -ENOMEM;
+	}
+	err = ipfix_build(enc);
+	if (err) {
+		ipfix_destroy(enc);
+		return err;
+	}
+	*out = enc;
+	return 0;
+}
+
+static int ipfix_reset(struct encoder *enc)
+{
+	fBufFree(enc->fbuf);
+	enc->fbuf = NULL;
+	return ipfix_build(enc);
+}
+
+/* libfixbuf's "message full" is ours to handle; anything else is a bug. */
+static int append_result(GError *err, const char *what)
+{
+	if (g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM)) {
+		pr_debug("IPFIX: %s: %s\n", what, err->message);
+		g_clear_error(&err);
+		return -ENOBUFS;
+	}
+	return gerr(what, err);
+}
+
+static int use_template(struct encoder *enc, __u16 tid)
+{
+	GError *err = NULL;
+
+	if (enc->cur_tid == tid)
+		return 0;
+	if (!fBufSetInternalTemplate(enc->fbuf, tid, &err) ||
+	    !fBufSetExportTemplate(enc->fbuf, tid, &err))
+		return gerr("cannot select template", err);
+	enc->cur_tid = tid;
+	return 0;
+}
+
+static int append(struct encoder *enc, __u16 tid, void *rec, size_t len)
+{
+	GError *err = NULL;
+	int ret = use_template(enc, tid);
+
+	if (ret)
+		return ret;
+	if (!fBufAppend(enc->fbuf, rec, len, &err))
+		return append_result(err, "cannot append record");
+	enc->dirty = true;
+	return 0;
+}
+
+static int ipfix_add_templates(struct encoder *enc)
+{
+	GError *err = NULL;
+
+	if (!fbSessionExportTemplates(fBufGetSession(enc->fbuf), &err))
+		return append_result(err, "cannot export templates");
+	enc->dirty = true;
+	return 0;
+}
+
+static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
+{
+	enum tmpl_af af = template_af(rec->key.ip_version);
+	const struct tmpl_elem *e = enc->tmpl->elems[af];
+	__u8 *p = enc->rec;
+
+	for (int i = 0; i < enc->tmpl->n[af]; i++)
+		p += field_put_host(e[i].def, rec, e[i].reverse, p);
+	return append(enc, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
+		      enc->rec, p - enc->rec);
+}
+
+static int ipfix_add_options(struct encoder *enc, const struct export_options *o,
+			     int *done)
+{
+	int err = 0;
+
+	if (*done == 0) {
+		struct stats_rec s = {
+			.domain = o->domain, .messages = o->messages,
+			.records = o->records, .octets = o->octets,
+			.not_metered = o->packets_not_metered,
+			.not_sent = o->flows_not_sent, .start_ms = o->start_ms,
+		};
+
+		err = append(enc, TID_OPT_STATS, (__u8 *)&s, sizeof(s));
+		if (!err)
+			(*done)++;
+	}
+	while (!err && *done <= o->n_ifaces) {
+		int i = *done - 1;
+		struct iface_rec r = { .ifindex = o->ifindex[i] };
+
+		memcpy(r.name, o->ifname[i], sizeof(r.name));
+		memcpy(r.desc, o->ifdesc[i], sizeof(r.desc));
+		err = append(enc, TID_OPT_IFACE, (__u8 *)&r, sizeof(r));
+		if (!err)
+			(*done)++;
+	}
+	return err;
+}
+
+static int ipfix_finish(struct encoder *enc, const __u8 **msg, size_t *len)
+{
+	GError *err = NULL;
+
+	*msg = enc->msg;
+	*len = 0;
+	if (!enc->dirty)
+		return 0;
+	if (!fBufEmit(enc->fbuf, &err))
+		return gerr("cannot close message", err);
+	enc->dirty = false;
+	enc->cur_tid = 0; /* a new message opens a new set */
+	*len = fbExporterGetMsgLen(fBufGetExporter(enc->fbuf));
+	return 0;
+}
+
+const struct encoder_ops ipfix_encoder_ops = {
+	.name = "IPFIX",
+	.create = ipfix_create,
+	.destroy = ipfix_destroy,
+	.reset = ipfix_reset,
+	.add_templates = ipfix_add_templates,
+	.add_record = ipfix_add_record,
+	.add_options = ipfix_add_options,
+	.finish = ipfix_finish,
+};

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/* export_queue.c - bounded, growing ring of flow records. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "export_queue.h"
+
+void queue_init(struct record_queue *q, size_t max)
+{
+	memset(q, 0, sizeof(*q));
+	q->max = max ? max : 1;
+}
+
+/* Doubles the ring, unrolling it so the oldest record is first again. */
+static int queue_grow(struct record_queue *q)
+{
+	size_t cap = q->cap ? q->cap * 2 : 256;
+	struct flow_record *r;
+
+	if (cap > q->max)
+		cap = q->max;
+	r = malloc(cap * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < q->count; i++)
+		r[i] = q->ring[(q->head + i) % q->cap];
+	free(q->ring);
+	q->ring = r;
+	q->cap = cap;
+	q->head = 0;
+	return 0;
+}
+
+int queue_push(struct record_queue *q, const struct flow_record *rec)
+{
+	if (q->count == q->max)
+		return -ENOSPC;
+	if (q->count == q->cap && queue_grow(q))
+		return -ENOMEM;
+	q->ring[(q->head + q->count) % q->cap] = *rec;
+	q->count++;
+	return 0;
+}
+
+const struct flow_record *queue_at(const struct record_queue *q, size_t i)
+{
+	return &q->ring[(q->head + i) % q->cap];
+}
+
+void queue_pop(struct record_queue *q, size_t n)
+{
+	if (n > q->count)
+		n = q->count;
+	q->head = q->cap ? (q->head + n) % q->cap : 0;
+	q->count -= n;
+}
+
+void queue_free(struct record_queue *q)
+{
+	free(q->ring);
+	memset(q, 0, sizeof(*q));
+}
