@@ -1,4 +1,277 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * live.c - metering real interfaces: load, pin, attach, then once a second
+ * swap the flow tables, drain the one taken out, expire, print and export.
+ * SIGINT/SIGTERM: detach first, drain what is left, export every flow with
+ * flowEndReason "forced end", unpin, exit 0.
+ */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "books.h"
+#include "drain.h"
+#include "flowtable.h"
+#include "loader.h"
+#include "log.h"
 #include "modes.h"
-int run_live(const struct config *cfg) { (void)cfg; return -ENOSYS; }
+#include "sink.h"
+
+#define NS_PER_SEC 1000000000ULL
+/* The loop wakes this often to read the overflow ring and to notice a
+ * signal or a full table; drains happen every second or sooner. */
+#define POLL_MS 100
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop }; /* no SA_RESTART:
+							   * poll returns */
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+/* Kernel time is CLOCK_MONOTONIC; records carry epoch time. Taken once at
+ * start so that a clock step does not reorder the records of a run. */
+static __s64 epoch_offset_ns(void)
+{
+	__u64 mono = clock_ns(CLOCK_MONOTONIC);
+	__u64 real = clock_ns(CLOCK_REALTIME);
+
+	return (__s64)(real - mono);
+}
+
+struct meter {
+	const struct config *cfg;
+	struct pipeline p;
+	struct sink sink;
+	struct flow_cache *fc;
+	struct overflow_reader *ring;
+	struct drain_stats ds;
+	struct books books;
+	__u64 insert_failed;  /* CNT_INSERT_FAILED at the last drain */
+};
+
+/* Swap in the spare table and drain the one taken out: no program writes
+ * it any more when the swap returns, so no increment is lost. */
+static int drain_swapped(struct meter *m)
+{
+	int old = pipeline_swap(&m->p), err;
+
+	if (old < 0) {
+		pr_warn("flowexport: cannot swap flow tables: %s\n", strerror(-old));
+		return old;
+	}
+	err = drain_table(old, m->fc, &m->ds);
+	if (err) {
+		pr_warn("flowexport: cannot drain the flow table: %s\n", strerror(-err));
+		return err;
+	}
+	err = overflow_consume(m->ring, 0);
+	return err < 0 ? err : 0;
+}
+
+static void report(struct meter *m, bool counters_line)
+{
+	struct counters_report c;
+	struct metering_stats ms = {};
+
+	if (books_collect(&m->books, &m->p, m->fc,
+			  clock_ns(CLOCK_MONOTONIC) / 1e9, &c))
+		return;
+	m->insert_failed = c.ring_packets + c.overflow_packets;
+	books_metering(&c, &ms);
+	sink_tick(&m->sink, time(NULL), &ms);
+	if (counters_line)
+		output_counters(m->sink.out, &c);
+	books_overflow_report(&m->books, &c);
+}
+
+/* A full kernel table sends packets to the ring: drain at once rather
+ * than at the next second, so the table takes new flows again. */
+static bool table_full(struct meter *m)
+{
+	__u64 cnt[CNT_MAX];
+
+	if (pipeline_counters(&m->p, cnt))
+		return false;
+	return cnt[CNT_INSERT_FAILED] > m->insert_failed;
+}
+
+static int attach_all(struct meter *m)
+{
+	for (int i = 0; i < m->cfg->n_ifaces; i++) {
+		int err = pipeline_attach(&m->p, m->cfg->ifnames[i],
+					  m->cfg->modes[i]);
+
+		if (err) {
+			pr_warn("flowexport: cannot attach to '%s': %s\n",
+				m->cfg->ifnames[i], strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int meter_loop(struct meter *m)
+{
+	const struct config *cfg = m->cfg;
+	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	__u64 next_drain = now + NS_PER_SEC;
+	__u64 next_report = now + cfg->interval * NS_PER_SEC;
+	int err;
+
+	output_rotate(m->sink.out, time(NULL));
+	while (!stop_requested) {
+		err = overflow_consume(m->ring, POLL_MS);
+		if (err < 0) {
+			pr_warn("flowexport: cannot read the overflow ring: %s\n",
+				strerror(-err));
+			return err;
+		}
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (now < next_drain && !table_full(m))
+			continue;
+		err = drain_swapped(m);
+		if (err)
+			return err;
+		now = clock_ns(CLOCK_MONOTONIC);
+		flow_cache_expire(m->fc, now);
+		next_drain = now + NS_PER_SEC;
+		if (now >= next_report) {
+			report(m, true);
+			output_rotate(m->sink.out, time(NULL));
+			next_report += cfg->interval * NS_PER_SEC;
+			if (next_report < now)
+				next_report = now + cfg->interval * NS_PER_SEC;
+		} else {
+			report(m, false);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Stop metering first (detach), then drain both tables through swaps: the
+ * first swap's grace period lets packets in flight finish, the second
+ * collects what they wrote. A -M run leaves the table it found installed
+ * (empty), so the instance that made it keeps a consistent view.
+ */
+static int final_drain(struct meter *m)
+{
+	int err = 0;
+
+	pipeline_detach_all(&m->p);
+	for (int i = 0; i < 2 && !err; i++)
+		err = drain_swapped(m);
+	if (!err && m->cfg->map_path && m->p.active != 0)
+		err = drain_swapped(m);
+	flow_cache_flush(m->fc, END_FORCED);
+	report(m, true);
+	return err;
+}
+
+/* -t N: the seed's test mode. Attach N seconds, print the packet counts. */
+static int test_run(struct meter *m)
+{
+	__u64 cnt[CNT_MAX];
+	int err;
+
+	for (int left = m->cfg->test_seconds; left > 0 && !stop_requested; left--)
+		sleep(1);
+	pipeline_detach_all(&m->p);
+	err = pipeline_counters(&m->p, cnt);
+	if (err)
+		return err;
+	if (m->cfg->json)
+		printf("{\"seconds\":%d,\"packets\":%llu,\"flowed\":%llu,\"notParsed\":%llu,\"malformed\":%llu}\n",
+		       m->cfg->test_seconds, cnt[CNT_SEEN], cnt[CNT_FLOWED],
+		       cnt[CNT_NOT_PARSED], cnt[CNT_MALFORMED]);
+	else
+		printf("packets: %llu in %d s (flowed %llu, not parsed %llu, malformed %llu)\n",
+		       cnt[CNT_SEEN], m->cfg->test_seconds, cnt[CNT_FLOWED],
+		       cnt[CNT_NOT_PARSED], cnt[CNT_MALFORMED]);
+	return 0;
+}
+
+int run_live(const struct config *cfg)
+{
+	struct pipeline_opts opts = {
+		.share = cfg->share,
+		.slot_mask = cfg->slot_mask,
+		.max_flows = cfg->max_flows,
+		.reuse_path = cfg->map_path,
+	};
+	struct meter m = { .cfg = cfg };
+	bool test_mode = cfg->test_seconds > 0;
+	int err;
+
+	err = install_signals();
+	if (err)
+		return err;
+	err = pipeline_open(&m.p, &opts);
+	if (err)
+		return err;
+	if (!cfg->map_path && !test_mode) {
+		err = pipeline_pin(&m.p, cfg->pin_dir);
+		if (err)
+			goto out_pipeline;
+	}
+	err = sink_open(&m.sink, cfg);
+	if (err)
+		goto out_pipeline;
+	m.fc = flow_cache_new(cfg, epoch_offset_ns(), sink_records, &m.sink);
+	if (!m.fc) {
+		err = -ENOMEM;
+		goto out_sink;
+	}
+	m.ring = overflow_open(pipeline_ring_fd(&m.p), m.fc, &m.ds);
+	if (!m.ring) {
+		err = -errno;
+		pr_warn("flowexport: cannot read the overflow ring: %s\n",
+			strerror(-err));
+		goto out_cache;
+	}
+	err = attach_all(&m);
+	if (err)
+		goto out_ring;
+	if (test_mode) {
+		err = test_run(&m);
+		goto out_ring;
+	}
+	pr_info("metering %d interface(s); flows expire after %u s idle, reported every %u s while active\n",
+		cfg->n_ifaces, cfg->idle_timeout, cfg->active_timeout);
+	/* -i 0: print what there is once and exit */
+	err = cfg->interval ? meter_loop(&m) : 0;
+	if (final_drain(&m) && !err)
+		err = -EIO;
+out_ring:
+	overflow_close(m.ring);
+out_cache:
+	flow_cache_free(m.fc);
+out_sink:
+	sink_close(&m.sink);
+out_pipeline:
+	pipeline_close(&m.p); /* detaches (if still attached) and unpins */
+	return err;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * books.h - the accounts of a run: the kernel's packet counters beside what
+ * the flow cache holds and has exported, so that every packet is either in
+ * a record, still held, or named in a counter (not parsed, malformed,
+ * overflow).
+ */
+#ifndef FLOWEXPORT_BOOKS_H
+#define FLOWEXPORT_BOOKS_H
+
+#include "export.h"
+#include "flowtable.h"
+#include "loader.h"
+#include "output.h"
+
+struct books {
+	__u64 last_seen;      /* CNT_SEEN at the previous line, for pps */
+	double last_time;     /* seconds, same clock as passed to books_line */
+	__u64 overflow_warned; /* CNT_OVERFLOW_PKTS already reported */
+};
+
+/* Fill a counters line; elapsed time from now_s (any clock, seconds). */
+int books_collect(struct books *b, struct pipeline *p,
+		  const struct flow_cache *fc, double now_s,
+		  struct counters_report *c);
+/* The same figures as the exporter's options records want them. */
+void books_metering(const struct counters_report *c,
+		    struct metering_stats *ms);
+/* Packets the overflow path could only count: say so, once per increase. */
+void books_overflow_report(struct books *b, const struct counters_report *c);
+
+#endif

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowtable.c - the user-space flow cache: merge kernel deltas and overflow
+ * packets into long-lived flows, decide when each flow (or biflow pair)
+ * ends, and hand the records out sorted, so that the same input always
+ * gives the same output.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+#include "flowtable.h"
+
+#define NS_PER_SEC 1000000000ULL
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+
+struct flow_entry {
+	struct flow_key key;     /* first: the hash table's key points here */
+	struct flow_stats acc;   /* what the next report carries; packets == 0:
+				  * nothing pending (after an active report) */
+	__u64 last_seen_ns;      /* last packet ever, across reports */
+	__u64 born_ns;           /* first packet ever: the biflow initiator */
+	__u32 pass;              /* expiry pass that last decided on it */
+	bool closing;            /* FIN or RST seen */
+};
+
+struct flow_cache {
+	const struct config *cfg;
+	__s64 epoch_offset_ns;
+	flow_emit_fn emit;
+	void *emit_ctx;
+	GHashTable *flows;      /* &entry->key -> entry */
+	GArray *out;            /* struct flow_record, one pass's output */
+	__u32 pass;
+	struct flow_cache_totals totals;
+};
+
+/* One expiry decision: a flow, its reverse when pairing, and why. */
+struct verdict {
+	struct flow_entry *e;
+	struct flow_entry *rev;
+	__u8 reason;
+};
+
+/* FNV-1a over the whole key: keys are fixed-size and zero-padded. */
+static guint key_hash(gconstpointer p)
+{
+	const unsigned char *b = p;
+	guint32 h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(struct flow_key); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(struct flow_key)) == 0;
+}
+
+/* The same starting point as the BPF side's stats_init: minima at their
+ * largest so that the first packet sets them. */
+static void stats_empty(struct flow_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->min_length = 0xffff;
+	s->min_ttl = 0xff;
+	s->tcp_win_min = 0xffff;
+	s->tcp_wscale = 0xff;
+}
+
+struct flow_cache *flow_cache_new(const struct config *cfg,
+				  __s64 epoch_offset_ns, flow_emit_fn emit,
+				  void *emit_ctx)
+{
+	struct flow_cache *fc = calloc(1, sizeof(*fc));
+
+	if (!fc)
+		return NULL;
+	fc->cfg = cfg;
+	fc->epoch_offset_ns = epoch_offset_ns;
+	fc->emit = emit;
+	fc->emit_ctx = emit_ctx;
+	fc->flows = g_hash_table_new_full(key_hash, key_equal, NULL, g_free);
+	fc->out = g_array_new(FALSE, FALSE, sizeof(struct flow_record));
+	return fc;
+}
+
+void flow_cache_free(struct flow_cache *fc)
+{
+	if (!fc)
+		return;
+	g_hash_table_destroy(fc->flows);
+	g_array_free(fc->out, TRUE);
+	free(fc);
+}
+
+size_t flow_cache_count(const struct flow_cache *fc)
+{
+	return g_hash_table_size(fc->flows);
+}
+
+const struct flow_cache_totals *flow_cache_totals(const struct flow_cache *fc)
+{
+	return &fc->totals;
+}
+
+static struct flow_entry *entry_get(struct flow_cache *fc,
+				    const struct flow_key *key)
+{
+	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
+
+	if (e)
+		return e;
+	e = g_new0(struct flow_entry, 1);
+	e->key = *key;
+	stats_empty(&e->acc);
+	g_hash_table_insert(fc->flows, &e->key, e);
+	return e;
+}
+
+#define MIN_INTO(a, b) do { if ((b) < (a)) (a) = (b); } while (0)
+#define MAX_INTO(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
+
+/*
+ * Fold a delta into the pending report. The kernel's iat_sum covers gaps
+ * inside one drain interval; the gap from this flow's last packet before the
+ * interval to the delta's first packet is added here, so the sum over all
+ * reports is that of one uninterrupted table.
+ */
+static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
+{
+	struct flow_stats *a = &e->acc;
+
+	if (!d->packets)
+		return;
+	if (e->last_seen_ns && d->first_seen_ns > e->last_seen_ns)
+		a->iat_sum_ns += d->first_seen_ns - e->last_seen_ns;
+	if (!e->born_ns || d->first_seen_ns < e->born_ns)
+		e->born_ns = d->first_seen_ns;
+	if (!a->packets) {
+		a->first_seen_ns = d->first_seen_ns;
+		a->last_seen_ns = d->last_seen_ns;
+		a->tos = d->tos;
+		a->flow_label = d->flow_label;
+	}
+	MIN_INTO(a->first_seen_ns, d->first_seen_ns);
+	MAX_INTO(a->last_seen_ns, d->last_seen_ns);
+	MAX_INTO(e->last_seen_ns, d->last_seen_ns);
+	a->packets += d->packets;
+	a->octets += d->octets;
+	a->iat_sum_ns += d->iat_sum_ns;
+	a->retrans_packets += d->retrans_packets;
+	a->retrans_octets += d->retrans_octets;
+	for (int i = 0; i < FLOW_SIZE_BINS; i++)
+		a->size_hist[i] += d->size_hist[i];
+	for (int i = 0; i < FLOW_TTL_BINS; i++)
+		a->ttl_hist[i] += d->ttl_hist[i];
+	a->tcp_flags |= d->tcp_flags;
+	MIN_INTO(a->min_length, d->min_length);
+	MAX_INTO(a->max_length, d->max_length);
+	MIN_INTO(a->min_ttl, d->min_ttl);
+	MAX_INTO(a->max_ttl, d->max_ttl);
+	MIN_INTO(a->tcp_win_min, d->tcp_win_min);
+	MAX_INTO(a->tcp_win_max, d->tcp_win_max);
+	if (d->tcp_mss)
+		a->tcp_mss = d->tcp_mss;
+	if (d->tcp_wscale != 0xff)
+		a->tcp_wscale = d->tcp_wscale;
+	if (d->next_seq)
+		a->next_seq = d->next_seq;
+	if (d->tcp_flags & (TCP_FIN | TCP_RST))
+		e->closing = true;
+}
+
+int flow_cache_merge(struct flow_cache *fc, const struct flow_key *key,
+		     const struct flow_stats *delta)
+{
+	merge_stats(entry_get(fc, key), delta);
+	return 0;
+}
+
+static __u32 size_bin(__u32 len)
+{
+	static const __u32 limits[FLOW_SIZE_BINS - 1] = { 128, 256, 512, 1024, 1514 };
+	__u32 i = 0;
+
+	while (i < FLOW_SIZE_BINS - 1 && len >= limits[i])
+		i++;
+	return i;
+}
+
+/* A ring packet becomes a one-packet delta, merged like a table entry. */
+int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev)
+{
+	struct flow_stats d;
+	__u32 ttl_bin = ev->ttl / FLOW_TTL_BIN_WIDTH;
+
+	stats_empty(&d);
+	d.first_seen_ns = d.last_seen_ns = ev->ts_ns;
+	d.packets = 1;
+	d.octets = ev->ip_length;
+	d.size_hist[size_bin(ev->ip_length)] = 1;
+	d.ttl_hist[ttl_bin < FLOW_TTL_BINS ? ttl_bin : FLOW_TTL_BINS - 1] = 1;
+	d.min_length = d.max_length = ev->ip_length;
+	d.min_ttl = d.max_ttl = ev->ttl;
+	d.tos = ev->tos;
+	d.flow_label = ev->flow_label;
+	d.tcp_flags = ev->tcp_flags;
+	return flow_cache_merge(fc, &ev->key, &d);
+}
+
+/* The key of the other direction: addresses and ports swapped; an ICMP
+ * echo request pairs with its reply (same identifier). */
+static void reverse_key(const struct flow_key *k, struct flow_key *r)
+{
+	*r = *k;
+	memcpy(r->src_addr, k->dst_addr, sizeof(r->src_addr));
+	memcpy(r->dst_addr, k->src_addr, sizeof(r->dst_addr));
+	if (k->protocol == 1 || k->protocol == 58) {
+		static const __u8 echo[2][2] = { { 8, 0 }, { 128, 129 } };
+		int v6 = k->protocol == 58;
+		__u8 type = k->dst_port >> 8;
+
+		if (type == echo[v6][0])
+			r->dst_port = echo[v6][1] << 8;
+		else if (type == echo[v6][1])
+			r->dst_port = echo[v6][0] << 8;
+		return;
+	}
+	r->src_port = k->dst_port;
+	r->dst_port = k->src_port;
+}
+
+static struct flow_entry *reverse_of(struct flow_cache *fc,
+				     const struct flow_entry *e)
+{
+	struct flow_key rk;
+	struct flow_entry *r;
+
+	if (!fc->cfg->biflow)
+		return NULL;
+	reverse_key(&e->key, &rk);
+	r = g_hash_table_lookup(fc->flows, &rk);
+	return r == e ? NULL : r;
+}
+
+/* Timeouts of a flow, or of a biflow pair seen as one: idle when both
+ * directions are idle, closed when either saw FIN/RST, active when the
+ * older pending report is due. 0: nothing to do yet. */
+static __u8 timeout_reason(const struct flow_cache *fc,
+			   const struct flow_entry *e,
+			   const struct flow_entry *r, __u64 now)
+{
+	__u64 last = e->last_seen_ns, start = 0;
+	bool closing = e->closing;
+
+	if (r) {
+		MAX_INTO(last, r->last_seen_ns);
+		closing |= r->closing;
+	}
+	/* a closed flow that is also idle ended by FIN/RST: say so */
+	if (closing && now >= last + FLOW_FIN_GRACE_NS)
+		return END_OF_FLOW;
+	if (now >= last + fc->cfg->idle_timeout * NS_PER_SEC)
+		return END_IDLE;
+	if (e->acc.packets)
+		start = e->acc.first_seen_ns;
+	if (r && r->acc.packets && (!start || r->acc.first_seen_ns < start))
+		start = r->acc.first_seen_ns;
+	if (fc->cfg->active_timeout && start &&
+	    now >= start + fc->cfg->active_timeout * NS_PER_SEC)
+		return END_ACTIVE;
+	return 0;
+}
+
+static __u64 to_epoch_ms(const struct flow_cache *fc, __u64 kernel_ns)
+{
+	return (__u64)((__s64)kernel_ns + fc->epoch_offset_ns) / 1000000ULL;
+}
+
+/* Turn a verdict into a record (if it carries packets). The direction
+ * that was seen first is the forward one, unless only the other has
+ * packets pending in this report. */
+static void append_record(struct flow_cache *fc, const struct verdict *v)
+{
+	const struct flow_entry *f = v->e, *r = v->rev;
+	struct flow_record rec;
+
+	if (r && (r->born_ns < f->born_ns ||
+		  (r->born_ns == f->born_ns &&
+		   memcmp(&r->key, &f->key, sizeof(f->key)) < 0))) {
+		f = v->rev;
+		r = v->e;
+	}
+	if (r && !f->acc.packets) {
+		const struct flow_entry *t = f;
+
+		f = r;
+		r = t;
+	}
+	if (!f->acc.packets)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.key = f->key;
+	rec.fwd = f->acc;
+	rec.start_ms = to_epoch_ms(fc, f->acc.first_seen_ns);
+	rec.end_ms = to_epoch_ms(fc, f->acc.last_seen_ns);
+	rec.end_reason = v->reason;
+	fc->totals.packets += f->acc.packets;
+	fc->totals.octets += f->acc.octets;
+	if (r && r->acc.packets) {
+		rec.has_reverse = 1;
+		rec.rev = r->acc;
+		rec.rev_start_ms = to_epoch_ms(fc, r->acc.first_seen_ns);
+		rec.rev_end_ms = to_epoch_ms(fc, r->acc.last_seen_ns);
+		fc->totals.packets += r->acc.packets;
+		fc->totals.octets += r->acc.octets;
+	}
+	fc->totals.records++;
+	g_array_append_val(fc->out, rec);
+}
+
+static int record_cmp(const void *a, const void *b)
+{
+	const struct flow_record *x = a, *y = b;
+
+	if (x->start_ms != y->start_ms)
+		return x->start_ms < y->start_ms ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* Carry out the verdicts: records first (entries still alive), then the
+ * active ones start a new report and the others leave the cache. */
+static void apply(struct flow_cache *fc, GArray *verdicts)
+{
+	for (guint i = 0; i < verdicts->len; i++)
+		append_record(fc, &g_array_index(verdicts, struct verdict, i));
+	for (guint i = 0; i < verdicts->len; i++) {
+		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
+
+		if (v->reason == END_ACTIVE) {
+			stats_empty(&v->e->acc);
+			if (v->rev)
+				stats_empty(&v->rev->acc);
+			continue;
+		}
+		if (v->rev)
+			g_hash_table_remove(fc->flows, &v->rev->key);
+		g_hash_table_remove(fc->flows, &v->e->key);
+	}
+	if (fc->out->len) {
+		qsort(fc->out->data, fc->out->len, sizeof(struct flow_record),
+		      record_cmp);
+		fc->emit(fc->emit_ctx, (const struct flow_record *)fc->out->data,
+			 fc->out->len);
+		g_array_set_size(fc->out, 0);
+	}
+	g_array_set_size(verdicts, 0);
+}
+
+static void decide(struct flow_cache *fc, GArray *verdicts,
+		   struct flow_entry *e, __u8 reason)
+{
+	struct verdict v = { .e = e, .rev = reverse_of(fc, e), .reason = reason };
+
+	e->pass = fc->pass;
+	if (v.rev)
+		v.rev->pass = fc->pass;
+	g_array_append_val(verdicts, v);
+}
+
+static int oldest_first(const void *a, const void *b)
+{
+	const struct flow_entry *x = *(struct flow_entry *const *)a;
+	const struct flow_entry *y = *(struct flow_entry *const *)b;
+
+	if (x->last_seen_ns != y->last_seen_ns)
+		return x->last_seen_ns < y->last_seen_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* Above max_flows, the least recently seen flows end early (flowEndReason
+ * lack of resources) so that memory stays bounded. */
+static void relieve_pressure(struct flow_cache *fc, GArray *verdicts)
+{
+	guint n = g_hash_table_size(fc->flows), excess, i = 0;
+	struct flow_entry **all;
+	GHashTableIter it;
+	gpointer val;
+
+	if (n <= fc->cfg->max_flows)
+		return;
+	excess = n - fc->cfg->max_flows;
+	all = g_new(struct flow_entry *, n);
+	g_hash_table_iter_init(&it, fc->flows);
+	while (g_hash_table_iter_next(&it, NULL, &val))
+		all[i++] = val;
+	qsort(all, n, sizeof(*all), oldest_first);
+	fc->pass++;
+	for (i = 0; i < n && excess > 0; i++) {
+		if (all[i]->pass == fc->pass)
+			continue;
+		decide(fc, verdicts, all[i], END_LACK_OF_RESOURCES);
+		excess -= (excess > 1 && reverse_of(fc, all[i])) ? 2 : 1;
+		fc->totals.pressure_evictions++;
+	}
+	g_free(all);
+	apply(fc, verdicts);
+}
+
+void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
+{
+	GArray *verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict));
+	GHashTableIter it;
+	gpointer val;
+
+	fc->pass++;
+	g_hash_table_iter_init(&it, fc->flows);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		struct flow_entry *e = val;
+		__u8 reason;
+
+		if (e->pass == fc->pass)
+			continue;
+		reason = timeout_reason(fc, e, reverse_of(fc, e), now_ns);
+		if (reason)
+			decide(fc, verdicts, e, reason);
+	}
+	apply(fc, verdicts);
+	relieve_pressure(fc, verdicts);
+	g_array_free(verdicts, TRUE);
+}
+
+void flow_cache_flush(struct flow_cache *fc, __u8 end_reason)
+{
+	GArray *verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict));
+	GHashTableIter it;
+	gpointer val;
+
+	fc->pass++;
+	g_hash_table_iter_init(&it, fc->flows);
+	while (g_hash_table_iter_next(&it, NULL, &val))
+		if (((struct flow_entry *)val)->pass != fc->pass)
+			decide(fc, verdicts, val, end_reason);
+	apply(fc, verdicts);
+	g_array_free(verdicts, TRUE);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * flowtable.h - the long-lived user-space flow cache. The kernel table holds
+ * per-flow deltas since the last drain; they (and the packets of the
+ * overflow ring) are merged here, and this is where flows expire: idle,
+ * active, TCP FIN/RST, table pressure, end of run. Expired flows leave as
+ * struct flow_record through the emit callback, paired into biflows when
+ * cfg->biflow.
+ */
+#ifndef FLOWEXPORT_FLOWTABLE_H
+#define FLOWEXPORT_FLOWTABLE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "config.h"
+#include "flow.h"
+#include "record.h"
+
+/* After a FIN or RST, wait this long without packets before the flow ends:
+ * the last ACKs of the close and a late retransmission stay in the record
+ * instead of opening a new flow. */
+#define FLOW_FIN_GRACE_NS (2ULL * 1000000000ULL)
+
+/* Receives expired records in batches, sorted by start time then key. */
+typedef void (*flow_emit_fn)(void *ctx, const struct flow_record *recs,
+			     size_t n);
+
+/* What has left the cache so far: the conservation side of the books. */
+struct flow_cache_totals {
+	__u64 records;
+	__u64 packets;
+	__u64 octets;
+	__u64 pressure_evictions; /* flows ended early: cache above max_flows */
+};
+
+struct flow_cache;
+
+/* epoch_offset_ns turns kernel time into epoch time (0 for pcap replay,
+ * whose kernel time already is capture time). NULL on allocation failure. */
+struct flow_cache *flow_cache_new(const struct config *cfg,
+				  __s64 epoch_offset_ns, flow_emit_fn emit,
+				  void *emit_ctx);
+void flow_cache_free(struct flow_cache *fc);
+
+/* Add one kernel delta (one drained table entry) to its flow. */
+int flow_cache_merge(struct flow_cache *fc, const struct flow_key *key,
+		     const struct flow_stats *delta);
+/* Add one packet that came through the overflow ring. */
+int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev);
+
+/* Expire by idle / active timeout, FIN/RST grace and table pressure, with
+ * now_ns in kernel time. */
+void flow_cache_expire(struct flow_cache *fc, __u64 now_ns);
+/* Export every flow still held with this end reason and empty the cache. */
+void flow_cache_flush(struct flow_cache *fc, __u8 end_reason);
+
+size_t flow_cache_count(const struct flow_cache *fc);
+const struct flow_cache_totals *flow_cache_totals(const struct flow_cache *fc);
+
+#endif

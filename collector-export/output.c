@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * output.c - text and JSON lines for flow records and counters, on stdout
+ * and in -O dump files. Times are printed in UTC so that the same capture
+ * gives the same text on any machine.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include "log.h"
+#include "output.h"
+
+struct output {
+	const struct config *cfg;
+	bool print_flows;   /* stdout gets flows: no collector, or -v */
+	char *dump_path;    /* file of the current interval, NULL: none */
+	FILE *dump;
+};
+
+static const char *reason_name(__u8 reason)
+{
+	switch (reason) {
+	case END_IDLE: return "idle";
+	case END_ACTIVE: return "active";
+	case END_OF_FLOW: return "end";
+	case END_FORCED: return "forced";
+	case END_LACK_OF_RESOURCES: return "resources";
+	}
+	return "?";
+}
+
+static const char *proto_name(__u8 proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 1: return "ICMP";
+	case 58: return "ICMPv6";
+	}
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
+static bool is_icmp(const struct flow_key *k)
+{
+	return k->protocol == 1 || k->protocol == 58;
+}
+
+/* Keys hold IPv4 IPv4-mapped; print the plain dotted quad for those. */
+static void addr_str(const struct flow_key *k, const __u8 *a, char *buf,
+		     size_t len)
+{
+	if (k->ip_version == 4)
+		inet_ntop(AF_INET, a + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, a, buf, len);
+}
+
+static void time_str(__u64 ms, char *buf, size_t len)
+{
+	time_t sec = ms / 1000;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03u", (unsigned)(ms % 1000));
+}
+
+/* CWR ECE URG ACK PSH RST SYN FIN, '.' where unset (nfdump's order). */
+static void flags_str(__u32 flags, char *buf)
+{
+	static const char names[] = "CEUAPRSF";
+
+	for (int i = 0; i < 8; i++)
+		buf[i] = flags & (0x80 >> i) ? names[i] : '.';
+	buf[8] = '\0';
+}
+
+void output_write_text(FILE *f, const struct flow_record *r)
+{
+	const struct flow_key *k = &r->key;
+	char start[40], end[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	char proto[8], flags[9];
+	const char *lb = k->ip_version == 6 ? "[" : "", *rb = k->ip_version == 6 ? "]" : "";
+
+	time_str(r->start_ms, start, sizeof(start));
+	time_str(r->end_ms, end, sizeof(end));
+	addr_str(k, k->src_addr, src, sizeof(src));
+	addr_str(k, k->dst_addr, dst, sizeof(dst));
+	flags_str(r->fwd.tcp_flags, flags);
+	fprintf(f, "%s %s %-6s %s%s%s:%u -> %s%s%s:", start, end,
+		proto_name(k->protocol, proto, sizeof(proto)), lb, src, rb,
+		k->src_port, lb, dst, rb);
+	if (is_icmp(k))
+		fprintf(f, "%u.%u id %u", k->dst_port >> 8, k->dst_port & 0xff,
+			k->icmp_id);
+	else
+		fprintf(f, "%u", k->dst_port);
+	fprintf(f, " vlan %u if %u pkts %" PRIu64 " bytes %" PRIu64 " flags %s",
+		k->vlan_id, k->ifindex, (uint64_t)r->fwd.packets,
+		(uint64_t)r->fwd.octets, flags);
+	if (r->has_reverse) {
+		flags_str(r->rev.tcp_flags, flags);
+		fprintf(f, " rev pkts %" PRIu64 " bytes %" PRIu64 " flags %s",
+			(uint64_t)r->rev.packets, (uint64_t)r->rev.octets, flags);
+	}
+	fprintf(f, " end %s\n", reason_name(r->end_reason));
+}
+
+static void json_u32_array(FILE *f, const char *name, const __u32 *v, int n)
+{
+	fprintf(f, ",\"%s\":[", name);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%u", i ? "," : "", v[i]);
+	fputc(']', f);
+}
+
+/* "packetDeltaCount" with prefix "reverse" is "reversePacketDeltaCount". */
+static const char *json_key(char *buf, size_t len, const char *prefix,
+			    const char *ie)
+{
+	if (!*prefix)
+		return ie;
+	snprintf(buf, len, "%s%c%s", prefix, g_ascii_toupper(ie[0]), ie + 1);
+	return buf;
+}
+
+/* The statistics of one direction; prefix "" or "reverse" (RFC 5103
+ * style: reverse + the element name with its first letter capitalised). */
+static void json_direction(FILE *f, const char *prefix,
+			   const struct flow_stats *s, __u64 start_ms,
+			   __u64 end_ms, const struct flow_key *k)
+{
+	char name[64];
+#define KEY(ie) json_key(name, sizeof(name), prefix, ie)
+
+	fprintf(f, ",\"%s\":%" PRIu64, KEY("packetDeltaCount"), (uint64_t)s->packets);
+	fprintf(f, ",\"%s\":%" PRIu64, KEY("octetDeltaCount"), (uint64_t)s->octets);
+	fprintf(f, ",\"%s\":%" PRIu64, KEY("flowStartMilliseconds"), (uint64_t)start_ms);
+	fprintf(f, ",\"%s\":%" PRIu64, KEY("flowEndMilliseconds"), (uint64_t)end_ms);
+	fprintf(f, ",\"%s\":%u", KEY("minimumIpTotalLength"), s->min_length);
+	fprintf(f, ",\"%s\":%u", KEY("maximumIpTotalLength"), s->max_length);
+	fprintf(f, ",\"%s\":%u", KEY("minimumTTL"), s->min_ttl);
+	fprintf(f, ",\"%s\":%u", KEY("maximumTTL"), s->max_ttl);
+	fprintf(f, ",\"%s\":%u", KEY("ipClassOfService"), s->tos);
+	if (k->ip_version == 6)
+		fprintf(f, ",\"%s\":%u", KEY("flowLabelIPv6"), s->flow_label);
+	if (k->protocol == 6) {
+		fprintf(f, ",\"%s\":%u", KEY("tcpControlBits"), s->tcp_flags);
+		if (s->tcp_win_max || s->tcp_win_min != 0xffff) {
+			fprintf(f, ",\"%s\":%u", KEY("tcpWindowMin"), s->tcp_win_min);
+			fprintf(f, ",\"%s\":%u", KEY("tcpWindowMax"), s->tcp_win_max);
+		}
+		if (s->tcp_mss)
+			fprintf(f, ",\"%s\":%u", KEY("tcpMss"), s->tcp_mss);
+		if (s->tcp_wscale != 0xff)
+			fprintf(f, ",\"%s\":%u", KEY("tcpWindowScale"), s->tcp_wscale);
+		fprintf(f, ",\"%s\":%" PRIu64, KEY("retransmittedPackets"),
+			(uint64_t)s->retrans_packets);
+		fprintf(f, ",\"%s\":%" PRIu64, KEY("retransmittedOctets"),
+			(uint64_t)s->retrans_octets);
+	}
+	fprintf(f, ",\"%s\":%" PRIu64, KEY("interArrivalSumNs"), (uint64_t)s->iat_sum_ns);
+	json_u32_array(f, KEY("ipTotalLengthHistogram"), s->size_hist, FLOW_SIZE_BINS);
+	json_u32_array(f, KEY("ttlHistogram"), s->ttl_hist, FLOW_TTL_BINS);
+#undef KEY
+}
+
+void output_write_json(FILE *f, const struct flow_record *r)
+{
+	const struct flow_key *k = &r->key;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	const char *v = k->ip_version == 6 ? "IPv6" : "IPv4";
+
+	addr_str(k, k->src_addr, src, sizeof(src));
+	addr_str(k, k->dst_addr, dst, sizeof(dst));
+	fprintf(f, "{\"source%sAddress\":\"%s\",\"destination%sAddress\":\"%s\"",
+		v, src, v, dst);
+	fprintf(f, ",\"ipVersion\":%u,\"protocolIdentifier\":%u", k->ip_version,
+		k->protocol);
+	fprintf(f, ",\"sourceTransportPort\":%u,\"destinationTransportPort\":%u",
+		k->src_port, k->dst_port);
+	if (is_icmp(k))
+		fprintf(f, ",\"icmpTypeCode%s\":%u,\"icmpEchoIdentifier\":%u", v,
+			k->dst_port, k->icmp_id);
+	fprintf(f, ",\"vlanId\":%u,\"ingressInterface\":%u", k->vlan_id,
+		k->ifindex);
+	json_direction(f, "", &r->fwd, r->start_ms, r->end_ms, k);
+	if (r->has_reverse)
+		json_direction(f, "reverse", &r->rev, r->rev_start_ms,
+			       r->rev_end_ms, k);
+	fprintf(f, ",\"flowEndReason\":%u}\n", r->end_reason);
+}
+
+struct output *output_open(const struct config *cfg)
+{
+	struct output *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->cfg = cfg;
+	o->print_flows = cfg->n_collectors == 0 || cfg->verbosity >= 2;
+	if (cfg->output_dir && g_mkdir_with_parents(cfg->output_dir, 0755)) {
+		int err = errno;
+
+		pr_warn("cannot create dump folder '%s' (-O): %s\n",
+			cfg->output_dir, strerror(err));
+		free(o);
+		errno = err;
+		return NULL;
+	}
+	return o;
+}
+
+static void dump_close(struct output *o)
+{
+	if (o->dump && fclose(o->dump))
+		pr_warn("cannot write dump file '%s': %s\n", o->dump_path,
+			strerror(errno));
+	o->dump = NULL;
+}
+
+void output_rotate(struct output *o, time_t now)
+{
+	char day[16], tod[16];
+	struct tm tm;
+
+	if (!o->cfg->output_dir)
+		return;
+	dump_close(o);
+	g_free(o->dump_path);
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	strftime(tod, sizeof(tod), "%H:%M:%S", &tm);
+	/* built on the heap: the folder may be any length */
+	o->dump_path = g_build_filename(o->cfg->output_dir, day, tod, NULL);
+}
+
+static FILE *dump_file(struct output *o)
+{
+	char *dir;
+
+	if (o->dump || !o->dump_path)
+		return o->dump;
+	dir = g_path_get_dirname(o->dump_path);
+	if (g_mkdir_with_parents(dir, 0755) == 0)
+		o->dump = fopen(o->dump_path, "a");
+	if (!o->dump) {
+		pr_warn("cannot open dump file '%s': %s\n", o->dump_path,
+			strerror(errno));
+		g_free(o->dump_path); /* one warning per interval */
+		o->dump_path = NULL;
+	}
+	g_free(dir);
+	return o->dump;
+}
+
+void output_records(struct output *o, const struct flow_record *recs,
+		    size_t n)
+{
+	void (*write)(FILE *, const struct flow_record *) =
+		o->cfg->json ? output_write_json : output_write_text;
+	FILE *dump = n ? dump_file(o) : NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (o->print_flows)
+			write(stdout, &recs[i]);
+		if (dump)
+			write(dump, &recs[i]);
+	}
+	if (o->print_flows)
+		fflush(stdout);
+}
+
+void output_counters(struct output *o, const struct counters_report *c)
+{
+	if (o->cfg->json)
+		printf("{\"counters\":{\"packets\":%llu,\"pps\":%.1f,\"flowed\":%llu,"
+		       "\"notParsed\":%llu,\"malformed\":%llu,\"internal\":%llu,"
+		       "\"missedTailCalls\":%llu,\"ringPackets\":%llu,"
+		       "\"overflowPackets\":%llu,\"overflowOctets\":%llu,"
+		       "\"activeFlows\":%llu,\"exportedRecords\":%llu,"
+		       "\"exportedPackets\":%llu,\"exportedOctets\":%llu}}\n",
+		       c->seen, c->pps, c->flowed, c->not_parsed, c->malformed,
+		       c->internal, c->missed_tail_calls, c->ring_packets,
+		       c->overflow_packets, c->overflow_octets, c->active_flows,
+		       c->records, c->record_packets, c->record_octets);
+	else
+		printf("counters: packets %llu pps %.1f flowed %llu not_parsed %llu "
+		       "malformed %llu overflow %llu (%llu octets) ring %llu "
+		       "active_flows %llu exported %llu (packets %llu octets %llu)\n",
+		       c->seen, c->pps, c->flowed, c->not_parsed, c->malformed,
+		       c->overflow_packets, c->overflow_octets, c->ring_packets,
+		       c->active_flows, c->records, c->record_packets,
+		       c->record_octets);
+	fflush(stdout);
+}
+
+void output_close(struct output *o)
+{
+	if (!o)
+		return;
+	dump_close(o);
+	g_free(o->dump_path);
+	free(o);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * output.h - flows and counters for people: text lines or JSON lines (keys
+ * are IANA IPFIX element names) on stdout, and -O dump files, one per
+ * report interval, in DIR/<YYYY-MM-DD>/<HH:MM:SS> (UTC).
+ */
+#ifndef FLOWEXPORT_OUTPUT_H
+#define FLOWEXPORT_OUTPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+#include <linux/types.h>
+#include "config.h"
+#include "record.h"
+
+/* One counters line: the kernel's packet counters and the cache's books. */
+struct counters_report {
+	__u64 seen;            /* packets that reached the meter */
+	__u64 flowed;          /* of those, accounted to a flow */
+	__u64 not_parsed;
+	__u64 malformed;
+	__u64 internal;
+	__u64 missed_tail_calls;
+	__u64 ring_packets;    /* table full: went through the overflow ring */
+	__u64 overflow_packets; /* ring full too: only in these totals */
+	__u64 overflow_octets;
+	__u64 active_flows;    /* held in the user-space cache */
+	__u64 records;         /* exported so far */
+	__u64 record_packets;
+	__u64 record_octets;
+	double pps;            /* packets seen per second since the last line */
+};
+
+struct output;
+
+/* NULL with errno set (after a message) when the dump folder fails. */
+struct output *output_open(const struct config *cfg);
+void output_close(struct output *o);
+
+/* Print (when flows go to stdout) and dump (with -O) these records. */
+void output_records(struct output *o, const struct flow_record *recs,
+		    size_t n);
+void output_counters(struct output *o, const struct counters_report *c);
+/* Start a new dump interval named after epoch second now (-O only); the
+ * file is created with its first record. */
+void output_rotate(struct output *o, time_t now);
+
+/* Writers, exposed for tests and other sinks. */
+void output_write_text(FILE *f, const struct flow_record *r);
+void output_write_json(FILE *f, const struct flow_record *r);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sink.h - where expired records go: the printed/dumped output and every
+ * collector given with -c. Both live and offline runs use one sink.
+ */
+#ifndef FLOWEXPORT_SINK_H
+#define FLOWEXPORT_SINK_H
+
+#include <stddef.h>
+#include <time.h>
+#include "config.h"
+#include "export.h"
+#include "output.h"
+
+struct sink {
+	const struct config *cfg;
+	struct output *out;
+	struct exporter *ex[MAX_COLLECTORS];
+	int n_ex;
+	__u64 send_errors;
+};
+
+/* Opens the output and every collector; 0 or -errno (all closed again). */
+int sink_open(struct sink *s, const struct config *cfg);
+/* A flow_emit_fn: ctx is the struct sink. */
+void sink_records(void *ctx, const struct flow_record *recs, size_t n);
+/* About once a second: exporters' timers; now is epoch seconds. */
+void sink_tick(struct sink *s, time_t now, const struct metering_stats *ms);
+void sink_close(struct sink *s);
+
+#endif
