@@ -75,8 +75,10 @@ static void close_set(struct encoder *enc)
 static int reserve(struct encoder *enc, __u16 set_id, size_t n)
 {
 	size_t need = n + 3; /* worst-case padding */
+	/* flowset id 0 (templates) is valid: "open" is set_start != 0 */
+	bool new_set = !enc->set_start || enc->set_id != set_id;
 
-	if (enc->set_id != set_id)
+	if (new_set)
 		need += 4;
 	if (!enc->len)
 		need += V9_HEADER_LEN;
@@ -84,7 +86,7 @@ static int reserve(struct encoder *enc, __u16 set_id, size_t n)
 		return -ENOBUFS;
 	if (!enc->len)
 		enc->len = V9_HEADER_LEN;
-	if (enc->set_id != set_id) {
+	if (new_set) {
 		close_set(enc);
 		enc->set_start = enc->len;
 		enc->set_id = set_id;
@@ -126,6 +128,14 @@ static int nfv9_reset(struct encoder *enc)
 	return 0;
 }
 
+/* v9 field type of an IANA element: the same number, except that v9 has
+ * one ICMP_TYPE (32) for both IP versions, and collectors read ICMPv6
+ * type/code from it. */
+static __u16 v9_type(__u16 ie)
+{
+	return ie == 139 ? 32 : ie;
+}
+
 static size_t data_template_len(const struct encoder *enc, enum tmpl_af af)
 {
 	return 4 + 4 * enc->tmpl->n[af];
@@ -147,7 +157,7 @@ static int nfv9_add_templates(struct encoder *enc)
 		put16(p, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6);
 		put16(p + 2, enc->tmpl->n[af]);
 		for (int i = 0; i < enc->tmpl->n[af]; i++) {
-			put16(p + 4 + 4 * i, enc->tmpl->elems[af][i].def->ie);
+			put16(p + 4 + 4 * i, v9_type(enc->tmpl->elems[af][i].def->ie));
 			put16(p + 6 + 4 * i, enc->tmpl->elems[af][i].len);
 		}
 		enc->len += data_template_len(enc, af);
