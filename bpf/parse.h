@@ -130,7 +130,9 @@ static __always_inline int check_ipv4_options(void *data, void *data_end,
 			off++;
 			continue;
 		}
-		if ((void *)(opt + 2) > data_end || opt[1] < 2)
+		/* an option running past IHL is as malformed as a short one */
+		if ((void *)(opt + 2) > data_end || opt[1] < 2 ||
+		    off + opt[1] > end)
 			return PARSE_MALFORMED;
 		off += opt[1];
 	}
