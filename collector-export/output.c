@@ -27,7 +27,7 @@ static const char *reason_name(__u8 reason)
 	switch (reason) {
 	case END_IDLE: return "idle";
 	case END_ACTIVE: return "active";
-	case END_OF_FLOW: return "end";
+	case END_OF_FLOW: return "closed";
 	case END_FORCED: return "forced";
 	case END_LACK_OF_RESOURCES: return "resources";
 	}
