@@ -127,6 +127,21 @@ static void h_counters(struct pipeline *p, __u64 *out)
 	CHECK(!err, "reading counters: %s", strerror(-err));
 }
 
+static const char *counter_name(int c, char *buf, size_t size)
+{
+	static const char *const names[CNT_MISSED_TAIL_CALL] = {
+		"seen", "flowed", "not parsed", "malformed", "insert failed",
+		"overflow packets", "overflow octets", "internal",
+	};
+
+	if (c < CNT_MISSED_TAIL_CALL)
+		snprintf(buf, size, "CNT %s", names[c]);
+	else
+		snprintf(buf, size, "CNT missed tail call, slot %d",
+			 c - CNT_MISSED_TAIL_CALL);
+	return buf;
+}
+
 /* seen = flowed + not parsed + malformed, and no internal failure. */
 static void check_identity(const __u64 *c)
 {

@@ -11,12 +11,16 @@
  * or pinned: every pipeline lives in this process's file descriptors only.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 #include "flow_cases.h"
 #include "harness.h"
 #include "log.h"
 #include "malformed_cases.h"
+#include "protocol_matrix.h"
+#include "flowmon.skel.h"
 #include "tap.h"
 
 static void run_flow_case(enum share_mode share, const struct flow_case *fc)
@@ -170,6 +174,112 @@ static void run_malformed_cases(enum share_mode share)
 	pipeline_close(&p);
 }
 
+static int jmp_fd(struct pipeline *p)
+{
+	return bpf_map__fd(p->skel->maps.jmp_table);
+}
+
+/* Which slots of jmp_table hold a program: a mask of enum flow_slot. */
+static __u32 filled_slots(struct pipeline *p)
+{
+	__u32 mask = 0, id;
+
+	for (__u32 slot = 0; slot < SLOT_MAX; slot++)
+		if (!bpf_map_lookup_elem(jmp_fd(p), &slot, &id))
+			mask |= 1U << slot;
+	return mask;
+}
+
+/* Empty the flow table and zero the counters, for the next combination. */
+static void reset_pipeline(struct pipeline *p)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = p->table_fd[p->active];
+	__u64 *zeros = calloc(ncpu, sizeof(__u64));
+	struct flow_key key;
+
+	CHECK(zeros, "out of memory");
+	for (__u32 c = 0; zeros && c < CNT_MAX; c++)
+		CHECK(!bpf_map_update_elem(bpf_map__fd(p->skel->maps.counters), &c,
+					   zeros, BPF_ANY), "zeroing counter %u", c);
+	free(zeros);
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+}
+
+/*
+ * All 128 parser subsets on one loaded pipeline: jmp_table is refilled for
+ * each (the slot programs taken from a full load), so this is exactly what
+ * the loader leaves behind for -p, at the cost of map updates, not loads.
+ */
+static void run_protocol_matrix(enum share_mode share)
+{
+	int prog_fd[SLOT_MAX];
+	struct pipeline p;
+	char names[64];
+	int err = h_open(&p, share, ALL_SLOTS);
+
+	if (err) {
+		CHECK(!err, "pipeline_open: %s", strerror(-err));
+		tap_result("%s: every -p combination", share_mode_name(share));
+		return;
+	}
+	for (__u32 slot = 0; slot < SLOT_MAX; slot++) {
+		__u32 id = 0;
+
+		bpf_map_lookup_elem(jmp_fd(&p), &slot, &id);
+		prog_fd[slot] = bpf_prog_get_fd_by_id(id);
+		CHECK(prog_fd[slot] >= 0, "slot %u empty after a full load", slot);
+	}
+	for (__u32 sub = 0; sub < (1U << N_PARSERS) && !tap_case_failures; sub++) {
+		__u32 mask = sub | 1U << SLOT_END;
+
+		for (__u32 slot = 0; slot < N_PARSERS; slot++)
+			if (mask & (1U << slot))
+				bpf_map_update_elem(jmp_fd(&p), &slot, &prog_fd[slot], BPF_ANY);
+			else
+				bpf_map_delete_elem(jmp_fd(&p), &slot);
+		CHECK_EQ("filled slots", filled_slots(&p), mask);
+		reset_pipeline(&p);
+		check_mix(&p, mask);
+		if (tap_case_failures)
+			printf("#   with -p %s\n", mask_name(mask, names, sizeof(names)));
+	}
+	for (int slot = 0; slot < SLOT_MAX; slot++)
+		if (prog_fd[slot] >= 0)
+			close(prog_fd[slot]);
+	pipeline_close(&p);
+	tap_result("%s: all %d -p combinations against %zu mixed frames",
+		   share_mode_name(share), 1 << N_PARSERS, N_MIX_FRAMES);
+}
+
+/* A few -p lists through pipeline_open itself: it fills exactly those. */
+static void run_loader_masks(enum share_mode share)
+{
+	static const __u32 masks[] = {
+		1U << SLOT_L2_ETH | 1U << SLOT_L3_IPV6 | 1U << SLOT_L4_TCP,
+		1U << SLOT_L2_ETH | 1U << SLOT_L3_IPV4 | 1U << SLOT_L4_UDP |
+			1U << SLOT_L4_ICMP,
+		1U << SLOT_L3_IPV4 | 1U << SLOT_L4_TCP, /* no eth: nothing flows */
+	};
+	char names[64];
+
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		__u32 mask = masks[i] | 1U << SLOT_END;
+		struct pipeline p;
+		int err = h_open(&p, share, mask);
+
+		CHECK(!err, "pipeline_open: %s", strerror(-err));
+		if (!err) {
+			CHECK_EQ("filled slots", filled_slots(&p), mask);
+			check_mix(&p, mask);
+			pipeline_close(&p);
+		}
+		tap_result("%s: pipeline_open with -p %s fills only those slots",
+			   share_mode_name(share), mask_name(mask, names, sizeof(names)));
+	}
+}
+
 static int run_strategy(enum share_mode share)
 {
 	for (size_t i = 0; i < N_FLOW_CASES; i++)
@@ -177,6 +287,8 @@ static int run_strategy(enum share_mode share)
 	run_kernel_clock_case(share);
 	run_junk_meta_case(share);
 	run_malformed_cases(share);
+	run_protocol_matrix(share);
+	run_loader_masks(share);
 	return 0;
 }
 
