@@ -67,7 +67,7 @@ static const struct option_desc options[] = {
 	{ { "read", required_argument, NULL, 'r' }, "FILE.pcap",
 	  "meter a capture file through the same BPF programs, then exit" },
 	{ { "interval", required_argument, NULL, 'i' }, "SEC",
-	  "report period; 0 = print once and exit [1]" },
+	  "counters line and dump-file period; 0 = print once and exit [1]" },
 	{ { "json", no_argument, NULL, 'j' }, NULL,
 	  "print flows (and -t 0 results) as JSON lines" },
 	{ { "Output", required_argument, NULL, 'O' }, "DIR",
@@ -84,7 +84,7 @@ static const struct option_desc options[] = {
 	  "-t 0: packets per measurement [1000000]" },
 	{ { "flows", required_argument, NULL, OPT_FLOWS }, "N",
 	  "-t 0: spread the packets over N flows, each run once [1]" },
-	{ { "verbose", no_argument, NULL, 'v' }, NULL, "more messages" },
+	{ { "verbose", no_argument, NULL, 'v' }, NULL, "more messages; with -c, also print flows on stdout (printed by default without -c)" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "warnings only" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this text" },
 };
