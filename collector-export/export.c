@@ -33,6 +33,7 @@ struct exporter {
 	size_t in_msg;            /* queued records already in the open message */
 	bool msg_open;            /* something added since the last message */
 	bool session;             /* encoder session matches the connection */
+	unsigned long long session_conn; /* transport connect count it is for */
 	bool templates_due, options_due;
 	unsigned int msgs_since_templates;
 	time_t last_templates, last_options;
@@ -163,9 +164,13 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 	int err = 0;
 
 	while (!err && transport_ready(&ex->tp, now, may_connect)) {
-		if (!ex->session) {
+		/* a new TCP connection is a new transport session: sequence
+		 * numbers restart, templates go first, the open message and
+		 * its records are rebuilt */
+		if (!ex->session || ex->session_conn != ex->tp.connects) {
 			err = ex->ops->reset(ex->enc);
 			ex->session = true;
+			ex->session_conn = ex->tp.connects;
 			ex->templates_due = ex->options_due = true;
 			ex->msg_open = false;
 			ex->in_msg = 0;
