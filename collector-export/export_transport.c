@@ -171,8 +171,15 @@ int transport_send(struct transport *t, const void *msg, size_t len)
 	size_t left = len;
 
 	if (t->dest->kind == DEST_UDP) {
-		if (send(t->fd, msg, len, 0) < 0)
+		/* ECONNREFUSED reports an ICMP error for an earlier datagram
+		 * and this one was not sent: send it again */
+		for (int tries = 0; tries < 2; tries++) {
+			if (send(t->fd, msg, len, 0) >= 0)
+				return 0;
 			t->send_errors++; /* nobody listening, or a full queue */
+			if (errno != ECONNREFUSED)
+				break;
+		}
 		return 0;
 	}
 	while (left) {

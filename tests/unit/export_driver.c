@@ -47,13 +47,15 @@ static void set_v4(__u8 *a, __u32 host)
 
 /* Record i of a deterministic mix: IPv4 and IPv6, TCP, UDP, ICMP, some
  * VLAN-tagged, counters and times that differ per record. */
+static bool v4_only; /* --v4-only: one template, no set changes */
+
 static void make_record(struct flow_record *r, __u64 i, __u64 base_ms, bool biflow)
 {
 	static const __u8 protos[] = { 6, 17, 6, 17, 1 };
 	struct flow_key *k = &r->key;
 
 	memset(r, 0, sizeof(*r));
-	k->ip_version = i % 3 == 2 ? 6 : 4;
+	k->ip_version = i % 3 == 2 && !v4_only ? 6 : 4;
 	k->protocol = protos[i % 5];
 	if (k->protocol == 1 && k->ip_version == 6)
 		k->protocol = 58;
@@ -118,7 +120,7 @@ static void write_expect(FILE *f, const struct flow_record *r)
 
 enum { O_RECORDS = 256, O_BATCH, O_PAUSE, O_FORMAT, O_TEMPLATE, O_BIFLOW,
        O_BUFFER, O_RMSGS, O_RSEC, O_MAXMSG, O_OPTSEC, O_IFACE, O_EXPECT,
-       O_SEED };
+       O_SEED, O_V4 };
 
 int main(int argc, char **argv)
 {
@@ -138,6 +140,7 @@ int main(int argc, char **argv)
 		{ "iface", required_argument, NULL, O_IFACE },
 		{ "expect", required_argument, NULL, O_EXPECT },
 		{ "seed", required_argument, NULL, O_SEED },
+		{ "v4-only", no_argument, NULL, O_V4 },
 		{ 0 }
 	};
 	struct exporter *ex[MAX_COLLECTORS];
@@ -180,6 +183,7 @@ int main(int argc, char **argv)
 		case O_IFACE: cfg.ifnames[cfg.n_ifaces++] = optarg; break;
 		case O_EXPECT: expect = optarg; break;
 		case O_SEED: seed = strtoul(optarg, NULL, 0); break;
+		case O_V4: v4_only = true; break;
 		default: return 2;
 		}
 	}
