@@ -154,6 +154,45 @@ static void tcp4_check(struct pipeline *p)
 	check_counts(p, 6, 6, 0, 0);
 }
 
+/* ---- the longest option areas: 40 bytes of IPv4 and of TCP options ---- */
+
+static void long_options_send(struct pipeline *p)
+{
+	uint8_t ip_opts[40], tcp_opts[40];
+	struct pkt pk;
+
+	memset(ip_opts, 1, sizeof(ip_opts)); /* 40 NOPs */
+	memset(tcp_opts, 1, sizeof(tcp_opts));
+	/* MSS after 33 NOPs, window scale in the last 3 bytes */
+	memcpy(tcp_opts + 33, (uint8_t[]){ 2, 4, 0x02, 0x18 }, 4);
+	memcpy(tcp_opts + 37, (uint8_t[]){ 3, 3, 14 }, 3);
+	pkt_eth(&pk);
+	pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.1.1.1", .dst = "10.1.1.2",
+					  .options = ip_opts, .options_len = 40 });
+	pkt_tcp(&pk, &(struct tcp_spec){ .sport = 7, .dport = 9, .seq = 1,
+					 .flags = TCP_SYN, .window = 1024,
+					 .options = tcp_opts, .options_len = 40 });
+	pkt_finish(&pk);
+	h_send(p, &pk, T(8));
+}
+
+static void long_options_check(struct pipeline *p)
+{
+	struct flow_key k = key4(PROTO_TCP, "10.1.1.1", "10.1.1.2", 7, 9);
+	struct flow_stats want = stats_none();
+	struct flow_list l;
+
+	stats_add(&want, T(8), 60 + 60, 64);
+	want.tcp_flags = TCP_SYN;
+	want.tcp_win_min = want.tcp_win_max = 1024;
+	want.tcp_mss = 536;
+	want.tcp_wscale = 14;
+	read_flows(p, &l, 1);
+	check_flow(&l, &k, &want);
+	flow_list_free(&l);
+	check_counts(p, 1, 1, 0, 0);
+}
+
 /* ---- IPv4 UDP with IP options, sizes across the histogram bins ---- */
 
 static const uint8_t router_alert[4] = { 148, 4, 0, 0 };
@@ -585,6 +624,8 @@ static void other_check(struct pipeline *p)
 static const struct flow_case flow_cases[] = {
 	{ "IPv4 TCP: SYN options (MSS, WS), flags, data, retransmission, SYN-ACK",
 	  tcp4_send, tcp4_check },
+	{ "IPv4 TCP SYN with 40 bytes of IP and of TCP options, MSS and WS last",
+	  long_options_send, long_options_check },
 	{ "IPv4 UDP with IP options, size and TTL bins, padded frame", udp4_send,
 	  udp4_check },
 	{ "ICMP echo request/reply, two ping ids, port unreachable", icmp4_send,

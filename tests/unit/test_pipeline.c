@@ -280,12 +280,81 @@ static void run_loader_masks(enum share_mode share)
 	}
 }
 
+static int collect_event(void *ctx, void *data, size_t size)
+{
+	struct flow_event *out = ctx;
+
+	if (size != sizeof(*out) || out->key.ip_version) /* more than one */
+		return -EINVAL;
+	memcpy(out, data, sizeof(*out));
+	return 0;
+}
+
+/*
+ * A full table loses no packet: the one whose flow finds no room goes to
+ * the overflow ring with its key, and known flows still update in place.
+ */
+static void run_full_table_case(enum share_mode share)
+{
+	struct pipeline_opts opts = { .share = share, .slot_mask = ALL_SLOTS,
+				      .max_flows = 2 };
+	struct flow_event ev = { 0 };
+	struct ring_buffer *ring = NULL;
+	struct flow_key k3 = key4(PROTO_UDP, "10.7.1.3", "10.7.1.9", 3, 9);
+	struct flow_list l = { 0 };
+	struct pipeline p;
+	__u64 c[CNT_MAX];
+	struct pkt pk;
+	int err = pipeline_open(&p, &opts);
+
+	CHECK(!err, "pipeline_open: %s", strerror(-err));
+	if (err)
+		goto out;
+	for (int i = 1; i <= 4; i++) {
+		char src[16];
+
+		snprintf(src, sizeof(src), "10.7.1.%d", i == 4 ? 1 : i);
+		pkt_eth(&pk);
+		pkt_ipv4(&pk, &(struct ip4_spec){ .src = src, .dst = "10.7.1.9",
+						  .ttl = 99, .tos = 4 });
+		pkt_udp(&pk, i == 4 ? 1 : i, 9);
+		pkt_finish(&pk);
+		h_send(&p, &pk, T(800 + i));
+	}
+	h_counters(&p, c);
+	CHECK_EQ("CNT_SEEN", c[CNT_SEEN], 4);
+	CHECK_EQ("CNT_FLOWED", c[CNT_FLOWED], 4);
+	CHECK_EQ("CNT_INSERT_FAILED", c[CNT_INSERT_FAILED], 1);
+	CHECK_EQ("CNT_OVERFLOW_PKTS", c[CNT_OVERFLOW_PKTS], 0);
+	check_identity(c);
+	read_flows(&p, &l, 2);
+	CHECK(l.n == 2 && l.v[0].stats.packets + l.v[1].stats.packets == 3,
+	      "the two flows in the table hold 3 packets");
+	flow_list_free(&l);
+	ring = ring_buffer__new(pipeline_ring_fd(&p), collect_event, &ev, NULL);
+	CHECK(ring, "ring_buffer__new failed");
+	if (ring) {
+		CHECK_EQ("events consumed", ring_buffer__consume(ring), 1);
+		CHECK(!memcmp(&ev.key, &k3, sizeof(k3)), "event key");
+		CHECK_EQ("event ts_ns", ev.ts_ns, T(803));
+		CHECK_EQ("event ip_length", ev.ip_length, 28);
+		CHECK_EQ("event ttl", ev.ttl, 99);
+		CHECK_EQ("event tos", ev.tos, 4);
+		ring_buffer__free(ring);
+	}
+	pipeline_close(&p);
+out:
+	tap_result("%s: full table: the packet of a new flow goes to the overflow ring",
+		   share_mode_name(share));
+}
+
 static int run_strategy(enum share_mode share)
 {
 	for (size_t i = 0; i < N_FLOW_CASES; i++)
 		run_flow_case(share, &flow_cases[i]);
 	run_kernel_clock_case(share);
 	run_junk_meta_case(share);
+	run_full_table_case(share);
 	run_malformed_cases(share);
 	run_protocol_matrix(share);
 	run_loader_masks(share);
