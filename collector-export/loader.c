@@ -136,7 +136,7 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 
 	err = flowmon__load(skel);
 	if (err) {
-		pr_warn("cannot load the BPF programs (share=%s): %s\n",
+		pr_warn("cannot load the BPF programs (share=%s): %s; run with -v for the verifier log\n",
 			share_mode_name(opts->share), strerror(-err));
 		goto fail;
 	}

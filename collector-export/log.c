@@ -28,6 +28,8 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S ",
 			 localtime(&now));
 		fputs(stamp, out);
+	} else if (level == LOG_LEVEL_WARN) {
+		fputs("flowexport: ", out); /* like the command-line errors */
 	}
 	vfprintf(out, fmt, ap);
 	fflush(out);
@@ -45,8 +47,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	/* libbpf's warnings are mostly verifier logs: show them at info */
-	log_vmsg(level == LIBBPF_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, fmt, ap);
+	/* libbpf's warnings are verifier logs and probes that fail on purpose;
+	 * our own callers say what failed, and -v shows the details */
+	(void)level;
+	log_vmsg(LOG_LEVEL_DEBUG, fmt, ap);
 	return 0;
 }
 
@@ -54,7 +58,8 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt,
 			va_list ap)
 {
 	/* libxdp warns loudly about the dispatcher fallback, which is fine */
-	log_vmsg(level == LIBXDP_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, fmt, ap);
+	(void)level;
+	log_vmsg(LOG_LEVEL_DEBUG, fmt, ap);
 	return 0;
 }
 

@@ -226,29 +226,6 @@ int parse_share_mode(const char *s, enum share_mode *mode)
 	return fail("unknown --share '%s'", s, "use meta, percpu or global");
 }
 
-void config_defaults(struct config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->slot_mask = (1U << SLOT_MAX) - 1;
-	cfg->share = SHARE_PERCPU; /* fastest here: see README, Performance */
-	cfg->max_flows = 65536;
-	cfg->interval = 1;
-	cfg->idle_timeout = 15;
-	cfg->active_timeout = 60;
-	cfg->test_seconds = -1;
-	cfg->test_repeat = 1000000;
-	cfg->pin_dir = DEFAULT_PIN_DIR;
-	cfg->verbosity = 1;
-	cfg->format = FORMAT_IPFIX;
-	cfg->observation_domain = 1;
-	cfg->template_name = "default";
-	cfg->template_refresh_sec = 20;
-	cfg->template_refresh_msgs = 100;
-	cfg->max_message_size = 1400;
-	cfg->options_interval = 60;
-	cfg->export_buffer_records = 1000000;
-}
-
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
 	struct option long_opts[N_OPTIONS + 1];

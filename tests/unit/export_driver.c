@@ -152,17 +152,7 @@ int main(int argc, char **argv)
 	__u64 base, t0;
 	int opt;
 
-	/* config_defaults() lives in main.c, which tests do not link: the
-	 * export settings are set here, with flowexport's default values */
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.format = FORMAT_IPFIX;
-	cfg.observation_domain = 1;
-	cfg.template_name = "default";
-	cfg.template_refresh_sec = 20;
-	cfg.template_refresh_msgs = 100;
-	cfg.max_message_size = 1400;
-	cfg.options_interval = 60;
-	cfg.export_buffer_records = 1000000;
+	config_defaults(&cfg);
 	log_init(getenv("EXPORT_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		switch (opt) {
