@@ -20,14 +20,14 @@ struct capture *capture_open(const char *path)
 		path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 
 	if (!pc) {
-		pr_warn("flowexport: cannot read pcap file '%s': %s\n", path, errbuf);
+		pr_warn("cannot read pcap file '%s': %s\n", path, errbuf);
 		return NULL;
 	}
 	dlt = pcap_datalink(pc);
 	if (dlt != DLT_EN10MB) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 
-		pr_warn("flowexport: '%s' has link type %s (%d); only Ethernet captures (DLT_EN10MB) can be metered\n",
+		pr_warn("'%s' has link type %s (%d); only Ethernet captures (DLT_EN10MB) can be metered\n",
 			path, name ? name : "unknown", dlt);
 		pcap_close(pc);
 		return NULL;
@@ -58,7 +58,7 @@ int capture_next(struct capture *c, const uint8_t **data, uint32_t *caplen,
 	}
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;
-	pr_warn("flowexport: pcap file '%s' is damaged: %s\n", c->path,
+	pr_warn("pcap file '%s' is damaged: %s\n", c->path,
 		pcap_geterr(c->pc));
 	return -EIO;
 }

@@ -79,12 +79,12 @@ static int drain_swapped(struct meter *m)
 	int old = pipeline_swap(&m->p), err;
 
 	if (old < 0) {
-		pr_warn("flowexport: cannot swap flow tables: %s\n", strerror(-old));
+		pr_warn("cannot swap flow tables: %s\n", strerror(-old));
 		return old;
 	}
 	err = drain_table(old, m->fc, &m->ds);
 	if (err) {
-		pr_warn("flowexport: cannot drain the flow table: %s\n", strerror(-err));
+		pr_warn("cannot drain the flow table: %s\n", strerror(-err));
 		return err;
 	}
 	err = overflow_consume(m->ring, 0);
@@ -125,7 +125,7 @@ static int attach_all(struct meter *m)
 					  m->cfg->modes[i]);
 
 		if (err) {
-			pr_warn("flowexport: cannot attach to '%s': %s\n",
+			pr_warn("cannot attach to '%s': %s\n",
 				m->cfg->ifnames[i], strerror(-err));
 			return err;
 		}
@@ -145,7 +145,7 @@ static int meter_loop(struct meter *m)
 	while (!stop_requested) {
 		err = overflow_consume(m->ring, POLL_MS);
 		if (err < 0) {
-			pr_warn("flowexport: cannot read the overflow ring: %s\n",
+			pr_warn("cannot read the overflow ring: %s\n",
 				strerror(-err));
 			return err;
 		}
@@ -248,7 +248,7 @@ int run_live(const struct config *cfg)
 	m.ring = overflow_open(pipeline_ring_fd(&m.p), m.fc, &m.ds);
 	if (!m.ring) {
 		err = -errno;
-		pr_warn("flowexport: cannot read the overflow ring: %s\n",
+		pr_warn("cannot read the overflow ring: %s\n",
 			strerror(-err));
 		goto out_cache;
 	}

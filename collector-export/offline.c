@@ -40,7 +40,7 @@ static int drain(struct replay *r)
 	int err = drain_table(r->p.table_fd[r->p.active], r->fc, &r->ds);
 
 	if (err) {
-		pr_warn("flowexport: cannot read the flow table: %s\n", strerror(-err));
+		pr_warn("cannot read the flow table: %s\n", strerror(-err));
 		return err;
 	}
 	err = overflow_consume(r->ring, 0);
@@ -89,7 +89,7 @@ static int replay(struct replay *r, struct capture *cap)
 		err = pipeline_run_packet(prog_fd, data, caplen, &meta, 1, &ret,
 					  NULL);
 		if (err) {
-			pr_warn("flowexport: BPF_PROG_TEST_RUN failed: %s\n",
+			pr_warn("BPF_PROG_TEST_RUN failed: %s\n",
 				strerror(-err));
 			return err;
 		}
@@ -121,7 +121,7 @@ static int replay(struct replay *r, struct capture *cap)
 		flow_cache_expire(r->fc, ts);
 	flow_cache_flush(r->fc, END_FORCED);
 	if (r->skipped)
-		pr_warn("flowexport: %llu frames larger than %d bytes were skipped\n",
+		pr_warn("%llu frames larger than %d bytes were skipped\n",
 			r->skipped, MAX_FRAME);
 	print_counters(r, ts);
 	return err ? err : rc;
@@ -156,7 +156,7 @@ int run_offline(const struct config *cfg)
 	r.ring = overflow_open(pipeline_ring_fd(&r.p), r.fc, &r.ds);
 	if (!r.ring) {
 		err = -errno;
-		pr_warn("flowexport: cannot read the overflow ring: %s\n",
+		pr_warn("cannot read the overflow ring: %s\n",
 			strerror(-err));
 		goto out_cache;
 	}
