@@ -58,6 +58,7 @@ struct config {
 	unsigned int max_message_size;
 	unsigned int options_interval;
 	unsigned int export_buffer_records;
+	unsigned int udp_rate;  /* UDP export messages per second, 0 = any */
 };
 
 void config_defaults(struct config *cfg);

@@ -226,6 +226,8 @@ struct exporter *exporter_open(const struct config *cfg, const char *dest)
 	queue_init(&ex->q, cfg->export_buffer_records);
 	options_init(ex);
 	err = transport_open(&ex->tp, &ex->dest);
+	if (!err)
+		transport_pace(&ex->tp, cfg->udp_rate);
 	if (err)
 		goto fail_enc;
 	ex->last_templates = ex->last_options = time(NULL);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <linux/types.h>
 
 enum dest_kind { DEST_UDP, DEST_TCP, DEST_FILE };
 
@@ -37,6 +38,8 @@ struct transport {
 	time_t next_attempt;     /* TCP: when to try connecting again */
 	unsigned int backoff;    /* seconds, doubles up to TCP_BACKOFF_MAX */
 	unsigned long long connects, send_errors;
+	__u64 udp_gap_ns;        /* UDP pacing: at least this between messages */
+	__u64 udp_next_ns;       /* CLOCK_MONOTONIC time the next may leave */
 };
 
 #define TCP_BACKOFF_MAX 8
@@ -44,6 +47,9 @@ struct transport {
 /* Resolves the host (UDP, TCP) or creates the file; UDP and file are then
  * up, TCP tries its first connection. 0 or -errno after a message. */
 int transport_open(struct transport *t, const struct export_dest *d);
+
+/* UDP only: send at most msgs_per_sec messages a second (0: no limit). */
+void transport_pace(struct transport *t, unsigned int msgs_per_sec);
 /* True when a message can be sent now; TCP: notices a collector that went
  * away, and (if may_connect) reconnects when the backoff allows. */
 bool transport_ready(struct transport *t, time_t now, bool may_connect);

@@ -165,12 +165,49 @@ bool transport_ready(struct transport *t, time_t now, bool may_connect)
 	return t->fd >= 0;
 }
 
+void transport_pace(struct transport *t, unsigned int msgs_per_sec)
+{
+	t->udp_gap_ns = msgs_per_sec ? 1000000000ULL / msgs_per_sec : 0;
+}
+
+/*
+ * UDP has no flow control: a burst of expirations sent at full speed can
+ * overflow a collector's socket buffer (nfcapd on loopback lost 1.4% of
+ * 200k records sent in 136 ms in one run). Keep the average rate, allowing
+ * bursts of up to PACE_BURST_NS worth of messages: a sleep per message
+ * would cost the timer slack (~50 us) each time.
+ */
+#define PACE_BURST_NS 1000000ULL
+
+static void udp_pace(struct transport *t)
+{
+	struct timespec ts;
+	__u64 now;
+
+	if (!t->udp_gap_ns)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (t->udp_next_ns > now + PACE_BURST_NS) {
+		__u64 wait = t->udp_next_ns - now - PACE_BURST_NS;
+
+		ts.tv_sec = wait / 1000000000ULL;
+		ts.tv_nsec = wait % 1000000000ULL;
+		nanosleep(&ts, NULL);
+	}
+	/* no credit beyond one burst for idle time */
+	if (t->udp_next_ns + PACE_BURST_NS < now)
+		t->udp_next_ns = now - PACE_BURST_NS;
+	t->udp_next_ns += t->udp_gap_ns;
+}
+
 int transport_send(struct transport *t, const void *msg, size_t len)
 {
 	const char *p = msg;
 	size_t left = len;
 
 	if (t->dest->kind == DEST_UDP) {
+		udp_pace(t);
 		/* ECONNREFUSED reports an ICMP error for an earlier datagram
 		 * and this one was not sent: send it again */
 		for (int tries = 0; tries < 2; tries++) {

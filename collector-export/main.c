@@ -19,6 +19,7 @@ enum opt_id {
 	OPT_SHARE = 256, OPT_IDLE, OPT_ACTIVE, OPT_MAX_FLOWS, OPT_REPEAT,
 	OPT_FORMAT, OPT_DOMAIN, OPT_TEMPLATE, OPT_BIFLOW, OPT_TMPL_SEC,
 	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
+	OPT_UDP_RATE,
 };
 
 struct option_desc {
@@ -58,6 +59,8 @@ static const struct option_desc options[] = {
 	  "send exporter statistics and interface names every SEC seconds [60]" },
 	{ { "export-buffer", required_argument, NULL, OPT_BUFFER }, "RECORDS",
 	  "records held while a TCP collector is away [1000000]" },
+	{ { "udp-rate", required_argument, NULL, OPT_UDP_RATE }, "MSGS",
+	  "UDP: at most MSGS export messages per second, 0 = no limit [20000]" },
 	{ { "idle-timeout", required_argument, NULL, OPT_IDLE }, "SEC",
 	  "expire a flow idle this long [15]" },
 	{ { "active-timeout", required_argument, NULL, OPT_ACTIVE }, "SEC",
@@ -312,6 +315,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_BUFFER:
 			PARSE_UINT(cfg->export_buffer_records, "export-buffer", 100000000);
+			break;
+		case OPT_UDP_RATE:
+			PARSE_UINT(cfg->udp_rate, "udp-rate", 10000000);
 			break;
 		case OPT_IDLE:
 			PARSE_UINT(cfg->idle_timeout, "idle-timeout", 86400);

@@ -8,7 +8,7 @@
  *                 [--format ipfix|v9] [--template T] [--biflow]
  *                 [--buffer N] [--refresh-msgs N] [--refresh-sec S]
  *                 [--max-msg B] [--options-sec S] [--iface IF]
- *                 [--expect FILE] [--seed N]
+ *                 [--expect FILE] [--seed N] [--udp-rate MSGS]
  *
  * Writes the records it sent to --expect as lines of
  * "proto src sport dst dport packets octets flags vlan ifindex start_ms end_ms"
@@ -120,7 +120,7 @@ static void write_expect(FILE *f, const struct flow_record *r)
 
 enum { O_RECORDS = 256, O_BATCH, O_PAUSE, O_FORMAT, O_TEMPLATE, O_BIFLOW,
        O_BUFFER, O_RMSGS, O_RSEC, O_MAXMSG, O_OPTSEC, O_IFACE, O_EXPECT,
-       O_SEED, O_V4 };
+       O_SEED, O_V4, O_UDP_RATE };
 
 int main(int argc, char **argv)
 {
@@ -141,6 +141,7 @@ int main(int argc, char **argv)
 		{ "expect", required_argument, NULL, O_EXPECT },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "v4-only", no_argument, NULL, O_V4 },
+		{ "udp-rate", required_argument, NULL, O_UDP_RATE },
 		{ 0 }
 	};
 	struct exporter *ex[MAX_COLLECTORS];
@@ -169,6 +170,7 @@ int main(int argc, char **argv)
 		case O_RMSGS: cfg.template_refresh_msgs = strtoul(optarg, NULL, 0); break;
 		case O_RSEC: cfg.template_refresh_sec = strtoul(optarg, NULL, 0); break;
 		case O_MAXMSG: cfg.max_message_size = strtoul(optarg, NULL, 0); break;
+		case O_UDP_RATE: cfg.udp_rate = strtoul(optarg, NULL, 0); break;
 		case O_OPTSEC: cfg.options_interval = strtoul(optarg, NULL, 0); break;
 		case O_IFACE: cfg.ifnames[cfg.n_ifaces++] = optarg; break;
 		case O_EXPECT: expect = optarg; break;
