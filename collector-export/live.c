@@ -83,6 +83,7 @@ static int drain_swapped(struct meter *m)
 		return old;
 	}
 	err = drain_table(old, m->fc, &m->ds);
+	pipeline_swap_done(&m->p, old);
 	if (err) {
 		pr_warn("cannot drain the flow table: %s\n", strerror(-err));
 		return err;
@@ -174,8 +175,8 @@ static int meter_loop(struct meter *m)
 /*
  * Stop metering first (detach), then drain both tables through swaps: the
  * first swap's grace period lets packets in flight finish, the second
- * collects what they wrote. A -M run leaves the table it found installed
- * (empty), so the instance that made it keeps a consistent view.
+ * collects what they wrote. With -M the table left installed may be ours:
+ * the instance that swaps it out next drains it, like any it displaces.
  */
 static int final_drain(struct meter *m)
 {
@@ -183,8 +184,6 @@ static int final_drain(struct meter *m)
 
 	pipeline_detach_all(&m->p);
 	for (int i = 0; i < 2 && !err; i++)
-		err = drain_swapped(m);
-	if (!err && m->cfg->map_path && m->p.active != 0)
 		err = drain_swapped(m);
 	flow_cache_flush(m->fc, END_FORCED);
 	report(m, true);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -53,6 +55,34 @@ static int create_flow_table(__u32 max_flows)
 	return fd;
 }
 
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/*
+ * Instances sharing a pinned flow table (-M) take turns swapping and
+ * draining: a lock file named after the pin's inode, so that any path to
+ * the same pin finds the same lock.
+ */
+static void lock_open(struct pipeline *p, const char *pin_path)
+{
+	char path[128];
+	struct stat st;
+
+	if (stat(pin_path, &st))
+		return;
+	snprintf(path, sizeof(path), "/run/lock/flowexport-%lx-%lx.lock",
+		 (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+	p->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (p->lock_fd < 0)
+		pr_warn("cannot open lock file '%s' (%s): instances sharing %s may race\n",
+			path, strerror(errno), pin_path);
+}
+
 /* The table currently in slot 0 of a reused flow_tables map. */
 static int current_table_fd(int outer_fd, __u32 *max_entries)
 {
@@ -83,6 +113,7 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 
 	memset(p, 0, sizeof(*p));
 	p->table_fd[0] = p->table_fd[1] = -1;
+	p->lock_fd = -1;
 	p->max_flows = opts->max_flows;
 
 	skel = flowmon__open();
@@ -102,13 +133,15 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 				opts->reuse_path, strerror(-err));
 			goto fail;
 		}
-		p->table_fd[0] = current_table_fd(reuse_fd, &p->max_flows);
-		if (p->table_fd[0] < 0) {
-			err = p->table_fd[0];
+		/* our tables take the shape of the one installed there */
+		err = current_table_fd(reuse_fd, &p->max_flows);
+		if (err < 0) {
 			pr_warn("'%s' is not a flowexport flow table: %s\n",
 				opts->reuse_path, strerror(-err));
 			goto fail;
 		}
+		close(err);
+		lock_open(p, opts->reuse_path);
 		err = bpf_map__reuse_fd(skel->maps.flow_tables, reuse_fd);
 		if (err) {
 			pr_warn("'%s' does not fit this flowexport (%s); was it made by another version?\n",
@@ -130,6 +163,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 			goto fail;
 		}
 	}
+	for (int i = 0; i < 2; i++)
+		p->table_id[i] = map_id(p->table_fd[i]);
 	err = bpf_map__set_inner_map_fd(skel->maps.flow_tables, p->table_fd[0]);
 	if (err)
 		goto fail;
@@ -176,14 +211,38 @@ fail:
 int pipeline_swap(struct pipeline *p)
 {
 	int outer = bpf_map__fd(p->skel->maps.flow_tables);
-	int spare = 1 - p->active;
-	__u32 zero = 0;
+	int displaced, spare, err;
+	__u32 zero = 0, id;
 
+	if (p->lock_fd >= 0)
+		flock(p->lock_fd, LOCK_EX);
+	/* hold a reference first: once displaced, the outer map no longer
+	 * keeps an exited instance's table alive */
+	if (bpf_map_lookup_elem(outer, &zero, &id) ||
+	    (displaced = bpf_map_get_fd_by_id(id)) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	spare = id == p->table_id[0] ? 1 : 0;
 	/* returns after an RCU grace period: nobody writes the old one now */
-	if (bpf_map_update_elem(outer, &zero, &p->table_fd[spare], BPF_ANY))
-		return -errno;
+	if (bpf_map_update_elem(outer, &zero, &p->table_fd[spare], BPF_ANY)) {
+		err = -errno;
+		close(displaced);
+		goto fail;
+	}
 	p->active = spare;
-	return p->table_fd[1 - spare];
+	return displaced;
+fail:
+	if (p->lock_fd >= 0)
+		flock(p->lock_fd, LOCK_UN);
+	return err;
+}
+
+void pipeline_swap_done(struct pipeline *p, int displaced_fd)
+{
+	close(displaced_fd);
+	if (p->lock_fd >= 0)
+		flock(p->lock_fd, LOCK_UN);
 }
 
 int pipeline_counters(struct pipeline *p, __u64 *out)
@@ -302,6 +361,7 @@ int pipeline_pin(struct pipeline *p, const char *dir)
 		return err;
 	}
 	snprintf(p->pin_path, sizeof(p->pin_path), "%s", path);
+	lock_open(p, path);
 	return 0;
 }
 
@@ -382,6 +442,9 @@ void pipeline_close(struct pipeline *p)
 		if (p->table_fd[i] >= 0)
 			close(p->table_fd[i]);
 	p->table_fd[0] = p->table_fd[1] = -1;
+	if (p->lock_fd >= 0)
+		close(p->lock_fd);
+	p->lock_fd = -1;
 	flowmon__destroy(p->skel);
 	p->skel = NULL;
 }

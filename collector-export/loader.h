@@ -24,8 +24,10 @@ struct pipeline_opts {
 
 struct pipeline {
 	struct flowmon *skel;
-	int table_fd[2];       /* the two flow tables; [active] is in use */
-	int active;
+	int table_fd[2];       /* our two flow tables */
+	__u32 table_id[2];
+	int active;            /* the one we installed last */
+	int lock_fd;           /* serializes swaps of instances sharing a pin */
 	__u32 max_flows;
 	int n_attached;
 	struct {
@@ -47,11 +49,16 @@ void pipeline_detach_all(struct pipeline *p);
 int pipeline_pin(struct pipeline *p, const char *dir);
 
 /*
- * Put the spare table in use and return the fd of the one just taken out.
- * When this returns no program still writes to it (RCU grace period), so
- * it can be read and emptied without losing an increment.
+ * Install our spare table and return an fd of the table it displaced (ours,
+ * or another instance's when several share a pinned table with -M). When
+ * this returns no program still writes to it (RCU grace period), so it can
+ * be read and emptied without losing an increment. Every instance drains
+ * exactly what it displaces, so each table is drained once and never while
+ * installed. Holds the pin's lock until pipeline_swap_done(), which the
+ * caller must call after draining. Negative errno on failure.
  */
 int pipeline_swap(struct pipeline *p);
+void pipeline_swap_done(struct pipeline *p, int displaced_fd);
 
 /* Counters summed over CPUs, CNT_MAX entries. */
 int pipeline_counters(struct pipeline *p, __u64 *out);
