@@ -14,7 +14,7 @@
 # host end of the veth RECEIVES (XDP meters ingress): what the namespace
 # sent, not the host's replies.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 die() { echo "demo: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run as root (XDP, namespaces)"
@@ -31,7 +31,8 @@ PIN=/sys/fs/bpf/fxdemo-$ID
 TMP=$(mktemp -d /tmp/fxdemo.XXXXXX)
 NET=10.$((200 + ID % 50)).$(((ID / 50) % 250))
 H4=$NET.1 N4=$NET.2
-H6=fd00:fe:$((ID % 65536))::1 N6=fd00:fe:$((ID % 65536))::2
+G6=fd00:fe:$(printf %x $((ID % 65536)))
+H6=$G6::1 N6=$G6::2
 PIDS=()
 
 cleanup() {
