@@ -51,6 +51,7 @@ enum flow_counter {
 	CNT_OVERFLOW_PKTS,   /* ring full too: only these totals remain */
 	CNT_OVERFLOW_OCTETS,
 	CNT_INTERNAL,        /* state/metadata unavailable (should stay 0) */
+	CNT_SELF_EXPORT,     /* not parsed: our own export connection */
 	CNT_MISSED_TAIL_CALL, /* + enum flow_slot: one counter per slot */
 	CNT_MAX = CNT_MISSED_TAIL_CALL + SLOT_MAX
 };
@@ -140,6 +141,22 @@ struct flow_event {
 };
 
 /*
+ * One of flowexport's own export connections, as its packets arrive: from
+ * the collector (src) to us (dst). Such packets (a TCP collector's ACKs,
+ * ICMP errors are not matched) are not metered: they are the exporter's,
+ * not the network's. Addresses as in flow_key.
+ */
+#define MAX_SELF_CONNS 16
+struct self_conn_key {
+	__u8 src_addr[16];
+	__u8 dst_addr[16];
+	__u16 src_port;
+	__u16 dst_port;
+	__u8 protocol;
+	__u8 pad[3];
+};
+
+/*
  * Metadata in front of the packet (data_meta). The meta strategy keeps its
  * cursor here; pcap replay hands the capture time in through the same bytes
  * (magic set), so that timeouts follow capture time. Must stay <= 32 bytes
@@ -191,6 +208,7 @@ FLOW_ASSERT_SIZE(struct flow_key, 48);
 FLOW_ASSERT_SIZE(struct flow_stats, 160);
 FLOW_ASSERT_SIZE(struct flow_event, 72);
 FLOW_ASSERT_SIZE(struct pkt_meta, 24);
+FLOW_ASSERT_SIZE(struct self_conn_key, 40);
 FLOW_ASSERT_SIZE(struct parse_state, 96);
 _Static_assert(sizeof(struct pkt_meta) <= 32 && sizeof(struct pkt_meta) % 4 == 0,
 	       "data_meta holds at most 32 bytes, in multiples of 4");

@@ -60,6 +60,18 @@ struct {
 	__uint(max_entries, 1 << 22);
 } overflow_ring SEC(".maps");
 
+/* Our own export connections; self_conn_count == 0 (the common case: UDP
+ * export, or a collector not reached through a metered interface) keeps
+ * the per-packet cost at one load. Written by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_SELF_CONNS);
+	__type(key, struct self_conn_key);
+	__type(value, __u8);
+} self_conns SEC(".maps");
+
+__u32 self_conn_count;
+
 static __always_inline void count_add(__u32 counter, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &counter);
@@ -348,6 +360,19 @@ static __always_inline void overflow(struct parse_state *st,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+static __always_inline int is_self_conn(const struct flow_key *key)
+{
+	struct self_conn_key k;
+
+	__builtin_memcpy(k.src_addr, key->src_addr, 16);
+	__builtin_memcpy(k.dst_addr, key->dst_addr, 16);
+	k.src_port = key->src_port;
+	k.dst_port = key->dst_port;
+	k.protocol = key->protocol;
+	k.pad[0] = k.pad[1] = k.pad[2] = 0;
+	return bpf_map_lookup_elem(&self_conns, &k) != NULL;
+}
+
 SEC("xdp")
 int flow_end(struct xdp_md *ctx)
 {
@@ -356,6 +381,10 @@ int flow_end(struct xdp_md *ctx)
 	void *table;
 
 	STATE_PROLOGUE;
+	if (self_conn_count && is_self_conn(&st->key)) {
+		count_add(CNT_SELF_EXPORT, 1);
+		return finish(CNT_NOT_PARSED);
+	}
 	table = bpf_map_lookup_elem(&flow_tables, &zero);
 	if (!table)
 		return finish(CNT_INTERNAL);

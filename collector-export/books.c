@@ -18,6 +18,7 @@ int books_collect(struct books *b, struct pipeline *p,
 	c->not_parsed = cnt[CNT_NOT_PARSED];
 	c->malformed = cnt[CNT_MALFORMED];
 	c->internal = cnt[CNT_INTERNAL];
+	c->self_export = cnt[CNT_SELF_EXPORT];
 	c->missed_tail_calls = 0;
 	for (int s = 0; s < SLOT_MAX; s++)
 		c->missed_tail_calls += cnt[CNT_MISSED_TAIL_CALL + s];

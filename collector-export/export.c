@@ -284,6 +284,20 @@ void exporter_tick(struct exporter *ex, time_t now,
 	drain(ex, now, true);
 }
 
+int exporter_connection(const struct exporter *ex,
+			struct sockaddr_storage *local,
+			struct sockaddr_storage *peer, __u8 *protocol)
+{
+	socklen_t llen = sizeof(*local), plen = sizeof(*peer);
+
+	if (ex->dest.kind == DEST_FILE || ex->tp.fd < 0 ||
+	    getsockname(ex->tp.fd, (struct sockaddr *)local, &llen) ||
+	    getpeername(ex->tp.fd, (struct sockaddr *)peer, &plen))
+		return -ENOTCONN;
+	*protocol = ex->dest.kind == DEST_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+	return 0;
+}
+
 void exporter_get_stats(const struct exporter *ex, struct exporter_stats *st)
 {
 	*st = ex->st;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <linux/types.h>
 #include "config.h"
 #include "record.h"
@@ -37,6 +38,13 @@ int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n)
  * reconnects, flushing. */
 void exporter_tick(struct exporter *ex, time_t now,
 		   const struct metering_stats *ms);
+
+/* The socket of a connected UDP or TCP exporter, for keeping its packets
+ * out of the meter: 0 with both ends and the IP protocol, -ENOTCONN if
+ * there is none (file, or a TCP collector that is away). */
+int exporter_connection(const struct exporter *ex,
+			struct sockaddr_storage *local,
+			struct sockaddr_storage *peer, __u8 *protocol);
 
 /* Flush what is held (bounded wait) and release everything. */
 void exporter_close(struct exporter *ex);

@@ -92,6 +92,19 @@ static int drain_swapped(struct meter *m)
 	return err < 0 ? err : 0;
 }
 
+/* Our export connections may come and go (TCP reconnects): keep the
+ * meter's list of them current, so their packets are not metered. */
+static void keep_out_own_export(struct meter *m)
+{
+	struct self_conn_key keys[MAX_SELF_CONNS];
+	int n = sink_self_conns(&m->sink, keys, MAX_SELF_CONNS);
+	int err = pipeline_set_self_conns(&m->p, keys, n);
+
+	if (err)
+		pr_warn("cannot tell the meter about our export sockets: %s\n",
+			strerror(-err));
+}
+
 static void report(struct meter *m, bool counters_line)
 {
 	struct counters_report c;
@@ -103,6 +116,7 @@ static void report(struct meter *m, bool counters_line)
 	m->insert_failed = c.ring_packets + c.overflow_packets;
 	books_metering(&c, &ms);
 	sink_tick(&m->sink, time(NULL), &ms);
+	keep_out_own_export(m);
 	if (counters_line)
 		output_counters(m->sink.out, &c);
 	books_overflow_report(&m->books, &c);
@@ -254,6 +268,7 @@ int run_live(const struct config *cfg)
 	err = attach_all(&m);
 	if (err)
 		goto out_ring;
+	keep_out_own_export(&m); /* exporters connected in sink_open */
 	if (test_mode) {
 		err = test_run(&m);
 		goto out_ring;

@@ -245,6 +245,30 @@ void pipeline_swap_done(struct pipeline *p, int displaced_fd)
 		flock(p->lock_fd, LOCK_UN);
 }
 
+int pipeline_set_self_conns(struct pipeline *p,
+			    const struct self_conn_key *keys, int n)
+{
+	int fd = bpf_map__fd(p->skel->maps.self_conns);
+	__u8 one = 1;
+
+	if (n > MAX_SELF_CONNS)
+		n = MAX_SELF_CONNS;
+	if (n == p->n_self && !memcmp(keys, p->self, n * sizeof(*keys)))
+		return 0;
+	/* stop matching first, so a half-updated map is never consulted */
+	p->skel->bss->self_conn_count = 0;
+	for (int i = 0; i < p->n_self; i++)
+		bpf_map_delete_elem(fd, &p->self[i]);
+	p->n_self = 0;
+	for (int i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
+			return -errno;
+		p->self[p->n_self++] = keys[i];
+	}
+	p->skel->bss->self_conn_count = p->n_self;
+	return 0;
+}
+
 int pipeline_counters(struct pipeline *p, __u64 *out)
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -36,6 +36,8 @@ struct pipeline {
 		enum xdp_attach_mode mode;
 	} attached[MAX_IFACES];
 	char pin_path[512];    /* where we pinned flow_tables, "" if not us */
+	struct self_conn_key self[MAX_SELF_CONNS]; /* in self_conns now */
+	int n_self;
 };
 
 int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts);
@@ -59,6 +61,11 @@ int pipeline_pin(struct pipeline *p, const char *dir);
  */
 int pipeline_swap(struct pipeline *p);
 void pipeline_swap_done(struct pipeline *p, int displaced_fd);
+
+/* Make these the connections whose packets are not metered (our own
+ * export sockets); cheap when nothing changed. 0 or -errno. */
+int pipeline_set_self_conns(struct pipeline *p,
+			    const struct self_conn_key *keys, int n);
 
 /* Counters summed over CPUs, CNT_MAX entries. */
 int pipeline_counters(struct pipeline *p, __u64 *out);

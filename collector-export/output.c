@@ -282,13 +282,13 @@ void output_counters(struct output *o, const struct counters_report *c)
 {
 	if (o->cfg->json)
 		printf("{\"counters\":{\"packets\":%llu,\"pps\":%.1f,\"flowed\":%llu,"
-		       "\"notParsed\":%llu,\"malformed\":%llu,\"internal\":%llu,"
+		       "\"notParsed\":%llu,\"selfExport\":%llu,\"malformed\":%llu,\"internal\":%llu,"
 		       "\"missedTailCalls\":%llu,\"ringPackets\":%llu,"
 		       "\"overflowPackets\":%llu,\"overflowOctets\":%llu,"
 		       "\"activeFlows\":%llu,\"exportedRecords\":%llu,"
 		       "\"exportedPackets\":%llu,\"exportedOctets\":%llu}}\n",
-		       c->seen, c->pps, c->flowed, c->not_parsed, c->malformed,
-		       c->internal, c->missed_tail_calls, c->ring_packets,
+		       c->seen, c->pps, c->flowed, c->not_parsed, c->self_export,
+		       c->malformed, c->internal, c->missed_tail_calls, c->ring_packets,
 		       c->overflow_packets, c->overflow_octets, c->active_flows,
 		       c->records, c->record_packets, c->record_octets);
 	else

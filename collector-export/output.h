@@ -21,6 +21,7 @@ struct counters_report {
 	__u64 not_parsed;
 	__u64 malformed;
 	__u64 internal;
+	__u64 self_export;     /* of not_parsed: our own export connection */
 	__u64 missed_tail_calls;
 	__u64 ring_packets;    /* table full: went through the overflow ring */
 	__u64 overflow_packets; /* ring full too: only in these totals */

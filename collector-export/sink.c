@@ -2,6 +2,8 @@
 /* sink.c - fan records out to the output and to every exporter. */
 #include <errno.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "log.h"
 #include "sink.h"
 
@@ -45,6 +47,46 @@ void sink_tick(struct sink *s, time_t now, const struct metering_stats *ms)
 {
 	for (int i = 0; i < s->n_ex; i++)
 		exporter_tick(s->ex[i], now, ms);
+}
+
+/* An address as flow_key holds it: 16 bytes, IPv4 mapped. */
+static int addr16(const struct sockaddr_storage *ss, __u8 *addr, __u16 *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		memset(addr, 0, 10);
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &sin->sin_addr, 4);
+		*port = ntohs(sin->sin_port);
+		return 0;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		memcpy(addr, &sin6->sin6_addr, 16);
+		*port = ntohs(sin6->sin6_port);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+int sink_self_conns(const struct sink *s, struct self_conn_key *keys, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n_ex && n < max; i++) {
+		struct sockaddr_storage local, peer;
+		struct self_conn_key *k = &keys[n];
+
+		memset(k, 0, sizeof(*k));
+		if (exporter_connection(s->ex[i], &local, &peer, &k->protocol) ||
+		    addr16(&peer, k->src_addr, &k->src_port) ||
+		    addr16(&local, k->dst_addr, &k->dst_port))
+			continue;
+		n++;
+	}
+	return n;
 }
 
 void sink_close(struct sink *s)

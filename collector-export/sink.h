@@ -28,4 +28,8 @@ void sink_records(void *ctx, const struct flow_record *recs, size_t n);
 void sink_tick(struct sink *s, time_t now, const struct metering_stats *ms);
 void sink_close(struct sink *s);
 
+/* The exporters' connections as seen from the meter (collector -> us);
+ * returns how many were written to keys (at most max). */
+int sink_self_conns(const struct sink *s, struct self_conn_key *keys, int max);
+
 #endif

@@ -3,7 +3,7 @@
  * ipfix_collector - a small IPFIX collector on libfixbuf's listener API, for
  * the TCP export tests (nfcapd only speaks UDP).
  *
- *   ipfix_collector tcp|udp PORT
+ *   ipfix_collector tcp|udp PORT [ADDRESS]   (IPv4, default 127.0.0.1)
  *
  * UDP uses libfixbuf's listener as is; TCP accepts on a socket of ours
  * and hands each connection to fbListenerOwnSocketCollectorTCP().
@@ -88,13 +88,16 @@ static bool read_all(fBuf_t *fbuf)
 /* Our own listening socket with SO_REUSEADDR: a collector restarted right
  * after being killed must get its port back despite TIME_WAIT, which
  * libfixbuf's own listener socket does not allow. */
-static int listen_tcp(const char *port)
+static int listen_tcp(const char *port, const char *addr)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(atoi(port)) };
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		fprintf(stderr, "ipfix_collector: bad IPv4 address '%s'\n", addr);
+		exit(2);
+	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
 		perror("ipfix_collector: bind/listen");
@@ -104,9 +107,10 @@ static int listen_tcp(const char *port)
 }
 
 /* TCP: one connection at a time, read until it ends. */
-static void serve_tcp(fbListener_t *listener, const char *port)
+static void serve_tcp(fbListener_t *listener, const char *port,
+		      const char *addr)
 {
-	int lfd = listen_tcp(port);
+	int lfd = listen_tcp(port, addr);
 
 	fprintf(stderr, "listening on tcp port %s\n", port);
 	for (;;) {
@@ -138,12 +142,12 @@ int main(int argc, char **argv)
 	fbListener_t *listener;
 	GError *err = NULL;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: ipfix_collector tcp|udp PORT\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: ipfix_collector tcp|udp PORT [ADDRESS]\n");
 		return 2;
 	}
 	spec.transport = strcmp(argv[1], "udp") ? FB_TCP : FB_UDP;
-	spec.host = "127.0.0.1";
+	spec.host = argc == 4 ? argv[3] : "127.0.0.1";
 	/* TCP: libfixbuf's listener only wraps our sockets (ephemeral port) */
 	spec.svc = spec.transport == FB_TCP ? "0" : argv[2];
 	if (!fbTemplateAppendSpecArray(tmpl, rec_spec, 0, &err) ||
@@ -153,7 +157,7 @@ int main(int argc, char **argv)
 	if (!listener)
 		goto fail;
 	if (spec.transport == FB_TCP)
-		serve_tcp(listener, argv[2]);
+		serve_tcp(listener, argv[2], spec.host);
 	fprintf(stderr, "listening on udp port %s\n", argv[2]);
 	for (;;) {
 		fBuf_t *fbuf = fbListenerWait(listener, &err);
