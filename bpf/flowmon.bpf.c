@@ -354,7 +354,10 @@ static __always_inline void overflow(struct parse_state *st,
 	ev->ip_length = st->ip_length;
 	ev->ttl = st->ttl;
 	ev->tos = st->tos;
-	ev->tcp_flags = st->key.protocol == IPPROTO_TCP ? st->tcp_flags : 0;
+	/* a later fragment has no TCP header: st->tcp_flags would be the
+	 * previous packet's on this CPU (stats_update skips it the same way) */
+	ev->tcp_flags = st->key.protocol == IPPROTO_TCP &&
+			cur->frag != FRAG_LATER ? st->tcp_flags : 0;
 	ev->flow_label = st->flow_label;
 	ev->pad = 0;
 	bpf_ringbuf_submit(ev, 0);

@@ -348,6 +348,74 @@ out:
 		   share_mode_name(share));
 }
 
+struct event_list {
+	struct flow_event v[4];
+	int n;
+};
+
+static int collect_events(void *ctx, void *data, size_t size)
+{
+	struct event_list *l = ctx;
+
+	if (size != sizeof(l->v[0]) || l->n == 4)
+		return -EINVAL;
+	memcpy(&l->v[l->n++], data, sizeof(l->v[0]));
+	return 0;
+}
+
+/*
+ * A later fragment has no TCP header: its overflow event carries no TCP
+ * flags, not those the previous TCP packet left in the parse state (a
+ * stale FIN would end the flow in user space).
+ */
+static void run_full_table_fragment_case(enum share_mode share)
+{
+	struct pipeline_opts opts = { .share = share, .slot_mask = ALL_SLOTS,
+				      .max_flows = 1 };
+	struct event_list ev = { 0 };
+	struct ring_buffer *ring = NULL;
+	struct pipeline p;
+	struct pkt pk;
+	int err = pipeline_open(&p, &opts);
+
+	CHECK(!err, "pipeline_open: %s", strerror(-err));
+	if (err)
+		goto out;
+	/* fills the table */
+	pkt_eth(&pk);
+	pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.7.2.1", .dst = "10.7.2.9" });
+	pkt_udp(&pk, 1, 9);
+	pkt_finish(&pk);
+	h_send(&p, &pk, T(900));
+	/* a TCP FIN|RST of a new flow, then a later TCP fragment */
+	pkt_eth(&pk);
+	pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.7.2.2", .dst = "10.7.2.9" });
+	pkt_tcp(&pk, &(struct tcp_spec){ .sport = 2, .dport = 9,
+					 .flags = TCP_FIN | TCP_RST | TCP_ACK });
+	pkt_finish(&pk);
+	h_send(&p, &pk, T(901));
+	pkt_eth(&pk);
+	pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.7.2.3", .dst = "10.7.2.9",
+					  .id = 5, .frag = 100 });
+	pkt_l4_opaque(&pk, PROTO_TCP, 40);
+	pkt_finish(&pk);
+	h_send(&p, &pk, T(902));
+	ring = ring_buffer__new(pipeline_ring_fd(&p), collect_events, &ev, NULL);
+	CHECK(ring, "ring_buffer__new failed");
+	if (ring) {
+		CHECK_EQ("events consumed", ring_buffer__consume(ring), 2);
+		CHECK_EQ("TCP event flags", ev.v[0].tcp_flags,
+			 TCP_FIN | TCP_RST | TCP_ACK);
+		CHECK_EQ("later fragment protocol", ev.v[1].key.protocol, PROTO_TCP);
+		CHECK_EQ("later fragment event flags", ev.v[1].tcp_flags, 0);
+		ring_buffer__free(ring);
+	}
+	pipeline_close(&p);
+out:
+	tap_result("%s: full table: a later TCP fragment's overflow event has no TCP flags",
+		   share_mode_name(share));
+}
+
 static int run_strategy(enum share_mode share)
 {
 	for (size_t i = 0; i < N_FLOW_CASES; i++)
@@ -355,6 +423,7 @@ static int run_strategy(enum share_mode share)
 	run_kernel_clock_case(share);
 	run_junk_meta_case(share);
 	run_full_table_case(share);
+	run_full_table_fragment_case(share);
 	run_malformed_cases(share);
 	run_protocol_matrix(share);
 	run_loader_masks(share);
