@@ -232,10 +232,11 @@ int parse_share_mode(const char *s, enum share_mode *mode)
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
 	struct option long_opts[N_OPTIONS + 1];
-	char short_opts[2 * N_OPTIONS + 1], *so = short_opts;
+	char short_opts[2 * N_OPTIONS + 2], *so = short_opts;
 	char *modes = NULL;
 	int opt;
 
+	*so++ = ':'; /* a missing value returns ':', not '?' */
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		long_opts[i] = options[i].opt;
 		if (options[i].opt.val < 256) {
@@ -372,12 +373,22 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			usage(stdout);
 			exit(0);
 		case ':':
-			fprintf(stderr, "flowexport: option %s needs a value\n",
-				argv[optind - 1]);
+			/* argv[optind - 1] is the option for a long one and
+			 * the whole cluster (-jd) for a short one */
+			if (!strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "flowexport: option %s needs a value\n",
+					argv[optind - 1]);
+			else
+				fprintf(stderr, "flowexport: option -%c needs a value\n",
+					optopt);
 			return -EINVAL;
 		default:
-			fprintf(stderr, "flowexport: unknown option '%s'; see --help\n",
-				argv[optind - 1]);
+			if (!strncmp(argv[optind - 1], "--", 2) || !optopt)
+				fprintf(stderr, "flowexport: unknown option '%s'; see --help\n",
+					argv[optind - 1]);
+			else
+				fprintf(stderr, "flowexport: unknown option '-%c'; see --help\n",
+					optopt);
 			return -EINVAL;
 		}
 	}
