@@ -343,8 +343,10 @@ static int ensure_bpffs(const char *dir)
 
 	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type != BPF_FS_MAGIC &&
 	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
-		pr_warn("cannot mount bpffs on /sys/fs/bpf: %s\n", strerror(errno));
-		return -errno;
+		int err = -errno; /* before logging, which may change errno */
+
+		pr_warn("cannot mount bpffs on /sys/fs/bpf: %s\n", strerror(-err));
+		return err;
 	}
 	/* mkdir -p */
 	snprintf(path, sizeof(path), "%s", dir);
