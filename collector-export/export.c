@@ -169,7 +169,9 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 		 * its records are rebuilt */
 		if (!ex->session || ex->session_conn != ex->tp.connects) {
 			err = ex->ops->reset(ex->enc);
-			ex->session = true;
+			/* a failed reset leaves no encoder session (IPFIX:
+			 * no fBuf): try again next time, never use it */
+			ex->session = !err;
 			ex->session_conn = ex->tp.connects;
 			ex->templates_due = ex->options_due = true;
 			ex->msg_open = false;
