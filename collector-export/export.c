@@ -271,10 +271,8 @@ void exporter_tick(struct exporter *ex, time_t now,
 {
 	const struct config *cfg = ex->cfg;
 
-	if (ms) {
+	if (ms)
 		ex->opts.packets_not_metered = ms->packets_not_metered;
-		ex->opts.flows_not_sent = ms->flows_dropped;
-	}
 	ex->opts.flows_not_sent = (ms ? ms->flows_dropped : 0) +
 				  ex->st.records_dropped;
 	if (ex->dest.kind == DEST_UDP && cfg->template_refresh_sec &&
