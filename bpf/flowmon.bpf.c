@@ -295,14 +295,25 @@ static __always_inline void stats_update(struct flow_stats *fs,
 					 struct parse_state *st,
 					 struct pkt_meta *cur)
 {
-	__u64 ts = cur->ts_ns, prev;
+	__u64 ts = cur->ts_ns;
 	__u32 len = st->ip_length;
 
 	__sync_fetch_and_add(&fs->packets, 1);
 	__sync_fetch_and_add(&fs->octets, len);
-	prev = __sync_lock_test_and_set(&fs->last_seen_ns, ts);
-	if (ts > prev)
-		__sync_fetch_and_add(&fs->iat_sum_ns, ts - prev);
+	/* last_seen only moves forward, and the step it makes goes to the
+	 * inter-arrival sum. Not an exchange: a packet whose time was read
+	 * before another CPU's newer one would move last_seen back, and the
+	 * next packet would count that gap a second time. */
+	for (int i = 0; i < 4; i++) {
+		__u64 old = *(volatile __u64 *)&fs->last_seen_ns;
+
+		if (ts <= old)
+			break;
+		if (__sync_val_compare_and_swap(&fs->last_seen_ns, old, ts) == old) {
+			__sync_fetch_and_add(&fs->iat_sum_ns, ts - old);
+			break;
+		}
+	}
 	__sync_fetch_and_add(&fs->size_hist[size_bin(len)], 1);
 	__sync_fetch_and_add(&fs->ttl_hist[ttl_bin(st->ttl)], 1);
 	ATOMIC_MIN(&fs->min_length, len);
