@@ -214,8 +214,10 @@ int pipeline_swap(struct pipeline *p)
 	int displaced, spare, err;
 	__u32 zero = 0, id;
 
-	if (p->lock_fd >= 0)
-		flock(p->lock_fd, LOCK_EX);
+	/* our signal handlers do not restart: a SIGTERM while waiting for
+	 * another instance must not let us swap without the lock */
+	while (p->lock_fd >= 0 && flock(p->lock_fd, LOCK_EX) && errno == EINTR)
+		;
 	/* hold a reference first: once displaced, the outer map no longer
 	 * keeps an exited instance's table alive */
 	if (bpf_map_lookup_elem(outer, &zero, &id) ||
