@@ -38,7 +38,11 @@ static int install_signals(void)
 							   * poll returns */
 
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+	/* SIGPIPE (stdout piped into 'head') and SIGHUP (terminal closed)
+	 * would kill us with XDP left attached and the table pinned: stop
+	 * cleanly instead; a write to the closed pipe then fails with EPIPE */
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGHUP, &sa, NULL) || sigaction(SIGPIPE, &sa, NULL))
 		return -errno;
 	return 0;
 }
