@@ -39,8 +39,9 @@ enum share_mode {
 
 /*
  * Packet counters, one PERCPU_ARRAY slot each. Invariant, summed over CPUs:
- *   CNT_SEEN == CNT_FLOWED + CNT_NOT_PARSED + CNT_MALFORMED
- * CNT_OVERFLOW_* and CNT_MISSED_* qualify packets already counted above.
+ *   CNT_SEEN == CNT_FLOWED + CNT_NOT_PARSED + CNT_MALFORMED + CNT_INTERNAL
+ * (CNT_INTERNAL should stay 0). CNT_INSERT_FAILED, CNT_OVERFLOW_*,
+ * CNT_SELF_EXPORT and CNT_MISSED_* qualify packets already counted above.
  */
 enum flow_counter {
 	CNT_SEEN = 0,

@@ -2,8 +2,8 @@
 /*
  * live.c - metering real interfaces: load, pin, attach, then once a second
  * swap the flow tables, drain the one taken out, expire, print and export.
- * SIGINT/SIGTERM: detach first, drain what is left, export every flow with
- * flowEndReason "forced end", unpin, exit 0.
+ * SIGINT/SIGTERM (and SIGHUP, SIGPIPE): detach first, drain what is left,
+ * export every flow with flowEndReason "forced end", unpin, exit 0.
  */
 #include <errno.h>
 #include <signal.h>
