@@ -202,6 +202,20 @@ struct parse_state {
 	__u8 pad;
 };
 
+/*
+ * Statistics holding no packet yet: minima at their largest so that the
+ * first packet sets them. The one starting point of the kernel's fresh
+ * table entries and of user space's accumulators.
+ */
+static inline void flow_stats_empty(struct flow_stats *fs)
+{
+	__builtin_memset(fs, 0, sizeof(*fs));
+	fs->min_length = 0xffff;
+	fs->min_ttl = 0xff;
+	fs->tcp_win_min = 0xffff;
+	fs->tcp_wscale = 0xff;
+}
+
 #define FLOW_ASSERT_SIZE(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " size changed: update both sides")
 

@@ -280,15 +280,11 @@ static __always_inline __u32 ttl_bin(__u32 ttl)
 static __always_inline void stats_init(struct flow_stats *fs,
 				       struct parse_state *st, __u64 ts)
 {
-	__builtin_memset(fs, 0, sizeof(*fs));
+	flow_stats_empty(fs);
 	fs->tos = st->tos;
 	fs->flow_label = st->flow_label;
 	fs->first_seen_ns = ts;
 	fs->last_seen_ns = ts;
-	fs->min_length = 0xffff;
-	fs->min_ttl = 0xff;
-	fs->tcp_win_min = 0xffff;
-	fs->tcp_wscale = 0xff;
 }
 
 static __always_inline void stats_update(struct flow_stats *fs,

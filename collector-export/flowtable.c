@@ -60,17 +60,6 @@ static gboolean key_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, sizeof(struct flow_key)) == 0;
 }
 
-/* The same starting point as the BPF side's stats_init: minima at their
- * largest so that the first packet sets them. */
-static void stats_empty(struct flow_stats *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->min_length = 0xffff;
-	s->min_ttl = 0xff;
-	s->tcp_win_min = 0xffff;
-	s->tcp_wscale = 0xff;
-}
-
 struct flow_cache *flow_cache_new(const struct config *cfg,
 				  __s64 epoch_offset_ns, flow_emit_fn emit,
 				  void *emit_ctx)
@@ -116,7 +105,7 @@ static struct flow_entry *entry_get(struct flow_cache *fc,
 		return e;
 	e = g_new0(struct flow_entry, 1);
 	e->key = *key;
-	stats_empty(&e->acc);
+	flow_stats_empty(&e->acc);
 	g_hash_table_insert(fc->flows, &e->key, e);
 	return e;
 }
@@ -198,7 +187,7 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev)
 	struct flow_stats d;
 	__u32 ttl_bin = ev->ttl / FLOW_TTL_BIN_WIDTH;
 
-	stats_empty(&d);
+	flow_stats_empty(&d);
 	d.first_seen_ns = d.last_seen_ns = ev->ts_ns;
 	d.packets = 1;
 	d.octets = ev->ip_length;
@@ -342,9 +331,9 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
 
 		if (v->reason == END_ACTIVE) {
-			stats_empty(&v->e->acc);
+			flow_stats_empty(&v->e->acc);
 			if (v->rev)
-				stats_empty(&v->rev->acc);
+				flow_stats_empty(&v->rev->acc);
 			continue;
 		}
 		if (v->rev)
