@@ -1,14 +1,29 @@
 # Sourced by test suites: snapshot BPF pins and XDP attachments now, and
 # report with check_leftovers (one TAP line) whether the suite left any.
+# Names that carry the pid of another live process (fx-e2e-1234, fxh...1234)
+# belong to a test running beside this one and are not ours to report.
 pins_now() { find /sys/fs/bpf -mindepth 1 2>/dev/null | sort; }
-xdp_now() { ip -o link show 2>/dev/null | grep 'xdp' | cut -d: -f2 | sort; }
+xdp_now() { ip -o link show 2>/dev/null | grep 'xdp' | cut -d: -f2 | sed 's/@.*//' | sort; }
 leftover_pins_before=$(pins_now)
 leftover_xdp_before=$(xdp_now)
 
+# Drop lines naming an fx* object after a pid that is alive and not ours.
+_not_others() {
+	local line pid
+	while IFS= read -r line; do
+		[ -z "$line" ] && continue
+		pid=$(grep -oE 'fx[a-z-]*[0-9]+' <<<"$line" | head -1 | grep -oE '[0-9]+$')
+		if [ -n "$pid" ] && [ "$pid" != "$$" ] && [ -d "/proc/$pid" ]; then
+			continue
+		fi
+		echo "$line"
+	done
+}
+
 check_leftovers() {
 	local new_pins new_xdp
-	new_pins=$(comm -13 <(echo "$leftover_pins_before") <(pins_now))
-	new_xdp=$(comm -13 <(echo "$leftover_xdp_before") <(xdp_now))
+	new_pins=$(comm -13 <(echo "$leftover_pins_before") <(pins_now) | _not_others)
+	new_xdp=$(comm -13 <(echo "$leftover_xdp_before") <(xdp_now) | _not_others)
 	if [ -z "$new_pins" ] && [ -z "$new_xdp" ]; then
 		echo "ok - nothing left pinned under /sys/fs/bpf or attached"
 		return 0
