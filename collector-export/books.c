@@ -26,6 +26,7 @@ int books_collect(struct books *b, struct pipeline *p,
 	c->overflow_octets = cnt[CNT_OVERFLOW_OCTETS];
 	c->ring_packets = cnt[CNT_INSERT_FAILED] - c->overflow_packets;
 	c->active_flows = flow_cache_count(fc);
+	c->evicted_flows = t->pressure_evictions;
 	c->records = t->records;
 	c->record_packets = t->packets;
 	c->record_octets = t->octets;
