@@ -32,9 +32,13 @@ int books_collect(struct books *b, struct pipeline *p,
 	c->record_octets = t->octets;
 	c->pps = now_s > b->last_time && b->last_time > 0 ?
 			 (c->seen - b->last_seen) / (now_s - b->last_time) : 0;
-	b->last_seen = c->seen;
-	b->last_time = now_s;
 	return 0;
+}
+
+void books_mark(struct books *b, __u64 seen, double now_s)
+{
+	b->last_seen = seen;
+	b->last_time = now_s;
 }
 
 void books_metering(const struct counters_report *c, struct metering_stats *ms)

@@ -124,16 +124,18 @@ static void report(struct meter *m, bool counters_due)
 {
 	struct counters_report c;
 	struct metering_stats ms = {};
+	double now_s = clock_ns(CLOCK_MONOTONIC) / 1e9;
 
-	if (books_collect(&m->books, &m->p, m->fc,
-			  clock_ns(CLOCK_MONOTONIC) / 1e9, &c))
+	if (books_collect(&m->books, &m->p, m->fc, now_s, &c))
 		return;
 	m->insert_failed = c.ring_packets + c.overflow_packets;
 	books_metering(&c, &ms);
 	sink_tick(&m->sink, time(NULL), &ms);
 	keep_out_own_export(m);
-	if (counters_due && config_counters_wanted(m->cfg))
+	if (counters_due && config_counters_wanted(m->cfg)) {
 		output_counters(m->sink.out, &c);
+		books_mark(&m->books, c.seen, now_s);
+	}
 	books_overflow_report(&m->books, &c);
 }
 
@@ -179,6 +181,7 @@ static int meter_loop(struct meter *m)
 	__u64 next_stats = now + cfg->stats_interval * NS_PER_SEC;
 	int err;
 
+	books_mark(&m->books, 0, now / 1e9); /* pps of the first line */
 	output_rotate(m->sink.out, time(NULL));
 	while (!stop_requested) {
 		bool stats_due;
