@@ -104,7 +104,8 @@ static const struct option_desc options[] = {
 static const char counters_help[] =
 	"\nStandard output carries flow records only. The counters line goes to the\n"
 	"log (stderr, or -L FILE) or to --stats-file: once at exit (not with -q unless\n"
-	"asked for), and every --stats-interval SEC. Totals since start; JSON with -j:\n"
+	"asked for), and every --stats-interval SEC while metering interfaces (-r:\n"
+	"only at the end). Totals since start; JSON with -j:\n"
 	"  packets (packets)          packets that reached the meter on all interfaces\n"
 	"  pps (pps)                  packets a second since the previous line or the\n"
 	"                             start (0 with -r)\n"
