@@ -163,8 +163,8 @@ int run_bench(const struct config *cfg)
 		struct pipeline_opts o = {
 			.share = opened,
 			.slot_mask = cfg->slot_mask,
-			.max_flows = cfg->max_flows > cfg->bench_flows ?
-					     cfg->max_flows : cfg->bench_flows,
+			.max_flows = cfg->kernel_flows > cfg->bench_flows ?
+					     cfg->kernel_flows : cfg->bench_flows,
 		};
 
 		err = pipeline_open(&pipes[opened], &o);

@@ -26,14 +26,19 @@ int books_collect(struct books *b, struct pipeline *p,
 	c->overflow_octets = cnt[CNT_OVERFLOW_OCTETS];
 	c->ring_packets = cnt[CNT_INSERT_FAILED] - c->overflow_packets;
 	c->active_flows = flow_cache_count(fc);
+	c->evicted_flows = t->pressure_evictions;
 	c->records = t->records;
 	c->record_packets = t->packets;
 	c->record_octets = t->octets;
 	c->pps = now_s > b->last_time && b->last_time > 0 ?
 			 (c->seen - b->last_seen) / (now_s - b->last_time) : 0;
-	b->last_seen = c->seen;
-	b->last_time = now_s;
 	return 0;
+}
+
+void books_mark(struct books *b, __u64 seen, double now_s)
+{
+	b->last_seen = seen;
+	b->last_time = now_s;
 }
 
 void books_metering(const struct counters_report *c, struct metering_stats *ms)

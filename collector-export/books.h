@@ -15,14 +15,18 @@
 
 struct books {
 	__u64 last_seen;      /* CNT_SEEN at the previous line, for pps */
-	double last_time;     /* seconds, same clock as passed to books_line */
+	double last_time;     /* seconds, same clock as books_collect's; 0:
+			       * no line yet (pps 0) */
 	__u64 overflow_warned; /* CNT_OVERFLOW_PKTS already reported */
 };
 
-/* Fill a counters line; elapsed time from now_s (any clock, seconds). */
+/* Fill a counters line; pps since the last books_mark() (any clock,
+ * seconds). */
 int books_collect(struct books *b, struct pipeline *p,
 		  const struct flow_cache *fc, double now_s,
 		  struct counters_report *c);
+/* The next pps counts from here: at start and after each printed line. */
+void books_mark(struct books *b, __u64 seen, double now_s);
 /* The same figures as the exporter's options records want them. */
 void books_metering(const struct counters_report *c,
 		    struct metering_stats *ms);

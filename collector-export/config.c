@@ -9,7 +9,8 @@ void config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->slot_mask = (1U << SLOT_MAX) - 1;
 	cfg->share = SHARE_PERCPU; /* fastest here: see README, Performance */
-	cfg->max_flows = 65536;
+	cfg->max_flows = DEFAULT_MAX_FLOWS;
+	cfg->kernel_flows = DEFAULT_KERNEL_FLOWS;
 	cfg->interval = 1;
 	cfg->idle_timeout = 15;
 	cfg->active_timeout = 60;
@@ -26,4 +27,9 @@ void config_defaults(struct config *cfg)
 	cfg->options_interval = 60;
 	cfg->export_buffer_records = 1000000;
 	cfg->udp_rate = 20000; /* ~400k records/s in 1400-byte messages */
+}
+
+bool config_counters_wanted(const struct config *cfg)
+{
+	return cfg->stats_interval || cfg->stats_file || cfg->verbosity > 0;
 }

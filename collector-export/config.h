@@ -13,6 +13,10 @@
 #define MAX_COLLECTORS 8
 #define DEFAULT_PIN_DIR "/sys/fs/bpf/xdp/globals"
 #define FLOW_TABLE_PIN_NAME "flow_stats"
+/* Flows held in user space (alive within the idle timeout) and entries of
+ * each kernel table (flows active within one drain interval, ~1 s). */
+#define DEFAULT_MAX_FLOWS 262144
+#define DEFAULT_KERNEL_FLOWS 65536
 
 enum export_format { FORMAT_IPFIX = 0, FORMAT_NFV9 };
 
@@ -27,10 +31,14 @@ struct config {
 	bool dpi;
 	enum share_mode share;
 	bool share_given;
-	__u32 max_flows;        /* kernel table and user-space cache size */
+	__u32 max_flows;        /* user-space cache: flows held at once */
+	__u32 kernel_flows;     /* entries of each kernel flow table */
+	bool kernel_flows_given;
 
 	/* manager */
-	unsigned int interval;  /* -i: report period in s, 0 = once and exit */
+	unsigned int interval;  /* -i: -O file period in s, 0 = once and exit */
+	unsigned int stats_interval; /* counters line period in s, 0 = none */
+	const char *stats_file; /* counters lines go here, NULL: the log */
 	unsigned int idle_timeout;
 	unsigned int active_timeout;
 	int test_seconds;       /* -t: -1 off, 0 = BPF_PROG_TEST_RUN bench */
@@ -62,5 +70,8 @@ struct config {
 };
 
 void config_defaults(struct config *cfg);
+/* Whether counters lines are written at all: when asked for
+ * (--stats-interval, --stats-file), or else the one at exit unless -q. */
+bool config_counters_wanted(const struct config *cfg);
 
 #endif

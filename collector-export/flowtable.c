@@ -86,6 +86,11 @@ void flow_cache_free(struct flow_cache *fc)
 	free(fc);
 }
 
+void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns)
+{
+	fc->epoch_offset_ns = epoch_offset_ns;
+}
+
 size_t flow_cache_count(const struct flow_cache *fc)
 {
 	return g_hash_table_size(fc->flows);

@@ -41,6 +41,8 @@ struct flow_cache *flow_cache_new(const struct config *cfg,
 				  __s64 epoch_offset_ns, flow_emit_fn emit,
 				  void *emit_ctx);
 void flow_cache_free(struct flow_cache *fc);
+/* Records made from now on convert kernel time with this offset. */
+void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns);
 
 /* Add one kernel delta (one drained table entry) to its flow. */
 int flow_cache_merge(struct flow_cache *fc, const struct flow_key *key,

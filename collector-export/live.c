@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * live.c - metering real interfaces: load, pin, attach, then once a second
- * swap the flow tables, drain the one taken out, expire, print and export.
+ * swap the flow tables, drain the one taken out, expire, print and export;
+ * a counters line every --stats-interval and at exit.
  * SIGINT/SIGTERM (and SIGHUP, SIGPIPE): detach first, drain what is left,
  * export every flow with flowEndReason "forced end", unpin, exit 0.
  */
@@ -55,14 +56,20 @@ static __u64 clock_ns(clockid_t id)
 	return (__u64)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
 }
 
-/* Kernel time is CLOCK_MONOTONIC; records carry epoch time. Taken once at
- * start so that a clock step does not reorder the records of a run. */
+/*
+ * Kernel time is CLOCK_MONOTONIC, which neither steps nor counts a suspend;
+ * records carry epoch time. The offset is taken again at every drain, so
+ * that records made after an NTP step or a resume carry the real clock's
+ * time (both ends of a record are converted with one offset). Real time is
+ * read between two monotonic reads and set against their midpoint.
+ */
 static __s64 epoch_offset_ns(void)
 {
-	__u64 mono = clock_ns(CLOCK_MONOTONIC);
+	__u64 mono0 = clock_ns(CLOCK_MONOTONIC);
 	__u64 real = clock_ns(CLOCK_REALTIME);
+	__u64 mono1 = clock_ns(CLOCK_MONOTONIC);
 
-	return (__s64)(real - mono);
+	return (__s64)(real - (mono0 + (mono1 - mono0) / 2));
 }
 
 struct meter {
@@ -80,8 +87,10 @@ struct meter {
  * it any more when the swap returns, so no increment is lost. */
 static int drain_swapped(struct meter *m)
 {
-	int old = pipeline_swap(&m->p), err;
+	int old, err;
 
+	flow_cache_set_epoch_offset(m->fc, epoch_offset_ns());
+	old = pipeline_swap(&m->p);
 	if (old < 0) {
 		pr_warn("cannot swap flow tables: %s\n", strerror(-old));
 		return old;
@@ -109,20 +118,24 @@ static void keep_out_own_export(struct meter *m)
 			strerror(-err));
 }
 
-static void report(struct meter *m, bool counters_line)
+/* Once a drain: exporters' timers, our export sockets, the overflow
+ * warning; and a counters line when one is due and wanted. */
+static void report(struct meter *m, bool counters_due)
 {
 	struct counters_report c;
 	struct metering_stats ms = {};
+	double now_s = clock_ns(CLOCK_MONOTONIC) / 1e9;
 
-	if (books_collect(&m->books, &m->p, m->fc,
-			  clock_ns(CLOCK_MONOTONIC) / 1e9, &c))
+	if (books_collect(&m->books, &m->p, m->fc, now_s, &c))
 		return;
 	m->insert_failed = c.ring_packets + c.overflow_packets;
 	books_metering(&c, &ms);
 	sink_tick(&m->sink, time(NULL), &ms);
 	keep_out_own_export(m);
-	if (counters_line)
+	if (counters_due && config_counters_wanted(m->cfg)) {
 		output_counters(m->sink.out, &c);
+		books_mark(&m->books, c.seen, now_s);
+	}
 	books_overflow_report(&m->books, &c);
 }
 
@@ -152,16 +165,27 @@ static int attach_all(struct meter *m)
 	return 0;
 }
 
+/* The next tick of a period, skipping the ticks missed while busy. */
+static __u64 next_tick(__u64 tick, __u64 now, unsigned int period_s)
+{
+	tick += period_s * NS_PER_SEC;
+	return tick > now ? tick : now + period_s * NS_PER_SEC;
+}
+
 static int meter_loop(struct meter *m)
 {
 	const struct config *cfg = m->cfg;
 	__u64 now = clock_ns(CLOCK_MONOTONIC);
 	__u64 next_drain = now + NS_PER_SEC;
-	__u64 next_report = now + cfg->interval * NS_PER_SEC;
+	__u64 next_dump = now + cfg->interval * NS_PER_SEC;
+	__u64 next_stats = now + cfg->stats_interval * NS_PER_SEC;
 	int err;
 
+	books_mark(&m->books, 0, now / 1e9); /* pps of the first line */
 	output_rotate(m->sink.out, time(NULL));
 	while (!stop_requested) {
+		bool stats_due;
+
 		err = overflow_consume(m->ring, POLL_MS);
 		if (err < 0) {
 			pr_warn("cannot read the overflow ring: %s\n",
@@ -177,14 +201,13 @@ static int meter_loop(struct meter *m)
 		now = clock_ns(CLOCK_MONOTONIC);
 		flow_cache_expire(m->fc, now);
 		next_drain = now + NS_PER_SEC;
-		if (now >= next_report) {
-			report(m, true);
+		stats_due = cfg->stats_interval && now >= next_stats;
+		report(m, stats_due);
+		if (stats_due)
+			next_stats = next_tick(next_stats, now, cfg->stats_interval);
+		if (now >= next_dump) {
 			output_rotate(m->sink.out, time(NULL));
-			next_report += cfg->interval * NS_PER_SEC;
-			if (next_report < now)
-				next_report = now + cfg->interval * NS_PER_SEC;
-		} else {
-			report(m, false);
+			next_dump = next_tick(next_dump, now, cfg->interval);
 		}
 	}
 	return 0;
@@ -236,7 +259,7 @@ int run_live(const struct config *cfg)
 	struct pipeline_opts opts = {
 		.share = cfg->share,
 		.slot_mask = cfg->slot_mask,
-		.max_flows = cfg->max_flows,
+		.max_flows = cfg->kernel_flows,
 		.reuse_path = cfg->map_path,
 	};
 	struct meter m = { .cfg = cfg };

@@ -6,7 +6,10 @@
 
 #include <stdio.h>
 
-enum log_level { LOG_LEVEL_WARN = 0, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+/* ALWAYS: output the user asked for (counters lines), whatever -q says. */
+enum log_level {
+	LOG_LEVEL_ALWAYS = -1, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG
+};
 
 void log_init(enum log_level level);
 /* Send messages to path from now on; 0 or -errno. */

@@ -19,7 +19,7 @@ enum opt_id {
 	OPT_SHARE = 256, OPT_IDLE, OPT_ACTIVE, OPT_MAX_FLOWS, OPT_REPEAT,
 	OPT_FORMAT, OPT_DOMAIN, OPT_TEMPLATE, OPT_BIFLOW, OPT_TMPL_SEC,
 	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
-	OPT_UDP_RATE,
+	OPT_UDP_RATE, OPT_KERNEL_FLOWS, OPT_STATS_SEC, OPT_STATS_FILE,
 };
 
 struct option_desc {
@@ -66,13 +66,19 @@ static const struct option_desc options[] = {
 	{ { "active-timeout", required_argument, NULL, OPT_ACTIVE }, "SEC",
 	  "report a long flow every SEC seconds [60]" },
 	{ { "max-flows", required_argument, NULL, OPT_MAX_FLOWS }, "N",
-	  "flow table size [65536]" },
+	  "flows held at once (user-space cache; all flows alive within the idle timeout); above it the least recently seen end early, reason 5 [262144]" },
+	{ { "kernel-flows", required_argument, NULL, OPT_KERNEL_FLOWS }, "N",
+	  "entries of each of the two kernel tables (flows active within one ~1 s drain interval; when full, packets go through the overflow ring) [65536, at most --max-flows]" },
 	{ { "read", required_argument, NULL, 'r' }, "FILE.pcap",
 	  "meter a capture file through the same BPF programs, then exit" },
 	{ { "interval", required_argument, NULL, 'i' }, "SEC",
-	  "counters line and dump-file period; 0 = print once and exit [1]" },
+	  "-O dump-file period; 0 = drain once, print and exit [1]" },
+	{ { "stats-interval", required_argument, NULL, OPT_STATS_SEC }, "SEC",
+	  "counters line every SEC seconds (see below); 0 = only the one at exit [0]" },
+	{ { "stats-file", required_argument, NULL, OPT_STATS_FILE }, "FILE",
+	  "append counters lines to FILE instead of the log (stderr or -L)" },
 	{ { "json", no_argument, NULL, 'j' }, NULL,
-	  "print flows (and -t 0 results) as JSON lines" },
+	  "print flows (and counters, -t 0 results) as JSON lines" },
 	{ { "Output", required_argument, NULL, 'O' }, "DIR",
 	  "also dump flows to DIR/<date>/<time> files each interval" },
 	{ { "Log", required_argument, NULL, 'L' }, "FILE",
@@ -88,10 +94,38 @@ static const struct option_desc options[] = {
 	{ { "flows", required_argument, NULL, OPT_FLOWS }, "N",
 	  "-t 0: spread the packets over N flows, each run once [1]" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "more messages; with -c, also print flows on stdout (printed by default without -c)" },
-	{ { "quiet", no_argument, NULL, 'q' }, NULL, "warnings only" },
+	{ { "quiet", no_argument, NULL, 'q' }, NULL,
+	  "warnings only; no counters line unless --stats-interval or --stats-file" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this text" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* Every field of the counters line, text name (JSON name). */
+static const char counters_help[] =
+	"\nStandard output carries flow records only. The counters line goes to the\n"
+	"log (stderr, or -L FILE) or to --stats-file: once at exit (not with -q unless\n"
+	"asked for), and every --stats-interval SEC while metering interfaces (-r:\n"
+	"only at the end). Totals since start; JSON with -j:\n"
+	"  packets (packets)          packets that reached the meter on all interfaces\n"
+	"  pps (pps)                  packets a second since the previous line or the\n"
+	"                             start (0 with -r)\n"
+	"  flowed (flowed)            packets accounted to a flow\n"
+	"  not_parsed (notParsed)     protocol not parsed (left out with -p, ARP, ...)\n"
+	"  self_export (selfExport)   of not_parsed: our own TCP export connection\n"
+	"  malformed (malformed)      truncated or invalid headers\n"
+	"  internal (internal)        parse state unavailable; should stay 0\n"
+	"  missed_tail_calls (missedTailCalls)  tail calls to an empty program slot\n"
+	"  ring (ringPackets)         of flowed: kernel table full, came through the\n"
+	"                             overflow ring (still in the records)\n"
+	"  overflow N (N octets) (overflowPackets, overflowOctets)  of flowed: ring\n"
+	"                             full too, in these totals only, in no record\n"
+	"  active_flows (activeFlows) flows held in the user-space cache now\n"
+	"  evicted (evictedFlows)     flows ended early, cache full (--max-flows)\n"
+	"  exported N (packets N octets N) (exportedRecords, exportedPackets,\n"
+	"                             exportedOctets)  records made so far, and the\n"
+	"                             packets and octets they carry\n"
+	"At exit: packets = flowed + not_parsed + malformed + internal, and\n"
+	"flowed - overflow = the packets exported.\n";
 
 static void usage(FILE *out)
 {
@@ -111,6 +145,7 @@ static void usage(FILE *out)
 				 d->arg ? " " : "", d->arg ? d->arg : "");
 		fprintf(out, "  %-38s %s\n", left, d->help);
 	}
+	fputs(counters_help, out);
 }
 
 static int fail(const char *fmt, const char *what, const char *hint)
@@ -331,6 +366,18 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			if (cfg->max_flows == 0)
 				return fail("--max-flows must be at least 1%s", "", NULL);
 			break;
+		case OPT_KERNEL_FLOWS:
+			PARSE_UINT(cfg->kernel_flows, "kernel-flows", 1U << 26);
+			if (cfg->kernel_flows == 0)
+				return fail("--kernel-flows must be at least 1%s", "", NULL);
+			cfg->kernel_flows_given = true;
+			break;
+		case OPT_STATS_SEC:
+			PARSE_UINT(cfg->stats_interval, "stats-interval", 86400);
+			break;
+		case OPT_STATS_FILE:
+			cfg->stats_file = optarg;
+			break;
 		case OPT_REPEAT:
 			PARSE_UINT(cfg->test_repeat, "repeat", UINT32_MAX);
 			if (cfg->test_repeat == 0)
@@ -424,6 +471,16 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 				    "check the name with 'ip link'");
 	if (cfg->dpi)
 		return fail("%s is not available yet", "-D/--DPI", NULL);
+	if (cfg->kernel_flows > cfg->max_flows) {
+		/* every entry of a drained kernel table becomes a held flow */
+		if (cfg->kernel_flows_given) {
+			fprintf(stderr,
+				"flowexport: --kernel-flows %u is more than --max-flows %u; the flows of one kernel table must fit the cache: raise --max-flows\n",
+				cfg->kernel_flows, cfg->max_flows);
+			return -EINVAL;
+		}
+		cfg->kernel_flows = cfg->max_flows;
+	}
 	if (cfg->test_seconds != 0 && !cfg->pcap_file && cfg->n_ifaces == 0)
 		return fail("%s", "no interface given",
 			    "use -d IF, -r FILE.pcap or -t 0; see --help");

@@ -53,7 +53,8 @@ static void print_counters(struct replay *r, __u64 now_ns)
 
 	if (books_collect(&r->books, &r->p, r->fc, now_ns / 1e9, &c))
 		return;
-	output_counters(r->sink.out, &c);
+	if (config_counters_wanted(r->cfg))
+		output_counters(r->sink.out, &c);
 	books_overflow_report(&r->books, &c);
 }
 
@@ -132,7 +133,7 @@ int run_offline(const struct config *cfg)
 	struct pipeline_opts opts = {
 		.share = cfg->share,
 		.slot_mask = cfg->slot_mask,
-		.max_flows = cfg->max_flows,
+		.max_flows = cfg->kernel_flows,
 	};
 	struct replay r = { .cfg = cfg };
 	struct capture *cap;

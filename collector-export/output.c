@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * output.c - text and JSON lines for flow records and counters, on stdout
- * and in -O dump files. Times are printed in UTC so that the same capture
+ * output.c - text and JSON lines: flow records on stdout and in -O dump
+ * files, counters lines in the log or the --stats-file. Times are printed in UTC so that the same capture
  * gives the same text on any machine.
  */
 #include <errno.h>
@@ -20,6 +20,7 @@ struct output {
 	bool print_flows;   /* stdout gets flows: no collector, or -v */
 	char *dump_path;    /* file of the current interval, NULL: none */
 	FILE *dump;
+	FILE *stats;        /* --stats-file, NULL: counters go to the log */
 };
 
 static const char *reason_name(__u8 reason)
@@ -201,21 +202,33 @@ void output_write_json(FILE *f, const struct flow_record *r)
 struct output *output_open(const struct config *cfg)
 {
 	struct output *o = calloc(1, sizeof(*o));
+	int err;
 
 	if (!o)
 		return NULL;
 	o->cfg = cfg;
 	o->print_flows = cfg->n_collectors == 0 || cfg->verbosity >= 2;
 	if (cfg->output_dir && g_mkdir_with_parents(cfg->output_dir, 0755)) {
-		int err = errno;
-
+		err = errno;
 		pr_warn("cannot create dump folder '%s' (-O): %s\n",
 			cfg->output_dir, strerror(err));
-		free(o);
-		errno = err;
-		return NULL;
+		goto fail;
+	}
+	if (cfg->stats_file) {
+		o->stats = fopen(cfg->stats_file, "a");
+		if (!o->stats) {
+			err = errno;
+			pr_warn("cannot open stats file '%s' (--stats-file): %s\n",
+				cfg->stats_file, strerror(err));
+			goto fail;
+		}
+		setvbuf(o->stats, NULL, _IOLBF, 0); /* whole lines for readers */
 	}
 	return o;
+fail:
+	free(o);
+	errno = err;
+	return NULL;
 }
 
 static void dump_close(struct output *o)
@@ -278,28 +291,41 @@ void output_records(struct output *o, const struct flow_record *recs,
 		fflush(stdout);
 }
 
+/* The counters line, text or JSON (-j); every field is explained in
+ * --help and the README. Never on stdout, which carries records only. */
 void output_counters(struct output *o, const struct counters_report *c)
 {
+	char line[1024];
+
 	if (o->cfg->json)
-		printf("{\"counters\":{\"packets\":%llu,\"pps\":%.1f,\"flowed\":%llu,"
-		       "\"notParsed\":%llu,\"selfExport\":%llu,\"malformed\":%llu,\"internal\":%llu,"
-		       "\"missedTailCalls\":%llu,\"ringPackets\":%llu,"
-		       "\"overflowPackets\":%llu,\"overflowOctets\":%llu,"
-		       "\"activeFlows\":%llu,\"exportedRecords\":%llu,"
-		       "\"exportedPackets\":%llu,\"exportedOctets\":%llu}}\n",
-		       c->seen, c->pps, c->flowed, c->not_parsed, c->self_export,
-		       c->malformed, c->internal, c->missed_tail_calls, c->ring_packets,
-		       c->overflow_packets, c->overflow_octets, c->active_flows,
-		       c->records, c->record_packets, c->record_octets);
+		snprintf(line, sizeof(line),
+			 "{\"counters\":{\"packets\":%llu,\"pps\":%.1f,\"flowed\":%llu,"
+			 "\"notParsed\":%llu,\"selfExport\":%llu,\"malformed\":%llu,\"internal\":%llu,"
+			 "\"missedTailCalls\":%llu,\"ringPackets\":%llu,"
+			 "\"overflowPackets\":%llu,\"overflowOctets\":%llu,"
+			 "\"activeFlows\":%llu,\"evictedFlows\":%llu,\"exportedRecords\":%llu,"
+			 "\"exportedPackets\":%llu,\"exportedOctets\":%llu}}\n",
+			 c->seen, c->pps, c->flowed, c->not_parsed, c->self_export,
+			 c->malformed, c->internal, c->missed_tail_calls, c->ring_packets,
+			 c->overflow_packets, c->overflow_octets, c->active_flows,
+			 c->evicted_flows, c->records, c->record_packets,
+			 c->record_octets);
 	else
-		printf("counters: packets %llu pps %.1f flowed %llu not_parsed %llu "
-		       "malformed %llu overflow %llu (%llu octets) ring %llu "
-		       "active_flows %llu exported %llu (packets %llu octets %llu)\n",
-		       c->seen, c->pps, c->flowed, c->not_parsed, c->malformed,
-		       c->overflow_packets, c->overflow_octets, c->ring_packets,
-		       c->active_flows, c->records, c->record_packets,
-		       c->record_octets);
-	fflush(stdout);
+		snprintf(line, sizeof(line),
+			 "counters: packets %llu pps %.1f flowed %llu not_parsed %llu "
+			 "self_export %llu malformed %llu internal %llu "
+			 "missed_tail_calls %llu ring %llu overflow %llu (%llu octets) "
+			 "active_flows %llu evicted %llu "
+			 "exported %llu (packets %llu octets %llu)\n",
+			 c->seen, c->pps, c->flowed, c->not_parsed, c->self_export,
+			 c->malformed, c->internal, c->missed_tail_calls,
+			 c->ring_packets, c->overflow_packets, c->overflow_octets,
+			 c->active_flows, c->evicted_flows, c->records,
+			 c->record_packets, c->record_octets);
+	if (o->stats)
+		fputs(line, o->stats);
+	else
+		log_msg(LOG_LEVEL_ALWAYS, "%s", line);
 }
 
 void output_close(struct output *o)
@@ -308,5 +334,8 @@ void output_close(struct output *o)
 		return;
 	dump_close(o);
 	g_free(o->dump_path);
+	if (o->stats && fclose(o->stats))
+		pr_warn("cannot write stats file '%s': %s\n",
+			o->cfg->stats_file, strerror(errno));
 	free(o);
 }

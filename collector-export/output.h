@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * output.h - flows and counters for people: text lines or JSON lines (keys
- * are IANA IPFIX element names) on stdout, and -O dump files, one per
- * report interval, in DIR/<YYYY-MM-DD>/<HH:MM:SS> (UTC).
+ * are IANA IPFIX element names). Flow records go to stdout and to -O dump
+ * files, one per -i interval, in DIR/<YYYY-MM-DD>/<HH:MM:SS> (UTC); counters
+ * lines go to the log (stderr or -L) or to --stats-file, never to stdout.
  */
 #ifndef FLOWEXPORT_OUTPUT_H
 #define FLOWEXPORT_OUTPUT_H
@@ -27,6 +28,7 @@ struct counters_report {
 	__u64 overflow_packets; /* ring full too: only in these totals */
 	__u64 overflow_octets;
 	__u64 active_flows;    /* held in the user-space cache */
+	__u64 evicted_flows;   /* ended early: cache full (--max-flows) */
 	__u64 records;         /* exported so far */
 	__u64 record_packets;
 	__u64 record_octets;
@@ -35,13 +37,15 @@ struct counters_report {
 
 struct output;
 
-/* NULL with errno set (after a message) when the dump folder fails. */
+/* NULL with errno set (after a message) when the dump folder or the
+ * stats file cannot be made. */
 struct output *output_open(const struct config *cfg);
 void output_close(struct output *o);
 
 /* Print (when flows go to stdout) and dump (with -O) these records. */
 void output_records(struct output *o, const struct flow_record *recs,
 		    size_t n);
+/* Write one counters line (the caller decides when). */
 void output_counters(struct output *o, const struct counters_report *c);
 /* Start a new dump interval named after epoch second now (-O only); the
  * file is created with its first record. */

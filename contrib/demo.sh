@@ -96,7 +96,7 @@ wait_for 5 listening "$PORT" || die "nfcapd did not start: $(cat "$TMP/nfcapd.lo
 
 # flowexport on the host end of the veth
 ./flowexport -d "$VH" -F "$PIN" -c "127.0.0.1:$PORT" --idle-timeout 2 \
-	--active-timeout 10 -i 60 >"$TMP/flowexport.out" 2>&1 &
+	--active-timeout 10 >"$TMP/flowexport.out" 2>&1 &
 FX=$!
 PIDS=("$FX" "${PIDS[@]}") # stopped first, so that it flushes to nfcapd
 echo "demo: flowexport pid $FX: ./flowexport -d $VH -F $PIN -c 127.0.0.1:$PORT --idle-timeout 2 --active-timeout 10"

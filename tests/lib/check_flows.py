@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Compare flowexport JSON output with traffic.py's expected flows.
 
-  check_flows.py OUTPUT [--reasons 1,2,3] [--frames N] [--not-parsed N]
-                 [--no-counters]
+  check_flows.py OUTPUT [--reasons 1,2,3] [--no-reasons 5] [--frames N]
+                 [--not-parsed N] (--stats FILE | --no-counters)
 
-OUTPUT holds JSON lines: flow records (with flowEndReason) and counters
-objects (the last one is the final account). Prints TAP lines ("ok - ..."
+OUTPUT holds JSON lines of flow records only (flowexport -j's stdout);
+FILE holds the counters objects (--stats-file), the last one being the
+final account. Prints TAP lines ("ok - ..."
 / "not ok - ...") and exits 1 if any check failed. Records of one flow
 (several active-timeout reports, the final flush) are summed per key;
 the key leaves out the interface, so live and pcap runs compare alike.
@@ -36,6 +37,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("output")
     ap.add_argument("--reasons", default="")
+    ap.add_argument("--no-reasons", default="", help="end reasons no flow may have")
+    ap.add_argument("--stats", help="flowexport's --stats-file (JSON counters)")
     ap.add_argument("--frames", type=int)
     ap.add_argument("--not-parsed", type=int)
     ap.add_argument("--label", default="")
@@ -60,8 +63,8 @@ def main():
             except ValueError:
                 bad_lines += 1
                 continue
-            if "counters" in obj:
-                counters = obj["counters"]
+            if not isinstance(obj, dict) or obj.get("octetDeltaCount") is None:
+                bad_lines += 1  # stdout carries flow records only
                 continue
             k = key_of(obj)
             p, o = got.get(k, (0, 0))
@@ -69,7 +72,7 @@ def main():
             reasons.setdefault(obj["flowEndReason"], set()).add(k)
             if obj["flowEndMilliseconds"] < obj["flowStartMilliseconds"]:
                 bad_lines += 1
-    check(bad_lines == 0, f"{tag}every output line is valid JSON with start <= end")
+    check(bad_lines == 0, f"{tag}every output line is a JSON flow record with start <= end")
     missing = sorted(set(expected) - set(got))
     extra = sorted(set(got) - set(expected))
     check(not missing, f"{tag}every expected flow is reported" + (f" (missing {missing})" if missing else ""))
@@ -84,8 +87,19 @@ def main():
     check((tp, to) == (ep, eo), f"{tag}total packets/octets {tp}/{to} == expected {ep}/{eo}")
     for r in filter(None, a.reasons.split(",")):
         check(int(r) in reasons, f"{tag}some flow ended with flowEndReason {r}")
+    for r in filter(None, a.no_reasons.split(",")):
+        check(int(r) not in reasons, f"{tag}no flow ended with flowEndReason {r}")
     if a.no_counters:
         sys.exit(1 if failed else 0)
+    if a.stats:
+        with open(a.stats) as f:
+            for line in f:
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(obj, dict) and "counters" in obj:
+                    counters = obj["counters"]
     check(counters is not None, f"{tag}a final counters line is printed")
     if counters:
         check(counters["flowed"] - counters["overflowPackets"] == tp,
