@@ -17,6 +17,9 @@ struct books {
 	__u64 last_seen;      /* CNT_SEEN at the previous line, for pps */
 	double last_time;     /* seconds, same clock as passed to books_line */
 	__u64 overflow_warned; /* CNT_OVERFLOW_PKTS already reported */
+	/* frames user space counted as seen and malformed without handing
+	 * them to the programs (replay: runts BPF_PROG_TEST_RUN refuses) */
+	__u64 malformed_here;
 };
 
 /* Fill a counters line; elapsed time from now_s (any clock, seconds). */
