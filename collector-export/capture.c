@@ -56,12 +56,12 @@ struct capture *capture_open(const char *path)
 		path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 
 	if (!pc) {
-		pr_warn("cannot read capture file '%s': %s\n", path, errbuf);
+		pr_warn("cannot read pcap file '%s': %s\n", path, errbuf);
 		return NULL;
 	}
 	dlt = pcap_datalink(pc);
 	if (dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2) {
-		pr_warn("'%s' has link type %s (%d); flowexport meters Ethernet (EN10MB) and Linux cooked (LINUX_SLL, LINUX_SLL2) captures\n",
+		pr_warn("'%s' has link type %s (%d); flowexport meters Ethernet (DLT_EN10MB) and Linux cooked (DLT_LINUX_SLL, DLT_LINUX_SLL2) captures\n",
 			path, dlt_name(dlt), dlt);
 		pcap_close(pc);
 		return NULL;

@@ -68,7 +68,7 @@ static const struct option_desc options[] = {
 	{ { "max-flows", required_argument, NULL, OPT_MAX_FLOWS }, "N",
 	  "flow table size [65536]" },
 	{ { "read", required_argument, NULL, 'r' }, "FILE.pcap",
-	  "meter a capture file through the same BPF programs, then exit" },
+	  "meter a pcap/pcapng file (Ethernet or Linux cooked) through the same BPF programs, then exit" },
 	{ { "interval", required_argument, NULL, 'i' }, "SEC",
 	  "counters line and dump-file period; 0 = print once and exit [1]" },
 	{ { "json", no_argument, NULL, 'j' }, NULL,
