@@ -112,7 +112,12 @@ def times(path):
     for p, t in zip(b, (0, T0 + 2, T0 + 4)):
         p.time = t
     c[0].time = 0
-    wrpcap(path, [c[0], a[0], b[0], a[1], b[1], a[2], a[3], b[2]], linktype=1, nano=True)
+    # flow d: its first packet is read (and drained: the replay's clock has
+    # moved a second) before two earlier ones
+    d = [e / IP(src="10.32.0.7", dst="10.32.0.8") / UDP(sport=7, dport=8) for _ in range(3)]
+    for p, t in zip(d, (T0 + 6, T0 + 5.5, T0 + 5.8)):
+        p.time = t
+    wrpcap(path, [c[0], a[0], b[0], a[1], b[1], a[2], a[3], b[2]] + d, linktype=1, nano=True)
 
 
 def raw(path):
