@@ -70,6 +70,28 @@ static void print_counters(struct replay *r, __u64 now_ns)
 	books_overflow_report(&r->books, &c);
 }
 
+/* One frame through the programs: cut to the linear part, its capture
+ * time and wire length beside it. A runt is counted here. */
+static int meter_frame(struct replay *r, int prog_fd,
+		       const struct capture_frame *f)
+{
+	struct pkt_meta meta = { .ts_ns = f->ts_ns, .magic = PKT_META_MAGIC,
+				 .wire_len = f->wire_len };
+	__u32 ret;
+	int err;
+
+	if (f->len < MIN_FRAME) {
+		r->books.malformed_here++;
+		return 0;
+	}
+	err = pipeline_run_packet(prog_fd, f->data,
+				  f->len < LINEAR_MAX ? f->len : LINEAR_MAX,
+				  &meta, 1, &ret, NULL);
+	if (err)
+		pr_warn("BPF_PROG_TEST_RUN failed: %s\n", strerror(-err));
+	return err;
+}
+
 /*
  * The capture's clock is the latest time seen so far: timestamps may go
  * back (merged captures, clock steps), and expiry must not follow them.
@@ -85,9 +107,6 @@ static int replay(struct replay *r, struct capture *cap)
 	int rc, err;
 
 	while ((rc = capture_next(cap, &f)) == 1) {
-		struct pkt_meta meta = { .magic = PKT_META_MAGIC };
-		__u32 ret;
-
 		if (!started || f.ts_ns > now)
 			now = f.ts_ns;
 		if (!started) {
@@ -99,20 +118,9 @@ static int replay(struct replay *r, struct capture *cap)
 			output_rotate(r->sink.out, now / NS_PER_SEC);
 			next_dump = now + (cfg->interval ?: 86400ULL * 365) * NS_PER_SEC;
 		}
-		if (f.len < MIN_FRAME) {
-			r->books.malformed_here++;
-		} else {
-			meta.ts_ns = f.ts_ns;
-			meta.wire_len = f.wire_len;
-			err = pipeline_run_packet(prog_fd, f.data,
-						  f.len < LINEAR_MAX ? f.len : LINEAR_MAX,
-						  &meta, 1, &ret, NULL);
-			if (err) {
-				pr_warn("BPF_PROG_TEST_RUN failed: %s\n",
-					strerror(-err));
-				return err;
-			}
-		}
+		err = meter_frame(r, prog_fd, &f);
+		if (err)
+			return err;
 		if (++since_drain >= OFFLINE_DRAIN_PACKETS || now >= next_expiry) {
 			err = drain(r);
 			if (err)
