@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Capture files the way ordinary captures look, built with scapy.
 
-  pcap_build.py sll FILE      Linux cooked (LINUX_SLL) IPv4/IPv6/VLAN/ARP
+  pcap_build.py sll FILE      Linux cooked (LINUX_SLL) IPv4/IPv6/VLAN/ARP/loopback
   pcap_build.py pcapng FILE   the same mix as an Ethernet pcapng (PcapNgWriter)
   pcap_build.py runts FILE    frames of 0..13 bytes among ordinary ones
   pcap_build.py big FILE      9000-byte jumbo frames (IPv4, IPv6) and 64 KB
@@ -58,9 +58,15 @@ def sll(path):
         # pkttype 0 (to us) / 4 (outgoing), ARPHRD_ETHER, 6-byte address
         frames.append(CookedLinux(pkttype=4, lladdrtype=1, lladdrlen=6,
                                   src=b"\x02\x00\x00\x00\x00\x01\x00\x00") / p)
+    # a VLAN tag libpcap put back after the cooked header
+    frames += [CookedLinux(pkttype=0, lladdrtype=1, lladdrlen=6) / Dot1Q(vlan=7) /
+               IP(src="10.30.0.6", dst="10.30.0.7") / UDP(sport=11, dport=12) / Raw(b"q" * 20)
+               for _ in range(2)]
     frames.append(CookedLinux(pkttype=0, lladdrtype=772, lladdrlen=0) /
                   IP(src="127.0.0.1", dst="127.0.0.1") / UDP(sport=9, dport=9))
     frames.append(CookedLinux(pkttype=1, lladdrtype=1, lladdrlen=6) / ARP())
+    # a record shorter than its cooked header: malformed
+    frames.append(Raw(bytes(frames[0])[:12]))
     wrpcap(path, timed(frames), linktype=113)
 
 
