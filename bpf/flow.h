@@ -160,20 +160,27 @@ struct self_conn_key {
 /*
  * Metadata in front of the packet (data_meta). The meta strategy keeps its
  * cursor here; pcap replay hands the capture time in through the same bytes
- * (magic set), so that timeouts follow capture time. Must stay <= 32 bytes
- * and a multiple of 4 (BPF_PROG_TEST_RUN and bpf_xdp_adjust_meta limits).
+ * (magic set), so that timeouts follow capture time, and the frame's length
+ * on the wire, so that a frame the capture cut (snaplen, or replay's own cut
+ * at BPF_PROG_TEST_RUN's linear limit) is metered as the packet it was.
+ * Must stay <= 32 bytes and a multiple of 4 (BPF_PROG_TEST_RUN and
+ * bpf_xdp_adjust_meta limits).
  */
 #define PKT_META_MAGIC 0xf10e4a7cU
 struct pkt_meta {
 	__u64 ts_ns;
 	__u32 magic;
+	/* Replay hands in the original length; the start program keeps it
+	 * only when it exceeds what the program sees (the frame is cut), else
+	 * 0. 0: data_end is the end of the frame (always so when live). */
+	__u32 wire_len;
 	__u16 l3_off;   /* from packet start */
 	__u16 l4_off;
 	__u16 vlan_id;
 	__u16 l3_proto; /* ethertype, host order */
 	__u8 l4_proto;
 	__u8 frag;      /* enum frag_kind */
-	__u16 pad;
+	__u8 pad[6];
 };
 
 enum frag_kind {
@@ -199,7 +206,8 @@ struct parse_state {
 	__u16 tcp_mss;
 	__u16 l4_payload;
 	__u8 tcp_wscale;
-	__u8 pad;
+	__u8 tcp_cut;   /* the capture cut the TCP header after the ports:
+			 * flags, sequence, window and options unknown */
 };
 
 /*
@@ -222,9 +230,9 @@ static inline void flow_stats_empty(struct flow_stats *fs)
 FLOW_ASSERT_SIZE(struct flow_key, 48);
 FLOW_ASSERT_SIZE(struct flow_stats, 160);
 FLOW_ASSERT_SIZE(struct flow_event, 72);
-FLOW_ASSERT_SIZE(struct pkt_meta, 24);
+FLOW_ASSERT_SIZE(struct pkt_meta, 32);
 FLOW_ASSERT_SIZE(struct self_conn_key, 40);
-FLOW_ASSERT_SIZE(struct parse_state, 96);
+FLOW_ASSERT_SIZE(struct parse_state, 104);
 _Static_assert(sizeof(struct pkt_meta) <= 32 && sizeof(struct pkt_meta) % 4 == 0,
 	       "data_meta holds at most 32 bytes, in multiples of 4");
 

@@ -121,15 +121,21 @@ SEC("xdp")
 int flow_start(struct xdp_md *ctx)
 {
 	struct pkt_meta *cur;
+	__u32 wire_len, have;
 	__u64 ts;
 
 	count_add(CNT_SEEN, 1);
-	ts = cursor_init(ctx);
+	if (cursor_init(ctx, &ts, &wire_len))
+		return finish(CNT_INTERNAL);
 	cur = cursor_only_get(ctx);
-	if (!ts || !cur)
+	if (!cur)
 		return finish(CNT_INTERNAL);
 	cur->ts_ns = ts;
 	cur->magic = 0;
+	/* only a replayed frame can be cut, and only if it is shorter than
+	 * the wire length its capture recorded */
+	have = ctx->data_end - ctx->data;
+	cur->wire_len = wire_len > have ? wire_len : 0;
 	return next(ctx, SLOT_L2_ETH);
 }
 
@@ -296,10 +302,22 @@ static __always_inline void stats_update(struct flow_stats *fs,
 
 	__sync_fetch_and_add(&fs->packets, 1);
 	__sync_fetch_and_add(&fs->octets, len);
-	/* last_seen only moves forward, and the step it makes goes to the
-	 * inter-arrival sum. Not an exchange: a packet whose time was read
-	 * before another CPU's newer one would move last_seen back, and the
-	 * next packet would count that gap a second time. */
+	/* first_seen only moves back and last_seen only forward (a capture's
+	 * times need not be in order), and each step goes to the inter-
+	 * arrival sum, which stays last_seen - first_seen: the sum of the
+	 * gaps of the packets in time order. Not an exchange: a packet whose
+	 * time was read before another CPU's newer one would move last_seen
+	 * back, and the next packet would count that gap a second time. */
+	for (int i = 0; i < 4; i++) {
+		__u64 old = *(volatile __u64 *)&fs->first_seen_ns;
+
+		if (ts >= old)
+			break;
+		if (__sync_val_compare_and_swap(&fs->first_seen_ns, old, ts) == old) {
+			__sync_fetch_and_add(&fs->iat_sum_ns, old - ts);
+			break;
+		}
+	}
 	for (int i = 0; i < 4; i++) {
 		__u64 old = *(volatile __u64 *)&fs->last_seen_ns;
 
@@ -317,7 +335,8 @@ static __always_inline void stats_update(struct flow_stats *fs,
 	ATOMIC_MIN(&fs->min_ttl, (__u32)st->ttl);
 	ATOMIC_MAX(&fs->max_ttl, (__u32)st->ttl);
 
-	if (st->key.protocol != IPPROTO_TCP || cur->frag == FRAG_LATER)
+	if (st->key.protocol != IPPROTO_TCP || cur->frag == FRAG_LATER ||
+	    st->tcp_cut)
 		return;
 	if ((fs->tcp_flags | st->tcp_flags) != fs->tcp_flags)
 		__sync_fetch_and_or(&fs->tcp_flags, st->tcp_flags);
@@ -362,9 +381,11 @@ static __always_inline void overflow(struct parse_state *st,
 	ev->ttl = st->ttl;
 	ev->tos = st->tos;
 	/* a later fragment has no TCP header: st->tcp_flags would be the
-	 * previous packet's on this CPU (stats_update skips it the same way) */
+	 * previous packet's on this CPU (stats_update skips it the same way,
+	 * and a header the capture cut) */
 	ev->tcp_flags = st->key.protocol == IPPROTO_TCP &&
-			cur->frag != FRAG_LATER ? st->tcp_flags : 0;
+			cur->frag != FRAG_LATER && !st->tcp_cut ?
+				st->tcp_flags : 0;
 	ev->flow_label = st->flow_label;
 	ev->pad = 0;
 	bpf_ringbuf_submit(ev, 0);

@@ -4,6 +4,17 @@
  * offset from the cursor, checks every byte it reads against data_end, and
  * fills the parse state. They return enum parse_result; the caller decides
  * where the chain goes next and what is counted.
+ *
+ * A replayed frame may be cut (the capture's snaplen, or replay's own cut
+ * at BPF_PROG_TEST_RUN's linear limit): cur->wire_len then holds its length
+ * on the wire. Only the L3 parsers look at it, to check the IP length
+ * against the frame as it was (frame_len). Everything after relies on
+ * that: on a whole frame the IP packet ends within data_end, so a read
+ * past data_end that the header lengths place inside the packet can only
+ * mean the capture stopped there. What makes the flow key must be in the
+ * capture (else malformed); options are checked as far as they were
+ * captured; a TCP header cut after the ports keys the flow without its
+ * flags, sequence and window (st->tcp_cut).
  */
 #ifndef FLOWEXPORT_PARSE_H
 #define FLOWEXPORT_PARSE_H
@@ -57,6 +68,13 @@ struct ipv6_frag_hdr {
 	__be16 frag_off;
 	__be32 identification;
 };
+
+/* The frame's length on the wire: data_end unless replay says it was cut. */
+static __always_inline __u32 frame_len(void *data, void *data_end,
+				       struct pkt_meta *cur)
+{
+	return cur->wire_len ?: (__u32)(data_end - data);
+}
 
 /* Ethernet with up to two 802.1Q / 802.1ad tags; the outer VLAN id is kept. */
 static __always_inline int parse_eth(void *data, void *data_end,
@@ -113,17 +131,19 @@ static __always_inline void key_init(struct flow_key *key, struct xdp_md *ctx,
 	key->pad = 0;
 }
 
-/* IPv4 options: type-length-value; a length below 2 is malformed. */
+/*
+ * IPv4 options: type-length-value; a length below 2 is malformed. end is
+ * within the IP length, so reaching data_end before it means the capture
+ * cut the options: they are checked as far as they go.
+ */
 static __always_inline int check_ipv4_options(void *data, void *data_end,
 					      __u32 off, __u32 end)
 {
 	for (int i = 0; i < IPV4_OPTIONS_MAX; i++) {
 		__u8 *opt = data + (off & MAX_L4_OFF);
 
-		if (off >= end)
+		if (off >= end || (void *)(opt + 1) > data_end)
 			return PARSE_OK;
-		if ((void *)(opt + 1) > data_end)
-			return PARSE_MALFORMED;
 		if (opt[0] == 0) /* end of options list */
 			return PARSE_OK;
 		if (opt[0] == 1) { /* no-op */
@@ -131,8 +151,11 @@ static __always_inline int check_ipv4_options(void *data, void *data_end,
 			continue;
 		}
 		/* an option running past IHL is as malformed as a short one */
-		if ((void *)(opt + 2) > data_end || opt[1] < 2 ||
-		    off + opt[1] > end)
+		if (off + 2 > end)
+			return PARSE_MALFORMED;
+		if ((void *)(opt + 2) > data_end)
+			return PARSE_OK;
+		if (opt[1] < 2 || off + opt[1] > end)
 			return PARSE_MALFORMED;
 		off += opt[1];
 	}
@@ -156,7 +179,7 @@ static __always_inline int parse_ipv4(struct xdp_md *ctx, void *data,
 	ihl = iph->ihl * 4;
 	tot_len = bpf_ntohs(iph->tot_len);
 	if (iph->version != 4 || ihl < sizeof(*iph) || tot_len < ihl ||
-	    data + off + tot_len > data_end)
+	    off + tot_len > frame_len(data, data_end, cur))
 		return PARSE_MALFORMED;
 	if (ihl > sizeof(*iph) &&
 	    check_ipv4_options(data, data_end, off + sizeof(*iph), off + ihl))
@@ -208,7 +231,7 @@ static __always_inline int parse_ipv6(struct xdp_md *ctx, void *data,
 	if ((void *)(ip6h + 1) > data_end || ip6h->version != 6)
 		return PARSE_MALFORMED;
 	ip_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
-	if (data + off + ip_len > data_end)
+	if (off + ip_len > frame_len(data, data_end, cur))
 		return PARSE_MALFORMED;
 
 	nexthdr = ip6h->nexthdr;
@@ -277,7 +300,8 @@ static __always_inline __u32 ip_end(struct pkt_meta *cur,
 #define TCPOLEN_WINDOW 3
 #endif
 
-/* TCP options of a SYN: MSS and window scale. Length < 2 is malformed. */
+/* TCP options of a SYN: MSS and window scale. Length < 2 is malformed.
+ * Like IPv4 options, checked as far as the capture has them. */
 static __always_inline int parse_tcp_options(void *data, void *data_end,
 					     __u32 off, __u32 end,
 					     struct parse_state *st)
@@ -285,18 +309,19 @@ static __always_inline int parse_tcp_options(void *data, void *data_end,
 	for (int i = 0; i < TCP_OPTIONS_MAX; i++) {
 		__u8 *opt = data + (off & MAX_L4_OFF);
 
-		if (off >= end)
+		if (off >= end || (void *)(opt + 1) > data_end)
 			return PARSE_OK;
-		if ((void *)(opt + 1) > data_end)
-			return PARSE_MALFORMED;
 		if (opt[0] == TCPOPT_EOL)
 			return PARSE_OK;
 		if (opt[0] == TCPOPT_NOP) {
 			off++;
 			continue;
 		}
-		if ((void *)(opt + 2) > data_end || opt[1] < 2 ||
-		    off + opt[1] > end)
+		if (off + 2 > end)
+			return PARSE_MALFORMED;
+		if ((void *)(opt + 2) > data_end)
+			return PARSE_OK;
+		if (opt[1] < 2 || off + opt[1] > end)
 			return PARSE_MALFORMED;
 		if (opt[0] == TCPOPT_MSS && opt[1] == TCPOLEN_MSS &&
 		    (void *)(opt + 4) <= data_end)
@@ -319,14 +344,19 @@ static __always_inline int parse_tcp(void *data, void *data_end,
 	if (off > MAX_L4_OFF)
 		return PARSE_MALFORMED;
 	th = data + off;
-	if ((void *)(th + 1) > data_end || off + sizeof(*th) > end)
+	if (off + sizeof(*th) > end || (void *)th + 4 > data_end)
 		return PARSE_MALFORMED;
+	st->key.src_port = bpf_ntohs(th->source);
+	st->key.dst_port = bpf_ntohs(th->dest);
+	st->tcp_cut = (void *)(th + 1) > data_end;
+	if (st->tcp_cut) { /* the capture kept the ports and no more */
+		st->tcp_flags = 0;
+		return PARSE_OK;
+	}
 	doff = th->doff * 4;
 	if (doff < sizeof(*th) || off + doff > end)
 		return PARSE_MALFORMED;
 
-	st->key.src_port = bpf_ntohs(th->source);
-	st->key.dst_port = bpf_ntohs(th->dest);
 	/* byte 13 holds CWR..FIN; the NS bit is the low bit of byte 12 */
 	st->tcp_flags = ((__u8 *)th)[13] | ((((__u8 *)th)[12] & 1) << 8);
 	st->tcp_seq = bpf_ntohl(th->seq);
@@ -350,7 +380,8 @@ static __always_inline int parse_udp(void *data, void *data_end,
 	if (off > MAX_L4_OFF)
 		return PARSE_MALFORMED;
 	uh = data + off;
-	if ((void *)(uh + 1) > data_end || off + sizeof(*uh) > ip_end(cur, st))
+	/* the ports are all we read */
+	if (off + sizeof(*uh) > ip_end(cur, st) || (void *)uh + 4 > data_end)
 		return PARSE_MALFORMED;
 	st->key.src_port = bpf_ntohs(uh->source);
 	st->key.dst_port = bpf_ntohs(uh->dest);
@@ -372,11 +403,11 @@ static __always_inline int parse_icmp_common(void *data, void *data_end,
 	if (off > MAX_L4_OFF)
 		return PARSE_MALFORMED;
 	icmp = data + off;
-	if ((void *)(icmp + 4) > data_end || off + 4 > ip_end(cur, st))
+	if (off + 4 > ip_end(cur, st) || (void *)(icmp + 2) > data_end)
 		return PARSE_MALFORMED;
 	st->key.dst_port = ((__u16)icmp[0] << 8) | icmp[1];
 	if (icmp[0] == echo_req || icmp[0] == echo_reply) {
-		if ((void *)(icmp + 8) > data_end || off + 8 > ip_end(cur, st))
+		if (off + 8 > ip_end(cur, st) || (void *)(icmp + 6) > data_end)
 			return PARSE_MALFORMED;
 		st->key.icmp_id = ((__u16)icmp[4] << 8) | icmp[5];
 	}

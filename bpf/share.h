@@ -68,35 +68,40 @@ static __always_inline struct pkt_meta *cursor_only_get(struct xdp_md *ctx)
 }
 
 /*
- * Returns the timestamp of this packet, 0 on failure. A pcap replay hands in
- * exactly one pkt_meta with the capture time (magic set, and cleared here so
- * that a repeated run does not reuse it); anything else gets the kernel's
- * coarse monotonic clock. The meta strategy then makes data_meta exactly one
- * pkt_meta long, whatever was there: BPF_PROG_TEST_RUN with a repeat keeps
- * the metadata of the previous run, and another program may have left some.
+ * This packet's time (and, from a replay, its length on the wire): 0, or
+ * -1 if the metadata cannot be set up. A pcap replay hands in exactly one
+ * pkt_meta with the capture time (magic set, and cleared here so that a
+ * repeated run does not reuse it; any time is valid, 0 included); anything
+ * else gets the kernel's coarse monotonic clock. The meta strategy then
+ * makes data_meta exactly one pkt_meta long, whatever was there:
+ * BPF_PROG_TEST_RUN with a repeat keeps the metadata of the previous run,
+ * and another program may have left some.
  */
-static __always_inline __u64 cursor_init(struct xdp_md *ctx)
+static __always_inline int cursor_init(struct xdp_md *ctx, __u64 *ts,
+				       __u32 *wire_len)
 {
 	struct pkt_meta *meta = (void *)(long)ctx->data_meta;
 	void *data = (void *)(long)ctx->data;
 	long have = 0;
-	__u64 ts;
 
 	if ((void *)(meta + 1) <= data && meta->magic == PKT_META_MAGIC) {
 		meta->magic = 0; /* one packet, one capture time */
-		return meta->ts_ns;
+		*ts = meta->ts_ns;
+		*wire_len = meta->wire_len;
+		return 0;
 	}
 	/* CLOCK_MONOTONIC_COARSE: one tick of resolution (1-4 ms) for half
 	 * the cost of bpf_ktime_get_ns() (14 against 30 ns here); flow
 	 * records carry milliseconds */
-	ts = bpf_ktime_get_coarse_ns();
+	*ts = bpf_ktime_get_coarse_ns();
+	*wire_len = 0; /* live: the frame is all there */
 	if (share_mode != SHARE_META)
-		return ts;
+		return 0;
 	if ((void *)meta < data) /* data_meta > data means no metadata */
 		have = data - (void *)meta;
 	if (bpf_xdp_adjust_meta(ctx, have - (long)sizeof(struct pkt_meta)))
-		return 0;
-	return ts;
+		return -1;
+	return 0;
 }
 
 #endif /* FLOWEXPORT_SHARE_H */

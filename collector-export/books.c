@@ -13,10 +13,10 @@ int books_collect(struct books *b, struct pipeline *p,
 
 	if (err)
 		return err;
-	c->seen = cnt[CNT_SEEN];
+	c->seen = cnt[CNT_SEEN] + b->malformed_here;
 	c->flowed = cnt[CNT_FLOWED];
 	c->not_parsed = cnt[CNT_NOT_PARSED];
-	c->malformed = cnt[CNT_MALFORMED];
+	c->malformed = cnt[CNT_MALFORMED] + b->malformed_here;
 	c->internal = cnt[CNT_INTERNAL];
 	c->self_export = cnt[CNT_SELF_EXPORT];
 	c->missed_tail_calls = 0;

@@ -18,6 +18,9 @@ struct books {
 	double last_time;     /* seconds, same clock as books_collect's; 0:
 			       * no line yet (pps 0) */
 	__u64 overflow_warned; /* CNT_OVERFLOW_PKTS already reported */
+	/* frames user space counted as seen and malformed without handing
+	 * them to the programs (replay: runts BPF_PROG_TEST_RUN refuses) */
+	__u64 malformed_here;
 };
 
 /* Fill a counters line; pps since the last books_mark() (any clock,

@@ -22,6 +22,8 @@ struct flow_entry {
 				  * nothing pending (after an active report) */
 	__u64 last_seen_ns;      /* last packet ever, across reports */
 	__u64 born_ns;           /* first packet ever: the biflow initiator */
+	bool seen;               /* born_ns and last_seen_ns are set (a
+				  * capture time may be 0) */
 	__u32 pass;              /* expiry pass that last decided on it */
 	bool closing;            /* FIN or RST seen */
 };
@@ -119,10 +121,11 @@ static struct flow_entry *entry_get(struct flow_cache *fc,
 #define MAX_INTO(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
 
 /*
- * Fold a delta into the pending report. The kernel's iat_sum covers gaps
- * inside one drain interval; the gap from this flow's last packet before the
- * interval to the delta's first packet is added here, so the sum over all
- * reports is that of one uninterrupted table.
+ * Fold a delta into the pending report. The inter-arrival sum of a flow's
+ * packets in time order is the time from its first to its last packet;
+ * each delta adds what it widens that span by, so the reports of a flow
+ * sum to its span however the packets' times were ordered or split across
+ * drains (captures need not be in time order).
  */
 static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 {
@@ -130,10 +133,18 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 
 	if (!d->packets)
 		return;
-	if (e->last_seen_ns && d->first_seen_ns > e->last_seen_ns)
-		a->iat_sum_ns += d->first_seen_ns - e->last_seen_ns;
-	if (!e->born_ns || d->first_seen_ns < e->born_ns)
+	if (!e->seen) {
+		e->seen = true;
 		e->born_ns = d->first_seen_ns;
+		e->last_seen_ns = d->last_seen_ns;
+		a->iat_sum_ns += d->last_seen_ns - d->first_seen_ns;
+	} else {
+		__u64 span = e->last_seen_ns - e->born_ns;
+
+		MIN_INTO(e->born_ns, d->first_seen_ns);
+		MAX_INTO(e->last_seen_ns, d->last_seen_ns);
+		a->iat_sum_ns += e->last_seen_ns - e->born_ns - span;
+	}
 	if (!a->packets) {
 		a->first_seen_ns = d->first_seen_ns;
 		a->last_seen_ns = d->last_seen_ns;
@@ -142,10 +153,8 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 	}
 	MIN_INTO(a->first_seen_ns, d->first_seen_ns);
 	MAX_INTO(a->last_seen_ns, d->last_seen_ns);
-	MAX_INTO(e->last_seen_ns, d->last_seen_ns);
 	a->packets += d->packets;
 	a->octets += d->octets;
-	a->iat_sum_ns += d->iat_sum_ns;
 	a->retrans_packets += d->retrans_packets;
 	a->retrans_octets += d->retrans_octets;
 	for (int i = 0; i < FLOW_SIZE_BINS; i++)
@@ -249,7 +258,7 @@ static __u8 timeout_reason(const struct flow_cache *fc,
 			   const struct flow_entry *r, __u64 now)
 {
 	__u64 last = e->last_seen_ns, start = 0;
-	bool closing = e->closing;
+	bool closing = e->closing, pending = false;
 
 	if (r) {
 		MAX_INTO(last, r->last_seen_ns);
@@ -260,11 +269,15 @@ static __u8 timeout_reason(const struct flow_cache *fc,
 		return END_OF_FLOW;
 	if (now >= last + fc->cfg->idle_timeout * NS_PER_SEC)
 		return END_IDLE;
-	if (e->acc.packets)
+	if (e->acc.packets) {
 		start = e->acc.first_seen_ns;
-	if (r && r->acc.packets && (!start || r->acc.first_seen_ns < start))
+		pending = true;
+	}
+	if (r && r->acc.packets && (!pending || r->acc.first_seen_ns < start)) {
 		start = r->acc.first_seen_ns;
-	if (fc->cfg->active_timeout && start &&
+		pending = true;
+	}
+	if (fc->cfg->active_timeout && pending &&
 	    now >= start + fc->cfg->active_timeout * NS_PER_SEC)
 		return END_ACTIVE;
 	return 0;

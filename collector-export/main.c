@@ -70,7 +70,7 @@ static const struct option_desc options[] = {
 	{ { "kernel-flows", required_argument, NULL, OPT_KERNEL_FLOWS }, "N",
 	  "entries of each of the two kernel tables (flows active within one ~1 s drain interval; when full, packets go through the overflow ring) [65536, at most --max-flows]" },
 	{ { "read", required_argument, NULL, 'r' }, "FILE.pcap",
-	  "meter a capture file through the same BPF programs, then exit" },
+	  "meter a pcap/pcapng file (Ethernet or Linux cooked) through the same BPF programs, then exit" },
 	{ { "interval", required_argument, NULL, 'i' }, "SEC",
 	  "-O dump-file period; 0 = drain once, print and exit [1]" },
 	{ { "stats-interval", required_argument, NULL, OPT_STATS_SEC }, "SEC",

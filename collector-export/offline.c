@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * offline.c - -r FILE.pcap: every packet goes through the same BPF programs
- * with BPF_PROG_TEST_RUN, its capture time handed in as struct pkt_meta, so
- * flows start, end and time out in capture time. Runs are synchronous: no
- * program writes while we read, so the active table is drained in place
- * (no swap needed), and the same file always gives the same records.
+ * offline.c - -r FILE: every frame goes through the same BPF programs with
+ * BPF_PROG_TEST_RUN, its capture time and its length on the wire handed in
+ * as struct pkt_meta, so flows start, end and time out in capture time and
+ * a frame the capture cut (snaplen) is metered as the packet it was. Runs
+ * are synchronous: no program writes while we read, so the active table is
+ * drained in place (no swap needed), and the same file always gives the
+ * same records.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include "books.h"
@@ -22,7 +25,18 @@
 /* Drain at least this often: the overflow ring (4 MiB, 72-byte events)
  * must never fill between two drains when the table is full. */
 #define OFFLINE_DRAIN_PACKETS 16384
-#define MAX_FRAME 16384
+/* BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header. */
+#define MIN_FRAME 14
+/*
+ * What BPF_PROG_TEST_RUN shows a plain XDP program of a larger frame: its
+ * linear part, 4096 - 256 headroom - 320 shared info on x86-64; the rest
+ * would go to fragments the program cannot read. Larger frames (jumbo,
+ * GRO/TSO super-packets) are handed in cut here like a snaplen cut, their
+ * wire length in pkt_meta. Were a kernel's linear part smaller, the frame
+ * is still metered right: the program compares what it sees with the wire
+ * length, whatever the cut.
+ */
+#define LINEAR_MAX 3520
 
 struct replay {
 	const struct config *cfg;
@@ -32,7 +46,6 @@ struct replay {
 	struct overflow_reader *ring;
 	struct drain_stats ds;
 	struct books books;
-	__u64 skipped;       /* frames too large to run */
 };
 
 static int drain(struct replay *r)
@@ -58,43 +71,58 @@ static void print_counters(struct replay *r, __u64 now_ns)
 	books_overflow_report(&r->books, &c);
 }
 
+/* One frame through the programs: cut to the linear part, its capture
+ * time and wire length beside it. A runt is counted here. */
+static int meter_frame(struct replay *r, int prog_fd,
+		       const struct capture_frame *f)
+{
+	struct pkt_meta meta = { .ts_ns = f->ts_ns, .magic = PKT_META_MAGIC,
+				 .wire_len = f->wire_len };
+	__u32 ret;
+	int err;
+
+	if (f->len < MIN_FRAME) {
+		r->books.malformed_here++;
+		return 0;
+	}
+	err = pipeline_run_packet(prog_fd, f->data,
+				  f->len < LINEAR_MAX ? f->len : LINEAR_MAX,
+				  &meta, 1, &ret, NULL);
+	if (err)
+		pr_warn("BPF_PROG_TEST_RUN failed: %s\n", strerror(-err));
+	return err;
+}
+
+/*
+ * The capture's clock is the latest time seen so far: timestamps may go
+ * back (merged captures, clock steps), and expiry must not follow them.
+ */
 static int replay(struct replay *r, struct capture *cap)
 {
 	const struct config *cfg = r->cfg;
 	int prog_fd = pipeline_start_fd(&r->p);
-	__u64 ts = 0, next_expiry = 0, next_dump = 0, since_drain = 0;
+	__u64 now = 0, next_expiry = 0, next_dump = 0, since_drain = 0;
+	struct capture_frame f;
 	time_t last_tick = 0;
-	const uint8_t *data;
-	uint32_t caplen;
-	uint64_t pkt_ts;
+	bool started = false;
 	int rc, err;
 
-	while ((rc = capture_next(cap, &data, &caplen, &pkt_ts)) == 1) {
-		struct pkt_meta meta = { .magic = PKT_META_MAGIC };
-		__u32 ret;
-
-		ts = pkt_ts;
-		meta.ts_ns = ts;
-		if (caplen > MAX_FRAME) {
-			r->skipped++;
-			continue;
+	while ((rc = capture_next(cap, &f)) == 1) {
+		if (!started || f.ts_ns > now)
+			now = f.ts_ns;
+		if (!started) {
+			started = true;
+			next_expiry = now + NS_PER_SEC;
+			next_dump = now;
 		}
-		if (!next_expiry) {
-			next_expiry = ts + NS_PER_SEC;
-			next_dump = ts;
+		if (cfg->output_dir && now >= next_dump) {
+			output_rotate(r->sink.out, now / NS_PER_SEC);
+			next_dump = now + (cfg->interval ?: 86400ULL * 365) * NS_PER_SEC;
 		}
-		if (cfg->output_dir && ts >= next_dump) {
-			output_rotate(r->sink.out, ts / NS_PER_SEC);
-			next_dump = ts + (cfg->interval ?: 86400ULL * 365) * NS_PER_SEC;
-		}
-		err = pipeline_run_packet(prog_fd, data, caplen, &meta, 1, &ret,
-					  NULL);
-		if (err) {
-			pr_warn("BPF_PROG_TEST_RUN failed: %s\n",
-				strerror(-err));
+		err = meter_frame(r, prog_fd, &f);
+		if (err)
 			return err;
-		}
-		if (++since_drain >= OFFLINE_DRAIN_PACKETS || ts >= next_expiry) {
+		if (++since_drain >= OFFLINE_DRAIN_PACKETS || now >= next_expiry) {
 			err = drain(r);
 			if (err)
 				return err;
@@ -102,29 +130,26 @@ static int replay(struct replay *r, struct capture *cap)
 		}
 		/* the live loop expires once a second: so does replay, in
 		 * capture time */
-		if (ts >= next_expiry) {
-			flow_cache_expire(r->fc, ts);
-			next_expiry = ts + NS_PER_SEC;
+		if (now >= next_expiry) {
+			flow_cache_expire(r->fc, now);
+			next_expiry = now + NS_PER_SEC;
 		}
 		if (r->sink.n_ex && time(NULL) != last_tick) {
 			struct counters_report c;
 			struct metering_stats ms = {};
 
 			last_tick = time(NULL);
-			if (!books_collect(&r->books, &r->p, r->fc, ts / 1e9, &c))
+			if (!books_collect(&r->books, &r->p, r->fc, now / 1e9, &c))
 				books_metering(&c, &ms);
 			sink_tick(&r->sink, last_tick, &ms);
 		}
 	}
 	/* end of capture: what is due expires as usual, the rest is forced */
 	err = drain(r);
-	if (!err && ts)
-		flow_cache_expire(r->fc, ts);
+	if (!err && started)
+		flow_cache_expire(r->fc, now);
 	flow_cache_flush(r->fc, END_FORCED);
-	if (r->skipped)
-		pr_warn("%llu frames larger than %d bytes were skipped\n",
-			r->skipped, MAX_FRAME);
-	print_counters(r, ts);
+	print_counters(r, now);
 	return err ? err : rc;
 }
 

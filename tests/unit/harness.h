@@ -66,6 +66,36 @@ static int h_run(struct pipeline *p, const struct pkt *pk, __u64 ts)
 	return err ? err : (int)retval;
 }
 
+/* len bytes as a live packet: no metadata, the kernel clock. */
+static int h_run_bytes(struct pipeline *p, const void *buf, __u32 len)
+{
+	__u32 retval = 0;
+	int err;
+
+	err = pipeline_run_packet(pipeline_start_fd(p), buf, len, NULL, 1,
+				  &retval, NULL);
+	return err ? err : (int)retval;
+}
+
+/*
+ * One frame as pcap replay hands it in: len bytes of it (what the capture
+ * kept), its capture time ts (any value, 0 included) and its length on the
+ * wire (wire_len; 0 says nothing about it). Returns the XDP action, or
+ * -errno if the run failed.
+ */
+static int h_replay(struct pipeline *p, const void *buf, __u32 len, __u64 ts,
+		    __u32 wire_len)
+{
+	struct pkt_meta meta = { .ts_ns = ts, .magic = PKT_META_MAGIC,
+				 .wire_len = wire_len };
+	__u32 retval = 0;
+	int err;
+
+	err = pipeline_run_packet(pipeline_start_fd(p), buf, len, &meta, 1,
+				  &retval, NULL);
+	return err ? err : (int)retval;
+}
+
 /* h_run, checking that the frame ran and was passed on. */
 static void h_send(struct pipeline *p, const struct pkt *pk, __u64 ts)
 {

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PKT_MAX 2048
+#define PKT_MAX 9216 /* a 9000-byte jumbo frame and its headers */
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_ARP 0x0806

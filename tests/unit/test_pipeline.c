@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <string.h>
 #include <time.h>
+#include "cut_cases.h"
 #include "flow_cases.h"
 #include "harness.h"
 #include "log.h"
@@ -84,7 +85,8 @@ static void run_junk_meta_case(enum share_mode share)
 	struct pkt_meta junk = {
 		.ts_ns = T(100), .magic = PKT_META_MAGIC, .l3_off = 0x3fff,
 		.l4_off = 0x3fff, .vlan_id = 999, .l3_proto = ETHERTYPE_IPV6,
-		.l4_proto = PROTO_TCP, .frag = FRAG_LATER, .pad = 0xffff,
+		.l4_proto = PROTO_TCP, .frag = FRAG_LATER,
+		.pad = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
 	};
 	struct flow_key k = key4(PROTO_UDP, "10.7.0.3", "10.7.0.4", 5, 6);
 	struct flow_stats want = stats_none();
@@ -172,6 +174,141 @@ static void run_malformed_cases(enum share_mode share)
 	}
 	run_runt_frame(&p, share);
 	pipeline_close(&p);
+}
+
+/*
+ * Replayed frames the capture cut, each with its length on the wire: the
+ * flow each describes, with the IP length of the whole packet. All in one
+ * table, then checked flow by flow.
+ */
+static void run_cut_flows(enum share_mode share)
+{
+	struct flow_list l = { 0 };
+	struct pipeline p;
+	struct pkt pk;
+	int err = h_open(&p, share, ALL_SLOTS);
+
+	CHECK(!err, "pipeline_open: %s", strerror(-err));
+	if (err)
+		goto out;
+	for (size_t i = 0; i < N_CUT_FLOWS; i++) {
+		uint32_t wire, cut = cut_flows[i].build(&pk, &wire);
+
+		CHECK_EQ(cut_flows[i].name,
+			 h_replay(&p, pk.buf, cut, T(2000 + i), wire), XDP_PASS);
+	}
+	read_flows(&p, &l, N_CUT_FLOWS);
+	for (size_t i = 0; i < N_CUT_FLOWS; i++) {
+		struct flow_stats want = stats_none();
+		struct flow_key k;
+		int before = tap_case_failures;
+
+		cut_flows[i].expect(T(2000 + i), &k, &want);
+		check_flow(&l, &k, &want);
+		if (tap_case_failures != before)
+			printf("#   in: %s\n", cut_flows[i].name);
+	}
+	flow_list_free(&l);
+	check_counts(&p, N_CUT_FLOWS, N_CUT_FLOWS, 0, 0);
+	pipeline_close(&p);
+out:
+	tap_result("%s: %zu replayed frames cut by the capture or the linear limit make their flows, IP length counted",
+		   share_mode_name(share), N_CUT_FLOWS);
+}
+
+/*
+ * The same bytes as a live packet (no metadata), or replayed with no wire
+ * length: a short packet, malformed. And replayed frames that lost a field
+ * of the flow key are malformed even with their wire length.
+ */
+static void run_cut_malformed(enum share_mode share)
+{
+	struct flow_list l = { 0 };
+	__u64 c[CNT_MAX];
+	struct pipeline p;
+	struct pkt pk;
+	size_t runs = 0;
+	int err = h_open(&p, share, ALL_SLOTS);
+
+	CHECK(!err, "pipeline_open: %s", strerror(-err));
+	if (err)
+		goto out;
+	for (size_t i = 0; i < N_CUT_FLOWS; i++) {
+		uint32_t wire, cut = cut_flows[i].build(&pk, &wire);
+
+		CHECK_EQ(cut_flows[i].name, h_run_bytes(&p, pk.buf, cut), XDP_PASS);
+		CHECK_EQ(cut_flows[i].name, h_replay(&p, pk.buf, cut, T(3000), 0),
+			 XDP_PASS);
+		runs += 2;
+	}
+	for (size_t i = 0; i < N_CUT_MALFORMED; i++) {
+		uint32_t wire, cut = cut_malformed[i].build(&pk, &wire);
+
+		CHECK_EQ(cut_malformed[i].name,
+			 h_replay(&p, pk.buf, cut, T(3000), wire), XDP_PASS);
+		runs++;
+	}
+	err = h_flows(&p, &l);
+	CHECK(!err && l.n == 0, "%zu flows made from short frames", l.n);
+	for (size_t j = 0; j < l.n; j++)
+		key_print("made", &l.v[j].key);
+	flow_list_free(&l);
+	h_counters(&p, c);
+	CHECK_EQ("CNT_SEEN", c[CNT_SEEN], runs);
+	CHECK_EQ("CNT_MALFORMED", c[CNT_MALFORMED], runs);
+	check_identity(c);
+	pipeline_close(&p);
+out:
+	tap_result("%s: short frames without a wire length (live) and cut frames missing key fields are malformed",
+		   share_mode_name(share));
+}
+
+/*
+ * Capture times as captures have them: 0 is a time like any other, and
+ * an earlier packet after a later one moves first_seen back; the
+ * inter-arrival sum stays last - first.
+ */
+static void run_capture_times(enum share_mode share)
+{
+	static const __u64 times[] = { T(300), T(100), T(200), T(50), T(250) };
+	struct flow_key k0 = key4(PROTO_UDP, "10.21.0.1", "10.21.1.1", 1, 2);
+	struct flow_key k1 = key4(PROTO_UDP, "10.21.0.2", "10.21.1.2", 1, 2);
+	struct flow_stats want0 = stats_none(), want1 = stats_none();
+	struct flow_list l = { 0 };
+	struct pipeline p;
+	struct pkt pk;
+	int err = h_open(&p, share, ALL_SLOTS);
+
+	CHECK(!err, "pipeline_open: %s", strerror(-err));
+	if (err)
+		goto out;
+	pkt_eth(&pk);
+	pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.21.0.1", .dst = "10.21.1.1" });
+	pkt_udp(&pk, 1, 2);
+	pkt_finish(&pk);
+	CHECK_EQ("time 0", h_replay(&p, pk.buf, pk.len, 0, 0), XDP_PASS);
+	stats_add(&want0, 0, 28, 64);
+	pkt_eth(&pk);
+	pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.21.0.2", .dst = "10.21.1.2" });
+	pkt_udp(&pk, 1, 2);
+	pkt_finish(&pk);
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		CHECK_EQ("out of order", h_replay(&p, pk.buf, pk.len, times[i], 0),
+			 XDP_PASS);
+		stats_add(&want1, T(i), 28, 64); /* counts and bins */
+	}
+	want1.first_seen_ns = T(50);
+	want1.last_seen_ns = T(300);
+	want1.iat_sum_ns = T(300) - T(50);
+	read_flows(&p, &l, 2);
+	check_flow(&l, &k0, &want0);
+	check_flow(&l, &k1, &want1);
+	flow_list_free(&l);
+	check_counts(&p, 6, 6, 0, 0);
+	pipeline_close(&p);
+out:
+	tap_result("%s: capture time 0 is metered; out-of-order times give the earliest first and the latest last",
+		   share_mode_name(share));
 }
 
 static int jmp_fd(struct pipeline *p)
@@ -425,6 +562,9 @@ static int run_strategy(enum share_mode share)
 	run_full_table_case(share);
 	run_full_table_fragment_case(share);
 	run_malformed_cases(share);
+	run_cut_flows(share);
+	run_cut_malformed(share);
+	run_capture_times(share);
 	run_protocol_matrix(share);
 	run_loader_masks(share);
 	return 0;
