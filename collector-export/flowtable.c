@@ -158,8 +158,8 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		a->tcp_mss = d->tcp_mss;
 	if (d->tcp_wscale != 0xff)
 		a->tcp_wscale = d->tcp_wscale;
-	if (d->next_seq)
-		a->next_seq = d->next_seq;
+	if (d->seq.next_seq)
+		a->seq = d->seq;
 	if (d->tcp_flags & (TCP_FIN | TCP_RST))
 		e->closing = true;
 }
