@@ -86,6 +86,14 @@ void flow_cache_free(struct flow_cache *fc)
 	free(fc);
 }
 
+bool flow_cache_has_seq(const struct flow_cache *fc, const struct flow_key *key,
+			const struct tcp_seq_state *seq)
+{
+	const struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
+
+	return e && !memcmp(&e->acc.seq, seq, sizeof(*seq));
+}
+
 size_t flow_cache_count(const struct flow_cache *fc)
 {
 	return g_hash_table_size(fc->flows);

@@ -88,7 +88,7 @@ static int drain_swapped(struct meter *m)
 		return old;
 	}
 	/* before draining: a resent segment must find what was sent */
-	err = seq_carry_save(&m->p, old);
+	err = seq_carry_save(&m->p, old, m->fc);
 	if (err)
 		pr_warn("cannot save TCP sequence state: %s\n", strerror(-err));
 	err = drain_table(old, m->fc, &m->ds);

@@ -39,7 +39,7 @@ struct replay {
 static int drain(struct replay *r)
 {
 	int fd = r->p.table_fd[r->p.active];
-	int err = seq_carry_save(&r->p, fd);
+	int err = seq_carry_save(&r->p, fd, r->fc);
 
 	if (err)
 		pr_warn("cannot save TCP sequence state: %s\n", strerror(-err));

@@ -52,18 +52,22 @@ static int carry_buf_alloc(struct carry_buf *b, __u32 cap)
 	return 0;
 }
 
-static bool has_seq_state(const struct flow_key *k, const struct flow_stats *s)
+/* A TCP entry whose sequence state moved since the cache last saw it. */
+static bool seq_to_save(const struct flow_cache *fc, const struct flow_key *k,
+			const struct flow_stats *s)
 {
-	return k->protocol == IPPROTO_TCP && s->seq.next_seq;
+	return k->protocol == IPPROTO_TCP && s->seq.next_seq &&
+	       !flow_cache_has_seq(fc, k, &s->seq);
 }
 
 /* Write the TCP entries among the first n read. */
-static int carry_write(int carry_fd, struct carry_buf *b, __u32 n)
+static int carry_write(int carry_fd, const struct flow_cache *fc,
+		       struct carry_buf *b, __u32 n)
 {
 	__u32 m = 0;
 
 	for (__u32 i = 0; i < n; i++) {
-		if (!has_seq_state(&b->keys[i], &b->vals[i]))
+		if (!seq_to_save(fc, &b->keys[i], &b->vals[i]))
 			continue;
 		b->tcp_keys[m] = b->keys[i];
 		b->tcp_seq[m++] = b->vals[i].seq;
@@ -74,7 +78,8 @@ static int carry_write(int carry_fd, struct carry_buf *b, __u32 n)
 }
 
 /* Kernels without batched map calls: key by key. */
-static int save_one_by_one(int table_fd, int carry_fd)
+static int save_one_by_one(int table_fd, int carry_fd,
+			   const struct flow_cache *fc)
 {
 	struct flow_key key, next;
 	struct flow_stats val;
@@ -85,14 +90,15 @@ static int save_one_by_one(int table_fd, int carry_fd)
 		prev = &key;
 		if (bpf_map_lookup_elem(table_fd, &key, &val))
 			continue; /* gone meanwhile */
-		if (has_seq_state(&key, &val) &&
+		if (seq_to_save(fc, &key, &val) &&
 		    bpf_map_update_elem(carry_fd, &key, &val.seq, BPF_ANY))
 			return -errno;
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
 
-int seq_carry_save(struct pipeline *p, int table_fd)
+int seq_carry_save(struct pipeline *p, int table_fd,
+		   const struct flow_cache *fc)
 {
 	int carry_fd = bpf_map__fd(p->skel->maps.tcp_seq_carry);
 	__u32 in_batch = 0, out_batch = 0;
@@ -108,7 +114,7 @@ int seq_carry_save(struct pipeline *p, int table_fd)
 					   &out_batch, b.keys, b.vals, &count, NULL);
 		err = err ? -errno : 0;
 		if (count) {
-			int werr = carry_write(carry_fd, &b, count);
+			int werr = carry_write(carry_fd, fc, &b, count);
 
 			if (werr) {
 				err = werr;
@@ -124,7 +130,7 @@ int seq_carry_save(struct pipeline *p, int table_fd)
 			continue;
 		}
 		if (err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP) {
-			err = save_one_by_one(table_fd, carry_fd);
+			err = save_one_by_one(table_fd, carry_fd, fc);
 			break;
 		}
 		in_batch = out_batch;

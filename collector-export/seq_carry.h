@@ -7,14 +7,17 @@
 #ifndef FLOWEXPORT_SEQ_CARRY_H
 #define FLOWEXPORT_SEQ_CARRY_H
 
+#include "flowtable.h"
 #include "loader.h"
 
 /*
  * Copy the sequence state of every TCP entry of table_fd into p's
  * tcp_seq_carry. Call it when no program writes the table any more and
- * before drain_table() empties it: the state is then always in the table
- * or in the carry map, never in neither. 0 or -errno.
+ * before drain_table() empties it into fc: the state is then always in the
+ * table or in the carry map, never in neither. A state fc already holds
+ * was saved from an earlier table and is not written again. 0 or -errno.
  */
-int seq_carry_save(struct pipeline *p, int table_fd);
+int seq_carry_save(struct pipeline *p, int table_fd,
+		   const struct flow_cache *fc);
 
 #endif

@@ -62,6 +62,10 @@ static const struct seq_case seq_cases[] = {
 	{ "TCP resent after a whole table period without a packet",
 	  { SEG(1000, 100), SWAP, DRAIN, SWAP, DRAIN, SWAP, DRAIN, SEG(1000, 100) },
 	  1, 140, { 1100, 0, 0 } },
+	{ "TCP: a state saved once holds while the flow only resends, then idles",
+	  { SEG(1000, 100), SWAP, DRAIN, SEG(1000, 100), SWAP, DRAIN, SWAP, DRAIN,
+	    SEG(1000, 100) },
+	  1, 140, { 1100, 0, 0 } },
 	{ "TCP: the table swapped out last is fresher than the saved state",
 	  { SEG(1000, 100), SWAP, DRAIN, SEG(1100, 100), SWAP, SEG(1150, 50), DRAIN },
 	  1, 90, { 1200, 0, 0 } },
@@ -101,7 +105,7 @@ static void seq_no_emit(void *ctx, const struct flow_record *recs, size_t n)
 static void seq_save_and_drain(struct pipeline *p, int fd, struct flow_cache *fc)
 {
 	struct drain_stats ds = { 0 };
-	int err = seq_carry_save(p, fd);
+	int err = seq_carry_save(p, fd, fc);
 
 	CHECK(!err, "seq_carry_save: %s", strerror(-err));
 	err = drain_table(fd, fc, &ds);
