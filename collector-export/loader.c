@@ -230,8 +230,8 @@ int pipeline_swap(struct pipeline *p)
 		goto fail;
 	}
 	spare = id == p->table_id[0] ? 1 : 0;
-	/* the old one becomes the previous table first, where new TCP entries
-	 * of the next find their sequence state until it is drained */
+	/* the old one goes to slot 1 first: while it is drained, the new
+	 * table's TCP entries find their sequence state there (tcp_seq.h) */
 	if (bpf_map_update_elem(outer, &one, &displaced, BPF_ANY)) {
 		err = -errno;
 		close(displaced);
