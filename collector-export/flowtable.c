@@ -93,6 +93,14 @@ void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns)
 	fc->epoch_offset_ns = epoch_offset_ns;
 }
 
+bool flow_cache_has_seq(const struct flow_cache *fc, const struct flow_key *key,
+			const struct tcp_seq_state *seq)
+{
+	const struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
+
+	return e && !memcmp(&e->acc.seq, seq, sizeof(*seq));
+}
+
 size_t flow_cache_count(const struct flow_cache *fc)
 {
 	return g_hash_table_size(fc->flows);
@@ -172,8 +180,8 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		a->tcp_mss = d->tcp_mss;
 	if (d->tcp_wscale != 0xff)
 		a->tcp_wscale = d->tcp_wscale;
-	if (d->next_seq)
-		a->next_seq = d->next_seq;
+	if (d->seq.next_seq)
+		a->seq = d->seq;
 	if (d->tcp_flags & (TCP_FIN | TCP_RST))
 		e->closing = true;
 }
