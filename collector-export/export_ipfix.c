@@ -8,6 +8,14 @@
  * message size limit is exact. libfixbuf keeps the export time, the
  * sequence number per observation domain and the template encoding, and
  * its information model vouches for the element names. GError stays here.
+ *
+ * Flow records travel in the configured observation domain, the options
+ * records (exporting-process statistics, interface names) in domain 0:
+ * RFC 7011 section 3.1 says the domain SHOULD be 0 when none is relevant,
+ * naming the exporting-process statistics, and the sequence number counts
+ * every data record of a domain, options records included. nfcapd counts
+ * only flow records, so options in the flow records' domain showed as a
+ * sequence error after every options message; apart, both counts agree.
  */
 #include <errno.h>
 #include <fixbuf/public.h>
@@ -16,6 +24,8 @@
 #include "export_encoder.h"
 #include "log.h"
 
+#define OPTIONS_DOMAIN 0
+
 /* Internal (in-memory) layouts of the options records, in template order. */
 struct stats_rec {
 	__u32 domain;
@@ -23,8 +33,8 @@ struct stats_rec {
 } __attribute__((packed));
 
 struct iface_rec {
-	__u32 ifindex;
 	char name[IFNAMSIZ];
+	__u32 ifindex;
 	char desc[IFACE_DESC_LEN];
 } __attribute__((packed));
 
@@ -39,9 +49,13 @@ static const fbInfoElementSpec_t stats_spec[] = {
 	FB_IESPEC_NULL
 };
 
+/* Scope: the interface, by name. nfdump (1.7.1) skips the scope fields and
+ * reads exactly ingressInterface (4 bytes) and interfaceDescription after
+ * them, showing the description as the interface's name; another element
+ * among the non-scope fields shifts every record it reads. */
 static const fbInfoElementSpec_t iface_spec[] = {
-	{ "ingressInterface", 4, 0 },
 	{ "interfaceName", IFNAMSIZ, 0 },
+	{ "ingressInterface", 4, 0 },
 	{ "interfaceDescription", IFACE_DESC_LEN, 0 },
 	FB_IESPEC_NULL
 };
@@ -111,7 +125,8 @@ static gboolean add_pair(fbSession_t *s, __u16 tid, fbTemplate_t *in,
 	       fbSessionAddTemplate(s, FALSE, tid, ex, err);
 }
 
-/* A fresh session (sequence number 0) with all four templates. */
+/* A fresh session (sequence numbers 0) with the data templates in the
+ * flow records' domain and the options templates in OPTIONS_DOMAIN. */
 static int ipfix_build(struct encoder *enc)
 {
 	fbSession_t *s = fbSessionAlloc(enc->model);
@@ -123,14 +138,19 @@ static int ipfix_build(struct encoder *enc)
 	if (!add_pair(s, TID_DATA_IPV4, data_template(enc, TMPL_IPV4, true, &err),
 		      data_template(enc, TMPL_IPV4, false, &err), &err) ||
 	    !add_pair(s, TID_DATA_IPV6, data_template(enc, TMPL_IPV6, true, &err),
-		      data_template(enc, TMPL_IPV6, false, &err), &err) ||
-	    !add_pair(s, TID_OPT_STATS, spec_template(enc->model, stats_spec, 1, &err),
+		      data_template(enc, TMPL_IPV6, false, &err), &err)) {
+		fbSessionFree(s);
+		return gerr("cannot build templates", err);
+	}
+	fbSessionSetDomain(s, OPTIONS_DOMAIN);
+	if (!add_pair(s, TID_OPT_STATS, spec_template(enc->model, stats_spec, 1, &err),
 		      spec_template(enc->model, stats_spec, 1, &err), &err) ||
 	    !add_pair(s, TID_OPT_IFACE, spec_template(enc->model, iface_spec, 1, &err),
 		      spec_template(enc->model, iface_spec, 1, &err), &err)) {
 		fbSessionFree(s);
 		return gerr("cannot build templates", err);
 	}
+	fbSessionSetDomain(s, enc->domain);
 	x = fbExporterAllocBuffer(enc->msg, enc->max_msg);
 	enc->fbuf = fBufAllocForExport(s, x);
 	fBufSetAutomaticMode(enc->fbuf, FALSE);
@@ -199,6 +219,21 @@ static int append_result(GError *err, const char *what)
 	return gerr(what, err);
 }
 
+/* Messages carry one domain: switch only between messages (-ENOBUFS asks
+ * the caller to close the open one first). */
+static int use_domain(struct encoder *enc, __u32 domain)
+{
+	fbSession_t *s = fBufGetSession(enc->fbuf);
+
+	if (fbSessionGetDomain(s) == domain)
+		return 0;
+	if (enc->dirty)
+		return -ENOBUFS;
+	fbSessionSetDomain(s, domain);
+	enc->cur_tid = 0; /* export templates are per domain */
+	return 0;
+}
+
 static int use_template(struct encoder *enc, __u16 tid)
 {
 	GError *err = NULL;
@@ -225,10 +260,14 @@ static int append(struct encoder *enc, __u16 tid, void *rec, size_t len)
 	return 0;
 }
 
+/* The data templates (the options templates go with the options). */
 static int ipfix_add_templates(struct encoder *enc)
 {
 	GError *err = NULL;
+	int ret = use_domain(enc, enc->domain);
 
+	if (ret)
+		return ret;
 	if (!fbSessionExportTemplates(fBufGetSession(enc->fbuf), &err))
 		return append_result(err, "cannot export templates");
 	enc->dirty = true;
@@ -240,19 +279,49 @@ static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
 	enum tmpl_af af = template_af(rec->key.ip_version);
 	const struct tmpl_elem *e = enc->tmpl->elems[af];
 	__u8 *p = enc->rec;
+	int ret = use_domain(enc, enc->domain);
 
+	if (ret)
+		return ret;
 	for (int i = 0; i < enc->tmpl->n[af]; i++)
 		p += field_put_host(e[i].def, rec, e[i].reverse, p);
 	return append(enc, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
 		      enc->rec, p - enc->rec);
 }
 
+static int export_template(struct encoder *enc, __u16 tid)
+{
+	GError *err = NULL;
+
+	if (!fbSessionExportTemplate(fBufGetSession(enc->fbuf), tid, &err))
+		return append_result(err, "cannot export options template");
+	enc->dirty = true;
+	return 0;
+}
+
+/*
+ * Options go in OPTIONS_DOMAIN, in steps (*done): 0 = both options
+ * templates, 1 = statistics, 2.. = the interfaces. The templates share one
+ * set, the interfaces' first: nfdump reads only the first template of an
+ * options template set, and needs no other.
+ */
 static int ipfix_add_options(struct encoder *enc, const struct export_options *o,
 			     int *done)
 {
-	int err = 0;
+	int err = use_domain(enc, OPTIONS_DOMAIN);
 
+	if (err)
+		return err;
 	if (*done == 0) {
+		if (o->n_ifaces)
+			err = export_template(enc, TID_OPT_IFACE);
+		if (!err)
+			err = export_template(enc, TID_OPT_STATS);
+		if (err)
+			return err;
+		(*done)++;
+	}
+	if (*done == 1) {
 		struct stats_rec s = {
 			.domain = o->domain, .messages = o->messages,
 			.records = o->records, .octets = o->octets,
@@ -264,12 +333,12 @@ static int ipfix_add_options(struct encoder *enc, const struct export_options *o
 		if (!err)
 			(*done)++;
 	}
-	while (!err && *done <= o->n_ifaces) {
-		int i = *done - 1;
+	while (!err && *done <= o->n_ifaces + 1) {
+		int i = *done - 2;
 		struct iface_rec r = { .ifindex = o->ifindex[i] };
 
 		memcpy(r.name, o->ifname[i], sizeof(r.name));
-		memcpy(r.desc, o->ifdesc[i], sizeof(r.desc));
+		iface_description(o, i, r.desc);
 		err = append(enc, TID_OPT_IFACE, (__u8 *)&r, sizeof(r));
 		if (!err)
 			(*done)++;
