@@ -172,6 +172,8 @@ static void ipfix_destroy(struct encoder *enc)
 	free(enc);
 }
 
+static int check_fit(const struct encoder *enc);
+
 static int ipfix_create(struct encoder **out, const struct config *cfg,
 			const struct export_template *t, size_t max_msg)
 {
@@ -192,7 +194,9 @@ static int ipfix_create(struct encoder **out, const struct config *cfg,
 		ipfix_destroy(enc);
 		return -ENOMEM;
 	}
-	err = ipfix_build(enc);
+	err = check_fit(enc);
+	if (!err)
+		err = ipfix_build(enc);
 	if (err) {
 		ipfix_destroy(enc);
 		return err;
@@ -360,6 +364,61 @@ static int ipfix_finish(struct encoder *enc, const __u8 **msg, size_t *len)
 	enc->cur_tid = 0; /* a new message opens a new set */
 	*len = fbExporterGetMsgLen(fBufGetExporter(enc->fbuf));
 	return 0;
+}
+
+#define IPFIX_HEADER_LEN 16
+#define PROBE_MSG_LEN 65535
+
+/*
+ * Refuses a --max-message-size that cannot carry what must travel alone:
+ * the data templates (one message), the options templates with the
+ * statistics and one interface, a data record. The sizes are measured by
+ * encoding them with libfixbuf into a message of the largest size, so the
+ * smallest size that works is exact, not estimated.
+ */
+static int check_fit(const struct encoder *enc)
+{
+	struct encoder probe = *enc;
+	struct export_options o = { .n_ifaces = 1 };
+	size_t tmpl = 0, opts = 0, rec = 0, need;
+	const __u8 *msg;
+	int done = 0, err;
+
+	probe.msg = calloc(1, PROBE_MSG_LEN);
+	probe.max_msg = PROBE_MSG_LEN;
+	if (!probe.msg)
+		return -ENOMEM;
+	/* libfixbuf answers "end of message" once when a message turns to
+	 * templates (export.c retries in the same way): ask twice */
+	err = ipfix_build(&probe);
+	if (!err && (err = ipfix_add_templates(&probe)) == -ENOBUFS)
+		err = ipfix_add_templates(&probe);
+	if (!err)
+		err = ipfix_finish(&probe, &msg, &tmpl);
+	while (!err || err == -ENOBUFS) {
+		int before = done;
+
+		err = ipfix_add_options(&probe, &o, &done);
+		if (!err || done == before)
+			break;
+	}
+	if (!err)
+		err = ipfix_finish(&probe, &msg, &opts);
+	if (probe.fbuf)
+		fBufFree(probe.fbuf);
+	free(probe.msg);
+	if (err)
+		return gerr("cannot measure the templates", NULL);
+	for (int af = 0; af < TMPL_AF_MAX; af++)
+		if (IPFIX_HEADER_LEN + 4 + enc->tmpl->wire_len[af] > rec)
+			rec = IPFIX_HEADER_LEN + 4 + enc->tmpl->wire_len[af];
+	need = tmpl > opts ? tmpl : opts;
+	need = need > rec ? need : rec;
+	if (need <= enc->max_msg)
+		return 0;
+	pr_warn("template %s does not fit --max-message-size %zu in IPFIX: its templates take %zu bytes, the options %zu and a record %zu; the smallest size that works is %zu\n",
+		enc->tmpl->path, enc->max_msg, tmpl, opts, rec, need);
+	return -EMSGSIZE;
 }
 
 const struct encoder_ops ipfix_encoder_ops = {
