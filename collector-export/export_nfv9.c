@@ -232,8 +232,10 @@ static size_t options_record_len(size_t n_fields)
  * the first template of an options template flowset. */
 static size_t options_template_len(void)
 {
-	return 4 + options_record_len(N_STATS_FIELDS) +
-	       4 + options_record_len(N_IFACE_FIELDS);
+	size_t stats = 4 + options_record_len(N_STATS_FIELDS);
+	size_t iface = 4 + options_record_len(N_IFACE_FIELDS);
+
+	return stats + pad4(stats) + iface + pad4(iface);
 }
 
 static int put_options_template(struct encoder *enc, __u16 tid, __u16 scope,

@@ -9,6 +9,7 @@
  *                 [--buffer N] [--refresh-msgs N] [--refresh-sec S]
  *                 [--max-msg B] [--options-sec S] [--iface IF]
  *                 [--expect FILE] [--seed N] [--udp-rate MSGS]
+ *                 [--domain ID]
  *
  * Writes the records it sent to --expect as lines of
  * "proto src sport dst dport packets octets flags vlan ifindex start_ms end_ms"
@@ -120,7 +121,7 @@ static void write_expect(FILE *f, const struct flow_record *r)
 
 enum { O_RECORDS = 256, O_BATCH, O_PAUSE, O_FORMAT, O_TEMPLATE, O_BIFLOW,
        O_BUFFER, O_RMSGS, O_RSEC, O_MAXMSG, O_OPTSEC, O_IFACE, O_EXPECT,
-       O_SEED, O_V4, O_UDP_RATE };
+       O_SEED, O_V4, O_UDP_RATE, O_DOMAIN };
 
 int main(int argc, char **argv)
 {
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "v4-only", no_argument, NULL, O_V4 },
 		{ "udp-rate", required_argument, NULL, O_UDP_RATE },
+		{ "domain", required_argument, NULL, O_DOMAIN },
 		{ 0 }
 	};
 	struct exporter *ex[MAX_COLLECTORS];
@@ -171,6 +173,7 @@ int main(int argc, char **argv)
 		case O_RSEC: cfg.template_refresh_sec = strtoul(optarg, NULL, 0); break;
 		case O_MAXMSG: cfg.max_message_size = strtoul(optarg, NULL, 0); break;
 		case O_UDP_RATE: cfg.udp_rate = strtoul(optarg, NULL, 0); break;
+		case O_DOMAIN: cfg.observation_domain = strtoul(optarg, NULL, 0); break;
 		case O_OPTSEC: cfg.options_interval = strtoul(optarg, NULL, 0); break;
 		case O_IFACE: cfg.ifnames[cfg.n_ifaces++] = optarg; break;
 		case O_EXPECT: expect = optarg; break;
