@@ -12,7 +12,8 @@
  *                 [--domain ID]
  *
  * Writes the records it sent to --expect as lines of
- * "proto src sport dst dport packets octets flags vlan ifindex start_ms end_ms"
+ * "proto src sport dst dport packets octets flags vlan ifindex start_ms end_ms
+ * rev_packets rev_octets" (the last two 0 without --biflow)
  * and prints "records=N dropped=N messages=N octets=N connects=N" per
  * exporter at the end. Exit status 0 unless an exporter could not open.
  */
@@ -111,12 +112,14 @@ static void write_expect(FILE *f, const struct flow_record *r)
 		inet_ntop(AF_INET6, k->src_addr, src, sizeof(src));
 		inet_ntop(AF_INET6, k->dst_addr, dst, sizeof(dst));
 	}
-	fprintf(f, "%u %s %u %s %u %llu %llu %u %u %u %llu %llu\n", k->protocol,
-		src, k->src_port, dst, k->dst_port,
+	fprintf(f, "%u %s %u %s %u %llu %llu %u %u %u %llu %llu %llu %llu\n",
+		k->protocol, src, k->src_port, dst, k->dst_port,
 		(unsigned long long)r->fwd.packets,
 		(unsigned long long)r->fwd.octets, r->fwd.tcp_flags, k->vlan_id,
 		k->ifindex, (unsigned long long)r->start_ms,
-		(unsigned long long)r->end_ms);
+		(unsigned long long)r->end_ms,
+		(unsigned long long)r->rev.packets,
+		(unsigned long long)r->rev.octets);
 }
 
 enum { O_RECORDS = 256, O_BATCH, O_PAUSE, O_FORMAT, O_TEMPLATE, O_BIFLOW,
