@@ -295,9 +295,18 @@ static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
 
 static int export_template(struct encoder *enc, __u16 tid)
 {
+	fbSession_t *s = fBufGetSession(enc->fbuf);
 	GError *err = NULL;
+	gboolean ok = fbSessionExportTemplate(s, tid, &err);
 
-	if (!fbSessionExportTemplate(fBufGetSession(enc->fbuf), tid, &err))
+	/* in an empty message, libfixbuf's "end of message" only marks the
+	 * switch to templates: ask again rather than send an empty message */
+	if (!ok && !enc->dirty &&
+	    g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM)) {
+		g_clear_error(&err);
+		ok = fbSessionExportTemplate(s, tid, &err);
+	}
+	if (!ok)
 		return append_result(err, "cannot export options template");
 	enc->dirty = true;
 	return 0;
