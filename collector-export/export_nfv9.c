@@ -11,9 +11,10 @@
  * Times: the template's own elements (flowStartMilliseconds etc., read by
  * nfcapd and nfacctd) plus, when metering live, FIRST_SWITCHED (22) /
  * LAST_SWITCHED (21) in ms of sysUptime, what RFC 3954 collectors such as
- * goflow2 read. nfcapd and nfacctd prefer 21/22 when a template has them;
- * a replayed capture's times (-r) are older than sysUptime can express, so
- * a replay's templates leave them out.
+ * goflow2 read. nfcapd and nfacctd prefer 21/22 when a template has them
+ * (nfcapd to the ms, nfacctd in whole seconds); a replayed capture's times
+ * (-r) are older than sysUptime can express, so a replay's templates leave
+ * them out.
  */
 #include <endian.h>
 #include <errno.h>
