@@ -52,6 +52,7 @@ int lockfile_open(struct lockfile *l, const char *name)
 	if (snprintf(l->path, sizeof(l->path), LOCK_DIR "/flowexport-%s.lock",
 		     name) >= (int)sizeof(l->path))
 		return -ENAMETOOLONG;
+	mkdir(LOCK_DIR, 0755); /* a system without one: make it */
 	for (int i = 0; i < OPEN_TRIES; i++) {
 		int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		int err;

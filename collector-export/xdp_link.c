@@ -50,7 +50,9 @@ static void describe_attached(int ifindex, char *buf, size_t len)
 		return;
 	fd = bpf_prog_get_fd_by_id(id);
 	if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0)
-		snprintf(buf, len, "XDP program id %u '%s'", id, info.name);
+		snprintf(buf, len, "XDP program id %u '%s'%s", id, info.name,
+			 strcmp(info.name, "flow_start") ? "" :
+			 " (a flowexport that pinned no link: another -F, or an older version?)");
 	else
 		snprintf(buf, len, "XDP program id %u", id);
 	if (fd >= 0)
@@ -113,7 +115,7 @@ int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
 		    enum xdp_attach_mode mode, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = mode_flags(mode));
-	char other[96];
+	char other[160];
 	__u32 old_id = 0;
 	int err, fd;
 
