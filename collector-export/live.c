@@ -150,11 +150,8 @@ static int attach_all(struct meter *m)
 					  m->cfg->modes[i],
 					  m->inst.dir[0] ? m->inst.dir : NULL);
 
-		if (err) {
-			pr_warn("cannot attach to '%s': %s\n",
-				m->cfg->ifnames[i], strerror(-err));
+		if (err) /* pipeline_attach said why */
 			return err;
-		}
 	}
 	return 0;
 }

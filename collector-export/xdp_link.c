@@ -128,8 +128,10 @@ int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
 		return -ENODEV;
 	}
 	if (pin_dir && snprintf(a->pin, sizeof(a->pin), "%s/" XDP_LINK_PIN_PREFIX "%s",
-				pin_dir, ifname) >= (int)sizeof(a->pin))
+				pin_dir, ifname) >= (int)sizeof(a->pin)) {
+		pr_warn("pin folder name too long: '%s'\n", pin_dir);
 		return -ENAMETOOLONG;
+	}
 	if (a->pin[0]) {
 		fd = open_pinned_link(a->pin, a->ifindex, &old_id);
 		if (fd >= 0) {
