@@ -13,7 +13,8 @@ BUILD   := build
 # Everything the build, the tests and the demo need, as Debian packages.
 DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libelf-dev zlib1g-dev libfixbuf-dev libfixbuf-tools libglib2.0-dev \
-	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping
+	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping \
+	gdb
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.

@@ -18,7 +18,6 @@
 
 int instance_claim(struct instance *in, const char *dir, const char *ifname)
 {
-	char name[64];
 	struct stat st;
 	int err;
 
@@ -33,9 +32,9 @@ int instance_claim(struct instance *in, const char *dir, const char *ifname)
 		pr_warn("cannot create pin folder '%s': %s\n", in->dir, strerror(-err));
 		return err;
 	}
-	snprintf(name, sizeof(name), "dir-%lx-%lx", (unsigned long)st.st_dev,
+	snprintf(in->id, sizeof(in->id), "dir-%lx-%lx", (unsigned long)st.st_dev,
 		 (unsigned long)st.st_ino);
-	err = lockfile_open(&in->lock, name);
+	err = lockfile_open(&in->lock, in->id);
 	if (err) {
 		pr_warn("cannot open lock file '%s': %s\n", in->lock.path, strerror(-err));
 		return err;
@@ -47,6 +46,17 @@ int instance_claim(struct instance *in, const char *dir, const char *ifname)
 		lockfile_close(&in->lock);
 		return err == -EAGAIN ? -EBUSY : err;
 	}
+	return 0;
+}
+
+#define CACHE_DIR "/run/flowexport"
+
+int instance_cache_path(struct instance *in, char *buf, size_t len)
+{
+	if (mkdir(CACHE_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	if (snprintf(buf, len, CACHE_DIR "/%s.cache", in->id) >= (int)len)
+		return -ENAMETOOLONG;
 	return 0;
 }
 

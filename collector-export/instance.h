@@ -28,6 +28,7 @@
 
 struct instance {
 	char dir[512];
+	char id[48];           /* "dir-<dev>-<inode>": names its lock and cache */
 	char run_dir[560];     /* "" until pinned */
 	struct lockfile lock;
 };
@@ -35,6 +36,9 @@ struct instance {
 /* Create and lock dir/flowexport-<ifname>; -EBUSY with a message when a
  * live flowexport holds it. */
 int instance_claim(struct instance *in, const char *dir, const char *ifname);
+/* The file that keeps this instance's flow cache across a crash (in
+ * /run/flowexport, made if missing). 0 or -errno. */
+int instance_cache_path(struct instance *in, char *buf, size_t len);
 /* Pin what this run's programs need to outlive us in a new run folder. */
 int instance_pin_run(struct instance *in, struct pipeline *p);
 /* Call fn for each run folder not ours; stops at the first error. */

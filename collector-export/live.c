@@ -326,6 +326,44 @@ static int test_run(struct meter *m)
 	return 0;
 }
 
+/*
+ * The flow cache, in a file of the instance when metering for real: the
+ * flows a killed run had read but not exported are adopted from it, and
+ * what it was merging when it died is merged now, once.
+ */
+static int open_cache(struct meter *m)
+{
+	char path[128];
+	int err = 0;
+
+	if (!m->inst.dir[0]) {
+		m->fc = flow_cache_new(m->cfg, epoch_offset_ns(), sink_records,
+				       &m->sink);
+		return m->fc ? 0 : -ENOMEM;
+	}
+	err = instance_cache_path(&m->inst, path, sizeof(path));
+	if (err) {
+		pr_warn("cannot make the flow cache's folder: %s\n", strerror(-err));
+		return err;
+	}
+	m->fc = flow_cache_open(m->cfg, epoch_offset_ns(), sink_records, &m->sink,
+				path);
+	if (!m->fc) {
+		err = -errno;
+		pr_warn("cannot open the flow cache file '%s': %s\n", path,
+			strerror(-err));
+		return err;
+	}
+	err = drain_recover(m->fc);
+	if (err)
+		pr_warn("cannot finish what a previous run was merging: %s\n",
+			strerror(-err));
+	if (flow_cache_count(m->fc))
+		pr_info("continuing %zu flows a previous run held\n",
+			flow_cache_count(m->fc));
+	return 0;
+}
+
 /* -M: our folder goes beside the table we continue; else in -F. */
 static int claim_instance(struct meter *m)
 {
@@ -380,11 +418,9 @@ int run_live(const struct config *cfg)
 	err = sink_open(&m.sink, cfg);
 	if (err)
 		goto out_pipeline;
-	m.fc = flow_cache_new(cfg, epoch_offset_ns(), sink_records, &m.sink);
-	if (!m.fc) {
-		err = -ENOMEM;
+	err = open_cache(&m);
+	if (err)
 		goto out_sink;
-	}
 	m.ring = overflow_open(pipeline_ring_fd(&m.p), m.fc, &m.ds);
 	if (!m.ring) {
 		err = -errno;
