@@ -16,6 +16,16 @@
 
 #define RUN_PREFIX "run-"
 
+/* FNV-1a, 64 bits */
+static __u64 path_hash(const char *s)
+{
+	__u64 h = 14695981039346656037ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
 int instance_claim(struct instance *in, const char *dir, const char *ifname)
 {
 	struct stat st;
@@ -32,8 +42,11 @@ int instance_claim(struct instance *in, const char *dir, const char *ifname)
 		pr_warn("cannot create pin folder '%s': %s\n", in->dir, strerror(-err));
 		return err;
 	}
-	snprintf(in->id, sizeof(in->id), "dir-%lx-%lx", (unsigned long)st.st_dev,
-		 (unsigned long)st.st_ino);
+	/* the path too: a folder removed by hand and made again elsewhere
+	 * may get the inode of one whose cache a crash left behind */
+	snprintf(in->id, sizeof(in->id), "dir-%lx-%lx-%016llx",
+		 (unsigned long)st.st_dev, (unsigned long)st.st_ino,
+		 (unsigned long long)path_hash(in->dir));
 	err = lockfile_open(&in->lock, in->id);
 	if (err) {
 		pr_warn("cannot open lock file '%s': %s\n", in->lock.path, strerror(-err));

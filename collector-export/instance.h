@@ -28,7 +28,8 @@
 
 struct instance {
 	char dir[512];
-	char id[48];           /* "dir-<dev>-<inode>": names its lock and cache */
+	char id[64];           /* "dir-<dev>-<inode>-<path hash>": names its
+				* lock and its cache file */
 	char run_dir[560];     /* "" until pinned */
 	struct lockfile lock;
 };
