@@ -6,9 +6,17 @@
  * the message carrying it was sent, so a TCP collector that goes away loses
  * nothing the queue can hold: the message is rebuilt, with templates, on
  * the next connection.
+ *
+ * Each exporter runs in its own thread. The meter only appends records to
+ * the exporter's inbox under a mutex and never waits for the network: a
+ * collector that stalls, black-holes or resolves slowly delays its own
+ * thread, while the meter keeps draining the kernel table every second.
+ * --export-buffer bounds the records held in inbox and queue together;
+ * what does not fit is counted as dropped.
  */
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +29,8 @@
 #include "log.h"
 
 #define CLOSE_WAIT_SEC 3 /* at exit, how long to wait for a TCP collector */
+#define WAKE_MS 200      /* the thread's timers are checked this often */
+#define MOVE_CHUNK 4096  /* records taken from the inbox per lock */
 
 struct exporter {
 	const struct config *cfg;
@@ -39,7 +49,36 @@ struct exporter {
 	time_t last_templates, last_options;
 	struct export_options opts;
 	struct exporter_stats st;
+	/* UDP: the records of the latest datagram stay at the head of the
+	 * queue until no refusal came back for it (the next send, or the
+	 * next second), so that they can go to the next address */
+	size_t unconfirmed;
+	int moves;                /* refusals in a row that moved address */
+	bool refusing;            /* refused since the last confirmation */
+	time_t last_tick;
+
+	/* shared between the meter and the exporter's thread, under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool stopping;
+	struct record_queue inbox;  /* handed over, not yet queued */
+	size_t held;                /* q.count as the thread last said */
+	__u64 inbox_dropped;        /* records the bound turned away */
+	struct metering_stats ms;
+	struct exporter_stats shown; /* the thread's st, last published */
+	struct sockaddr_storage local, peer;
+	bool conn_up;
+	/* keeping a new TCP connection out of the meter before it carries
+	 * data (so the collector's ACKs are never metered): conn_gen counts
+	 * connection changes, the meter reads one (read_gen) and says when it
+	 * has entered it (entered_gen); watched once a meter asks at all */
+	unsigned int conn_gen, read_gen, entered_gen;
+	bool watched;
 };
+
+#define METER_WAIT_MS 500 /* at most this long for the meter to enter a
+			   * new connection */
 
 static __u64 epoch_ms(void)
 {
@@ -78,6 +117,40 @@ static void options_init(struct exporter *ex)
 	}
 }
 
+/* No refusal came back for the latest datagram: its records count as
+ * exported. */
+static void confirm(struct exporter *ex)
+{
+	if (ex->unconfirmed)
+		ex->refusing = false;
+	ex->st.records += ex->unconfirmed;
+	queue_pop(&ex->q, ex->unconfirmed);
+	ex->unconfirmed = 0;
+	ex->moves = 0;
+}
+
+/* The collector refused the latest datagram. When the transport moved to
+ * another address, its records go again (a new session: templates first);
+ * true then. Once every address refused them, they are counted as not
+ * delivered, and until a datagram of records gets through, templates go
+ * before each one: the collector may be starting. */
+static bool refused(struct exporter *ex)
+{
+	if (ex->tp.n_addrs > 1 && ex->moves < ex->tp.n_addrs - 1) {
+		ex->moves++;
+		ex->unconfirmed = 0;
+		ex->in_msg = 0;
+		ex->session = false;
+		ex->msg_open = false;
+		return true;
+	}
+	ex->st.records_unsent += ex->unconfirmed;
+	queue_pop(&ex->q, ex->unconfirmed);
+	ex->unconfirmed = 0;
+	ex->refusing = true;
+	return false;
+}
+
 /* Sends the open message; on success its records leave the queue. */
 static int flush(struct exporter *ex)
 {
@@ -91,16 +164,31 @@ static int flush(struct exporter *ex)
 	err = ex->ops->finish(ex->enc, &msg, &len);
 	if (!err && len)
 		err = transport_send(&ex->tp, msg, len);
+	/* UDP: the one before was refused and this one did not leave; on
+	 * the same address (the error is taken now) it is sent again */
+	if (err == -ECONNREFUSED && ex->dest.kind == DEST_UDP) {
+		if (refused(ex))
+			return err;
+		err = transport_send(&ex->tp, msg, len);
+	}
 	if (err) {
-		/* the records stay queued for the next connection */
+		/* the records stay queued for the next connection (or
+		 * the next try, UDP) */
 		ex->in_msg = 0;
 		ex->session = false;
 		return err;
 	}
 	ex->st.messages++;
 	ex->st.octets += len;
-	ex->st.records += ex->in_msg;
-	queue_pop(&ex->q, ex->in_msg);
+	if (ex->dest.kind == DEST_UDP) {
+		confirm(ex);
+		ex->unconfirmed = ex->in_msg;
+		if (ex->refusing && ex->in_msg)
+			ex->templates_due = true;
+	} else {
+		ex->st.records += ex->in_msg;
+		queue_pop(&ex->q, ex->in_msg);
+	}
 	ex->in_msg = 0;
 	if (ex->dest.kind == DEST_UDP && ex->cfg->template_refresh_msgs &&
 	    ++ex->msgs_since_templates >= ex->cfg->template_refresh_msgs)
@@ -158,6 +246,8 @@ static int send_options(struct exporter *ex, time_t now)
 	return 0;
 }
 
+static void await_meter(struct exporter *ex);
+
 /* Moves queued records into messages while the transport takes them. */
 static int drain(struct exporter *ex, time_t now, bool may_connect)
 {
@@ -168,6 +258,8 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 		 * numbers restart, templates go first, the open message and
 		 * its records are rebuilt */
 		if (!ex->session || ex->session_conn != ex->tp.connects) {
+			if (ex->session_conn != ex->tp.connects)
+				await_meter(ex);
 			err = ex->ops->reset(ex->enc);
 			/* a failed reset leaves no encoder session (IPFIX:
 			 * no fBuf): try again next time, never use it */
@@ -182,14 +274,21 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 			err = send_templates(ex, now);
 		} else if (ex->options_due) {
 			err = send_options(ex, now);
-		} else if (ex->in_msg < ex->q.count) {
+		} else if (ex->unconfirmed + ex->in_msg < ex->q.count) {
 			err = ADD_OR_FLUSH(ex, ex->ops->add_record(
-					ex->enc, queue_at(&ex->q, ex->in_msg)));
+					ex->enc, queue_at(&ex->q, ex->unconfirmed + ex->in_msg)));
 			if (!err)
 				ex->in_msg++;
 		} else {
-			return flush(ex);
+			err = flush(ex);
+			if (err != -ECONNREFUSED)
+				return err;
 		}
+		/* UDP: the transport moved to the next address after a
+		 * refusal; the refused records go there now (at most once per
+		 * address: refused() counts the moves) */
+		if (err == -ECONNREFUSED && ex->dest.kind == DEST_UDP)
+			err = 0;
 	}
 	if (err == -ENOBUFS)
 		pr_warn("collector %s: a record does not fit in --max-message-size %u\n",
@@ -197,9 +296,172 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 	return err;
 }
 
+/* What the meter may read: the thread's statistics and connection. */
+static void publish(struct exporter *ex)
+{
+	struct sockaddr_storage local, peer;
+	bool up = ex->dest.kind == DEST_TCP &&
+		  !transport_ends(&ex->tp, &local, &peer);
+
+	pthread_mutex_lock(&ex->lock);
+	ex->shown = ex->st;
+	ex->shown.send_errors = ex->tp.send_errors;
+	ex->shown.connects = ex->tp.connects;
+	ex->shown.connected = ex->tp.fd >= 0;
+	ex->shown.queued = ex->q.count;
+	ex->held = ex->q.count;
+	if (up != ex->conn_up ||
+	    (up && (memcmp(&local, &ex->local, sizeof(local)) ||
+		    memcmp(&peer, &ex->peer, sizeof(peer)))))
+		ex->conn_gen++;
+	ex->conn_up = up;
+	if (up) {
+		ex->local = local;
+		ex->peer = peer;
+	}
+	pthread_mutex_unlock(&ex->lock);
+}
+
+/* A new TCP connection: before it carries anything, let the meter (if one
+ * watches) enter it among the connections it does not meter. Bounded: a
+ * meter that is busy costs METER_WAIT_MS, then the data goes anyway. */
+static void await_meter(struct exporter *ex)
+{
+	struct timespec until;
+
+	if (ex->dest.kind != DEST_TCP)
+		return;
+	publish(ex);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += METER_WAIT_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&ex->lock);
+	while (ex->watched && !ex->stopping && ex->entered_gen != ex->conn_gen)
+		if (pthread_cond_timedwait(&ex->wake, &ex->lock, &until))
+			break;
+	pthread_mutex_unlock(&ex->lock);
+}
+
+/* Once a second: template refresh, options records, ICMP errors. */
+static void timers(struct exporter *ex, time_t now, const struct metering_stats *ms,
+		   __u64 inbox_dropped)
+{
+	const struct config *cfg = ex->cfg;
+
+	if (transport_check(&ex->tp, 0))
+		refused(ex);
+	else
+		confirm(ex);
+	ex->opts.packets_not_metered = ms->packets_not_metered;
+	ex->opts.flows_not_sent = ms->flows_dropped + ex->st.records_dropped +
+				  inbox_dropped + ex->st.records_unsent;
+	if (ex->dest.kind == DEST_UDP && cfg->template_refresh_sec &&
+	    now - ex->last_templates >= (time_t)cfg->template_refresh_sec)
+		ex->templates_due = true;
+	if (cfg->options_interval &&
+	    now - ex->last_options >= (time_t)cfg->options_interval)
+		ex->options_due = true;
+}
+
+/* Takes what the meter handed over into the queue, as far as it has room
+ * (the bound is shared, so it normally has). Called under lock. */
+static void take_inbox(struct exporter *ex)
+{
+	size_t n = 0;
+
+	while (ex->inbox.count && ex->q.count < ex->q.max && n++ < MOVE_CHUNK) {
+		if (queue_push(&ex->q, queue_at(&ex->inbox, 0)))
+			break;
+		queue_pop(&ex->inbox, 1);
+	}
+	ex->held = ex->q.count;
+}
+
+/* The last seconds: what is held goes out while the collector takes it. */
+static void final_flush(struct exporter *ex)
+{
+	time_t deadline = time(NULL) + CLOSE_WAIT_SEC;
+	bool more;
+
+	for (;;) {
+		pthread_mutex_lock(&ex->lock);
+		take_inbox(ex);
+		pthread_mutex_unlock(&ex->lock);
+		drain(ex, time(NULL), true);
+		/* a UDP collector's refusal of the last datagram is back by
+		 * now when it is near (one far away is charged as delivered) */
+		if (transport_check(&ex->tp, 100))
+			refused(ex);
+		else
+			confirm(ex);
+		pthread_mutex_lock(&ex->lock);
+		more = ex->inbox.count || ex->q.count;
+		pthread_mutex_unlock(&ex->lock);
+		if (!more || time(NULL) >= deadline)
+			break;
+		usleep(100 * 1000);
+	}
+	pthread_mutex_lock(&ex->lock);
+	if (more) {
+		__u64 left = ex->q.count + ex->inbox.count;
+
+		ex->st.records_dropped += left;
+		pr_warn("collector %s: %llu records could not be delivered\n",
+			ex->dest.text, (unsigned long long)left);
+		queue_pop(&ex->q, ex->q.count);
+		queue_pop(&ex->inbox, ex->inbox.count);
+	}
+	pthread_mutex_unlock(&ex->lock);
+	publish(ex);
+}
+
+static void *exporter_main(void *arg)
+{
+	struct exporter *ex = arg;
+	struct metering_stats ms;
+	__u64 inbox_dropped;
+	bool stopping;
+
+	for (;;) {
+		struct timespec until;
+		time_t now;
+
+		pthread_mutex_lock(&ex->lock);
+		if (!ex->stopping && (!ex->inbox.count || ex->q.count >= ex->q.max)) {
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += WAKE_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&ex->wake, &ex->lock, &until);
+		}
+		stopping = ex->stopping;
+		take_inbox(ex);
+		ms = ex->ms;
+		inbox_dropped = ex->inbox_dropped;
+		pthread_mutex_unlock(&ex->lock);
+		if (stopping)
+			break;
+		now = time(NULL);
+		if (now != ex->last_tick) {
+			ex->last_tick = now;
+			timers(ex, now, &ms, inbox_dropped);
+		}
+		drain(ex, now, true);
+		publish(ex);
+	}
+	final_flush(ex);
+	return NULL;
+}
+
 struct exporter *exporter_open(const struct config *cfg, const char *dest)
 {
 	struct exporter *ex = calloc(1, sizeof(*ex));
+	pthread_condattr_t ca;
 	int err = -ENOMEM;
 
 	if (!ex)
@@ -226,6 +488,7 @@ struct exporter *exporter_open(const struct config *cfg, const char *dest)
 	if (err)
 		goto fail_free;
 	queue_init(&ex->q, cfg->export_buffer_records);
+	queue_init(&ex->inbox, cfg->export_buffer_records);
 	options_init(ex);
 	err = transport_open(&ex->tp, &ex->dest);
 	if (!err)
@@ -235,10 +498,30 @@ struct exporter *exporter_open(const struct config *cfg, const char *dest)
 	ex->last_templates = ex->last_options = time(NULL);
 	pr_info("exporting %s to %s (template %s)\n", ex->ops->name, dest,
 		ex->tmpl.path);
-	drain(ex, time(NULL), false); /* templates and options right away */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ex->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&ex->lock, NULL);
+	/* templates and options right away; no meter watches yet: the
+	 * manager enters this connection before it attaches */
+	drain(ex, time(NULL), false);
+	publish(ex);
+	err = -pthread_create(&ex->thread, NULL, exporter_main, ex);
+	if (err) {
+		pr_warn("collector '%s': cannot start its thread: %s\n", dest,
+			strerror(-err));
+		goto fail_sync;
+	}
 	return ex;
 
+fail_sync:
+	pthread_mutex_destroy(&ex->lock);
+	pthread_cond_destroy(&ex->wake);
+	transport_close(&ex->tp);
 fail_enc:
+	queue_free(&ex->inbox);
+	queue_free(&ex->q);
 	ex->ops->destroy(ex->enc);
 fail_free:
 	free(ex);
@@ -247,64 +530,81 @@ fail:
 	return NULL;
 }
 
+/* Never waits for the network: the records are handed to the exporter's
+ * thread, or counted as dropped when the bound is reached. */
 int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n)
 {
-	time_t now = time(NULL);
-	int err;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		err = queue_push(&ex->q, &recs[i]);
-		if (err) {
-			/* full: make room by sending, then drop if still full */
-			drain(ex, now, false);
-			err = queue_push(&ex->q, &recs[i]);
-		}
-		if (err)
-			ex->st.records_dropped++;
-	}
-	err = drain(ex, now, false);
-	return err == -ENOBUFS || err == -EINVAL ? err : 0;
+	pthread_mutex_lock(&ex->lock);
+	for (; i < n && ex->inbox.count + ex->held < ex->q.max; i++)
+		if (queue_push(&ex->inbox, &recs[i]))
+			break;
+	ex->inbox_dropped += n - i;
+	if (i)
+		pthread_cond_signal(&ex->wake);
+	pthread_mutex_unlock(&ex->lock);
+	return 0;
 }
 
 void exporter_tick(struct exporter *ex, time_t now,
 		   const struct metering_stats *ms)
 {
-	const struct config *cfg = ex->cfg;
-
-	if (ms)
-		ex->opts.packets_not_metered = ms->packets_not_metered;
-	ex->opts.flows_not_sent = (ms ? ms->flows_dropped : 0) +
-				  ex->st.records_dropped;
-	if (ex->dest.kind == DEST_UDP && cfg->template_refresh_sec &&
-	    now - ex->last_templates >= (time_t)cfg->template_refresh_sec)
-		ex->templates_due = true;
-	if (cfg->options_interval &&
-	    now - ex->last_options >= (time_t)cfg->options_interval)
-		ex->options_due = true;
-	drain(ex, now, true);
+	(void)now; /* the exporter's thread keeps its own time */
+	if (!ms)
+		return;
+	pthread_mutex_lock(&ex->lock);
+	ex->ms = *ms;
+	pthread_mutex_unlock(&ex->lock);
 }
 
 int exporter_connection(const struct exporter *ex,
 			struct sockaddr_storage *local,
 			struct sockaddr_storage *peer, __u8 *protocol)
 {
-	socklen_t llen = sizeof(*local), plen = sizeof(*peer);
+	struct exporter *mex = (struct exporter *)ex; /* the lock only */
+	int err = -ENOTCONN;
 
-	if (ex->dest.kind == DEST_FILE || ex->tp.fd < 0 ||
-	    getsockname(ex->tp.fd, (struct sockaddr *)local, &llen) ||
-	    getpeername(ex->tp.fd, (struct sockaddr *)peer, &plen))
-		return -ENOTCONN;
-	*protocol = ex->dest.kind == DEST_TCP ? IPPROTO_TCP : IPPROTO_UDP;
-	return 0;
+	pthread_mutex_lock(&mex->lock);
+	mex->watched = true;
+	mex->read_gen = ex->conn_gen;
+	if (ex->conn_up) {
+		*local = ex->local;
+		*peer = ex->peer;
+		*protocol = IPPROTO_TCP;
+		err = 0;
+	}
+	pthread_mutex_unlock(&mex->lock);
+	return err;
+}
+
+void exporter_connection_entered(struct exporter *ex)
+{
+	pthread_mutex_lock(&ex->lock);
+	ex->entered_gen = ex->read_gen;
+	pthread_cond_broadcast(&ex->wake);
+	pthread_mutex_unlock(&ex->lock);
+}
+
+bool exporter_connection_changed(struct exporter *ex)
+{
+	bool changed;
+
+	pthread_mutex_lock(&ex->lock);
+	changed = ex->conn_gen != ex->entered_gen;
+	pthread_mutex_unlock(&ex->lock);
+	return changed;
 }
 
 void exporter_get_stats(const struct exporter *ex, struct exporter_stats *st)
 {
-	*st = ex->st;
-	st->send_errors = ex->tp.send_errors;
-	st->connects = ex->tp.connects;
-	st->queued = ex->q.count;
-	st->connected = ex->tp.fd >= 0;
+	struct exporter *mex = (struct exporter *)ex; /* the lock only */
+
+	pthread_mutex_lock(&mex->lock);
+	*st = ex->shown;
+	st->records_dropped += ex->inbox_dropped;
+	st->queued += ex->inbox.count;
+	pthread_mutex_unlock(&mex->lock);
 }
 
 void exporter_close(struct exporter *ex)
@@ -312,32 +612,34 @@ void exporter_close(struct exporter *ex)
 	exporter_close_stats(ex, NULL);
 }
 
+/* The thread flushes for at most CLOSE_WAIT_SEC, plus one blocked send
+ * (SO_SNDTIMEO) or connect: bounded. */
 void exporter_close_stats(struct exporter *ex, struct exporter_stats *st)
 {
-	time_t deadline = time(NULL) + CLOSE_WAIT_SEC;
+	struct exporter_stats fin;
 
 	if (!ex)
 		return;
-	drain(ex, time(NULL), true);
-	/* a TCP collector that is away gets a last few seconds */
-	while (ex->q.count && time(NULL) < deadline) {
-		usleep(200 * 1000);
-		drain(ex, time(NULL), true);
-	}
-	if (ex->q.count) {
-		ex->st.records_dropped += ex->q.count;
-		pr_warn("collector %s: %llu records could not be delivered\n",
-			ex->dest.text, (unsigned long long)ex->q.count);
-	}
-	pr_info("collector %s: %llu records in %llu messages (%llu octets), %llu dropped\n",
-		ex->dest.text, (unsigned long long)ex->st.records,
-		(unsigned long long)ex->st.messages,
-		(unsigned long long)ex->st.octets,
-		(unsigned long long)ex->st.records_dropped);
+	pthread_mutex_lock(&ex->lock);
+	ex->stopping = true;
+	pthread_cond_broadcast(&ex->wake);
+	pthread_mutex_unlock(&ex->lock);
+	pthread_join(ex->thread, NULL);
+	exporter_get_stats(ex, &fin);
+	pr_info("collector %s: %llu records in %llu messages (%llu octets), %llu dropped, %llu not delivered (send errors %llu)\n",
+		ex->dest.text, (unsigned long long)fin.records,
+		(unsigned long long)fin.messages,
+		(unsigned long long)fin.octets,
+		(unsigned long long)fin.records_dropped,
+		(unsigned long long)fin.records_unsent,
+		(unsigned long long)fin.send_errors);
 	if (st)
-		exporter_get_stats(ex, st);
+		*st = fin;
 	transport_close(&ex->tp);
 	ex->ops->destroy(ex->enc);
 	queue_free(&ex->q);
+	queue_free(&ex->inbox);
+	pthread_mutex_destroy(&ex->lock);
+	pthread_cond_destroy(&ex->wake);
 	free(ex);
 }

@@ -1,74 +1,146 @@
-// SPDX-License-Identifier: GPL-2.0
 /*
  * export_transport.c - the socket or file behind a collector.
  *
- * UDP: a connected socket; a collector that is not there only costs ICMP
- * errors, which are counted and ignored. TCP: connected on demand, with a
+ * It runs in the exporter's own thread (export.c), so a blocking call here
+ * delays that collector only, never the meter. UDP: a connected socket;
+ * the kernel reports an ICMP error (nothing listens: port unreachable) at
+ * the next send, which then fails and moves on to the name's next address
+ * (export.c sends the refused records again there, templates first). TCP: connected on demand, with a
  * backoff of 1, 2, 4 ... TCP_BACKOFF_MAX seconds between attempts. Before
  * each message we look for the collector's FIN/RST (an IPFIX collector
  * never writes), so records are held back rather than written into a
- * connection that is already gone. File: one IPFIX file, messages appended.
+ * connection that is already gone. Both resolve the name again every
+ * RESOLVE_SEC and after errors. File: one IPFIX file, messages appended.
  */
 #define _GNU_SOURCE /* POLLRDHUP */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "export_dest.h"
 #include "log.h"
 
-static int resolve(struct transport *t)
+/* The address in use, for messages. */
+static const char *cur_addr(const struct transport *t, char *buf, size_t len)
+{
+	const struct sockaddr_storage *ss = &t->addrs[t->cur];
+	const void *a = ss->ss_family == AF_INET6 ?
+				(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+				(const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (!t->n_addrs || !inet_ntop(ss->ss_family, a, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		      const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && !memcmp(a, b, alen);
+}
+
+/* Resolves the name (again); keeps the address in use when it is still
+ * among the answers, and the old list when the name does not resolve. */
+static int resolve(struct transport *t, time_t now)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC }, *res, *ai;
-	int rc;
+	struct sockaddr_storage addrs[MAX_ADDRS];
+	socklen_t lens[MAX_ADDRS];
+	unsigned long long skipped;
+	int rc, n = 0, cur = 0;
 
+	t->next_resolve = now + RESOLVE_SEC;
 	hints.ai_socktype = t->dest->kind == DEST_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	rc = getaddrinfo(t->dest->host, t->dest->port, &hints, &res);
 	if (rc) {
-		pr_warn("collector '%s': cannot resolve '%s': %s\n",
-			t->dest->text, t->dest->host, gai_strerror(rc));
-		return -EHOSTUNREACH;
+		if (log_ratelimit(&t->resolve_log, now, &skipped))
+			pr_warn("collector '%s': cannot resolve '%s': %s%s\n",
+				t->dest->text, t->dest->host, gai_strerror(rc),
+				t->n_addrs ? " (keeping the addresses it had)" : "");
+		return t->n_addrs ? 0 : -EHOSTUNREACH;
 	}
-	t->n_addrs = 0;
-	for (ai = res; ai && t->n_addrs < 8; ai = ai->ai_next) {
-		memcpy(&t->addrs[t->n_addrs], ai->ai_addr, ai->ai_addrlen);
-		t->addr_lens[t->n_addrs++] = ai->ai_addrlen;
+	for (ai = res; ai && n < MAX_ADDRS; ai = ai->ai_next) {
+		memcpy(&addrs[n], ai->ai_addr, ai->ai_addrlen);
+		lens[n] = ai->ai_addrlen;
+		if (t->n_addrs && same_addr(&addrs[n], lens[n], &t->addrs[t->cur],
+					    t->addr_lens[t->cur]))
+			cur = n;
+		n++;
 	}
 	freeaddrinfo(res);
+	if (t->n_addrs && t->fd >= 0 && t->dest->kind == DEST_UDP &&
+	    !same_addr(&addrs[cur], lens[cur], &t->addrs[t->cur], t->addr_lens[t->cur])) {
+		close(t->fd); /* the address in use is gone: reopen */
+		t->fd = -1;
+	}
+	memcpy(t->addrs, addrs, sizeof(addrs[0]) * n);
+	memcpy(t->addr_lens, lens, sizeof(lens[0]) * n);
+	t->n_addrs = n;
+	t->cur = cur;
 	return 0;
 }
 
-/* Connects a socket to the first address that takes it; fd or -errno.
- * TCP connects are bounded to 1 s so a black-holed collector cannot stall
- * the manager. */
+/* After an error: resolve again soon, but not more often than
+ * RESOLVE_ERR_SEC. */
+static void resolve_soon(struct transport *t, time_t now)
+{
+	time_t soon = now + RESOLVE_ERR_SEC;
+
+	if (t->next_resolve > soon)
+		t->next_resolve = soon;
+}
+
+/* A socket connected to address i: fd or -errno. TCP connects are bounded
+ * to 1 s: a black-holed address costs this thread a second, not more. */
+static int connect_addr(struct transport *t, int i, int type)
+{
+	int fd = socket(t->addrs[i].ss_family, type | SOCK_CLOEXEC |
+			(type == SOCK_STREAM ? SOCK_NONBLOCK : 0), 0);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (struct sockaddr *)&t->addrs[i], t->addr_lens[i]))
+		return fd;
+	err = -errno;
+	if (err == -EINPROGRESS) {
+		len = sizeof(err);
+		if (poll(&p, 1, 1000) != 1)
+			err = -ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+			err = -errno;
+		else
+			err = -err;
+		if (!err)
+			return fd;
+	}
+	close(fd);
+	return err;
+}
+
+/* Connects to the first address that takes it, starting at the one in
+ * use; fd or -errno. */
 static int connect_any(struct transport *t, int type)
 {
 	int err = -EHOSTUNREACH;
 
-	for (int i = 0; i < t->n_addrs; i++) {
-		int fd = socket(t->addrs[i].ss_family, type | SOCK_CLOEXEC |
-				(type == SOCK_STREAM ? SOCK_NONBLOCK : 0), 0);
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		socklen_t len = sizeof(err);
+	for (int k = 0; k < t->n_addrs; k++) {
+		int i = (t->cur + k) % t->n_addrs;
+		int fd = connect_addr(t, i, type);
 
-		if (fd < 0)
-			return -errno;
-		if (!connect(fd, (struct sockaddr *)&t->addrs[i], t->addr_lens[i]))
+		if (fd >= 0) {
+			t->cur = i;
 			return fd;
-		err = -errno;
-		if (err == -EINPROGRESS && poll(&p, 1, 1000) == 1 &&
-		    !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)) {
-			err = -err;
-			if (!err)
-				return fd;
-		} else if (err == -EINPROGRESS) {
-			err = -ETIMEDOUT;
 		}
-		close(fd);
+		err = fd;
 	}
 	return err;
 }
@@ -83,6 +155,7 @@ static int tcp_connect(struct transport *t, time_t now)
 		if (t->backoff > TCP_BACKOFF_MAX)
 			t->backoff = TCP_BACKOFF_MAX;
 		t->next_attempt = now + t->backoff;
+		resolve_soon(t, now);
 		pr_info("collector %s: %s; retrying in %u s\n", t->dest->text,
 			strerror(-fd), t->backoff);
 		return fd;
@@ -99,6 +172,7 @@ static int tcp_connect(struct transport *t, time_t now)
 
 int transport_open(struct transport *t, const struct export_dest *d)
 {
+	time_t now = time(NULL);
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -114,7 +188,7 @@ int transport_open(struct transport *t, const struct export_dest *d)
 		}
 		return 0;
 	}
-	err = resolve(t);
+	err = resolve(t, now);
 	if (err)
 		return err;
 	if (d->kind == DEST_UDP) {
@@ -126,7 +200,7 @@ int transport_open(struct transport *t, const struct export_dest *d)
 		}
 		return 0;
 	}
-	tcp_connect(t, time(NULL)); /* not there yet is fine: retried */
+	tcp_connect(t, now); /* not there yet is fine: retried */
 	return 0;
 }
 
@@ -156,8 +230,18 @@ static void tcp_down(struct transport *t, time_t now, const char *why)
 
 bool transport_ready(struct transport *t, time_t now, bool may_connect)
 {
-	if (t->dest->kind != DEST_TCP)
+	if (t->dest->kind == DEST_FILE)
 		return t->fd >= 0;
+	if (now >= t->next_resolve)
+		resolve(t, now);
+	if (t->dest->kind == DEST_UDP) {
+		if (t->fd < 0 && now >= t->next_attempt) {
+			t->fd = connect_any(t, SOCK_DGRAM);
+			if (t->fd < 0)
+				t->next_attempt = now + 1;
+		}
+		return t->fd >= 0 && now >= t->next_attempt;
+	}
 	if (t->fd >= 0 && tcp_gone(t->fd))
 		tcp_down(t, now, "closed by the collector");
 	if (t->fd < 0 && may_connect && now >= t->next_attempt)
@@ -201,24 +285,107 @@ static void udp_pace(struct transport *t)
 	t->udp_next_ns += t->udp_gap_ns;
 }
 
+/* For rate-limited messages: how many were held back since the last. */
+static const char *since(unsigned long long skipped)
+{
+	static __thread char buf[64];
+
+	if (!skipped)
+		return "";
+	snprintf(buf, sizeof(buf), " (%llu more since the last message)", skipped);
+	return buf;
+}
+
+/* Errors a connected UDP socket reports for an earlier datagram (ICMP). */
+static bool is_refusal(int err)
+{
+	return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH ||
+	       err == EHOSTDOWN;
+}
+
+/* Moves on to the next address (UDP); 0 or -errno. */
+static int udp_next_addr(struct transport *t)
+{
+	int i = (t->cur + 1) % t->n_addrs;
+	int fd;
+
+	if (t->n_addrs < 2)
+		return -ENOENT;
+	fd = connect_addr(t, i, SOCK_DGRAM);
+	if (fd < 0)
+		return fd;
+	close(t->fd);
+	t->fd = fd;
+	t->cur = i;
+	return 0;
+}
+
+/* An earlier datagram was refused (err is its ICMP error): count, say so
+ * (rate-limited), go to the next address if there is one. */
+static int udp_refused(struct transport *t, int err)
+{
+	unsigned long long skipped;
+	time_t now = time(NULL);
+	char was[INET6_ADDRSTRLEN], is[INET6_ADDRSTRLEN];
+	bool moved;
+
+	t->refused++;
+	t->send_errors++;
+	resolve_soon(t, now);
+	cur_addr(t, was, sizeof(was));
+	moved = !udp_next_addr(t);
+	if (log_ratelimit(&t->send_log, now, &skipped))
+		pr_warn("collector %s: %s: %s%s%s%s\n", t->dest->text, was,
+			strerror(err), moved ? "; sending to " : "",
+			moved ? cur_addr(t, is, sizeof(is)) : "", since(skipped));
+	return -ECONNREFUSED;
+}
+
+static int udp_send(struct transport *t, const void *msg, size_t len)
+{
+	unsigned long long skipped;
+	char addr[INET6_ADDRSTRLEN];
+	int err;
+
+	udp_pace(t);
+	if (send(t->fd, msg, len, 0) >= 0)
+		return 0;
+	err = errno;
+	if (is_refusal(err))
+		return udp_refused(t, err);
+	t->send_errors++;
+	t->next_attempt = time(NULL) + 1;
+	resolve_soon(t, time(NULL));
+	if (log_ratelimit(&t->send_log, time(NULL), &skipped))
+		pr_warn("collector %s: cannot send to %s: %s; holding records%s\n",
+			t->dest->text, cur_addr(t, addr, sizeof(addr)),
+			strerror(err), since(skipped));
+	udp_next_addr(t);
+	return -err;
+}
+
+int transport_check(struct transport *t, int wait_ms)
+{
+	struct pollfd p = { .fd = t->fd };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (t->dest->kind != DEST_UDP || t->fd < 0)
+		return 0;
+	if (poll(&p, 1, wait_ms) != 1 || !(p.revents & POLLERR))
+		return 0;
+	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) || !err)
+		return 0;
+	return is_refusal(err) ? udp_refused(t, err) : 0;
+}
+
 int transport_send(struct transport *t, const void *msg, size_t len)
 {
 	const char *p = msg;
 	size_t left = len;
 
-	if (t->dest->kind == DEST_UDP) {
-		udp_pace(t);
-		/* ECONNREFUSED reports an ICMP error for an earlier datagram
-		 * and this one was not sent: send it again */
-		for (int tries = 0; tries < 2; tries++) {
-			if (send(t->fd, msg, len, 0) >= 0)
-				return 0;
-			t->send_errors++; /* nobody listening, or a full queue */
-			if (errno != ECONNREFUSED)
-				break;
-		}
-		return 0;
-	}
+	if (t->dest->kind == DEST_UDP)
+		return udp_send(t, msg, len);
 	while (left) {
 		ssize_t n = t->dest->kind == DEST_TCP ?
 				    send(t->fd, p, left, MSG_NOSIGNAL) :
@@ -240,6 +407,18 @@ int transport_send(struct transport *t, const void *msg, size_t len)
 		p += n;
 		left -= n;
 	}
+	return 0;
+}
+
+int transport_ends(const struct transport *t, struct sockaddr_storage *local,
+		   struct sockaddr_storage *peer)
+{
+	socklen_t llen = sizeof(*local), plen = sizeof(*peer);
+
+	if (t->dest->kind == DEST_FILE || t->fd < 0 ||
+	    getsockname(t->fd, (struct sockaddr *)local, &llen) ||
+	    getpeername(t->fd, (struct sockaddr *)peer, &plen))
+		return -ENOTCONN;
 	return 0;
 }
 

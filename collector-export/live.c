@@ -107,6 +107,8 @@ static void keep_out_own_export(struct meter *m)
 	if (err)
 		pr_warn("cannot tell the meter about our export sockets: %s\n",
 			strerror(-err));
+	else
+		sink_self_conns_entered(&m->sink);
 }
 
 static void report(struct meter *m, bool counters_line)
@@ -168,6 +170,9 @@ static int meter_loop(struct meter *m)
 				strerror(-err));
 			return err;
 		}
+		/* an exporter thread reconnected: keep it out at once */
+		if (sink_self_conns_changed(&m->sink))
+			keep_out_own_export(m);
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now < next_drain && !table_full(m))
 			continue;

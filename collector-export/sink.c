@@ -89,6 +89,20 @@ int sink_self_conns(const struct sink *s, struct self_conn_key *keys, int max)
 	return n;
 }
 
+void sink_self_conns_entered(struct sink *s)
+{
+	for (int i = 0; i < s->n_ex; i++)
+		exporter_connection_entered(s->ex[i]);
+}
+
+bool sink_self_conns_changed(struct sink *s)
+{
+	for (int i = 0; i < s->n_ex; i++)
+		if (exporter_connection_changed(s->ex[i]))
+			return true;
+	return false;
+}
+
 void sink_close(struct sink *s)
 {
 	for (int i = 0; i < s->n_ex; i++)

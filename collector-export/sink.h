@@ -31,5 +31,9 @@ void sink_close(struct sink *s);
 /* The exporters' connections as seen from the meter (collector -> us);
  * returns how many were written to keys (at most max). */
 int sink_self_conns(const struct sink *s, struct self_conn_key *keys, int max);
+/* The meter now skips the connections sink_self_conns gave. */
+void sink_self_conns_entered(struct sink *s);
+/* True when an exporter connected or lost its connection since. */
+bool sink_self_conns_changed(struct sink *s);
 
 #endif

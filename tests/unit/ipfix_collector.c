@@ -9,7 +9,7 @@
  * and hands each connection to fbListenerOwnSocketCollectorTCP().
  * Prints one line per data record, flushed at once so that a test can kill
  * the collector at any moment and still count what it received:
- *   "rec SRC PACKETS OCTETS"
+ *   "rec SRC PACKETS OCTETS SPORT DPORT PROTO"
  * and "opt" per options record. Connections come and go; it runs until
  * killed.
  */
@@ -30,6 +30,10 @@ struct rec {
 	__u32 pad;
 	__u64 packets;
 	__u64 octets;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 pad2[3];
 };
 
 static fbInfoElementSpec_t rec_spec[] = {
@@ -38,6 +42,10 @@ static fbInfoElementSpec_t rec_spec[] = {
 	{ "paddingOctets", 4, 0 },
 	{ "packetDeltaCount", 8, 0 },
 	{ "octetDeltaCount", 8, 0 },
+	{ "sourceTransportPort", 2, 0 },
+	{ "destinationTransportPort", 2, 0 },
+	{ "protocolIdentifier", 1, 0 },
+	{ "paddingOctets", 3, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -50,8 +58,8 @@ static void print_rec(const struct rec *r)
 		inet_ntop(AF_INET, &v4, src, sizeof(src));
 	else
 		inet_ntop(AF_INET6, r->src6, src, sizeof(src));
-	printf("rec %s %llu %llu\n", src, (unsigned long long)r->packets,
-	       (unsigned long long)r->octets);
+	printf("rec %s %llu %llu %u %u %u\n", src, (unsigned long long)r->packets,
+	       (unsigned long long)r->octets, r->sport, r->dport, r->proto);
 }
 
 /* Reads the records of one message; true when the connection ended. */
