@@ -55,6 +55,7 @@ struct exporter {
 	size_t unconfirmed;
 	int moves;                /* refusals in a row that moved address */
 	bool refusing;            /* refused since the last confirmation */
+	struct ratelog size_log;  /* "does not fit" repeats at every try */
 	time_t last_tick;
 
 	/* shared between the meter and the exporter's thread, under lock */
@@ -215,9 +216,10 @@ static int flush(struct exporter *ex)
 static int send_templates(struct exporter *ex, time_t now)
 {
 	int err = ADD_OR_FLUSH(ex, ex->ops->add_templates(ex->enc));
+	unsigned long long skipped;
 
-	if (err == -ENOBUFS)
-		pr_warn("collector %s: templates do not fit in --max-message-size %u\n",
+	if (err == -ENOBUFS && log_ratelimit(&ex->size_log, now, &skipped))
+		pr_warn("collector %s: templates do not fit in --max-message-size %u; nothing can be sent\n",
 			ex->dest.text, ex->cfg->max_message_size);
 	if (err)
 		return err;
@@ -251,6 +253,7 @@ static void await_meter(struct exporter *ex);
 /* Moves queued records into messages while the transport takes them. */
 static int drain(struct exporter *ex, time_t now, bool may_connect)
 {
+	unsigned long long skipped;
 	int err = 0;
 
 	while (!err && transport_ready(&ex->tp, now, may_connect)) {
@@ -290,7 +293,7 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 		if (err == -ECONNREFUSED && ex->dest.kind == DEST_UDP)
 			err = 0;
 	}
-	if (err == -ENOBUFS)
+	if (err == -ENOBUFS && log_ratelimit(&ex->size_log, now, &skipped))
 		pr_warn("collector %s: a record does not fit in --max-message-size %u\n",
 			ex->dest.text, ex->cfg->max_message_size);
 	return err;

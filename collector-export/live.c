@@ -120,6 +120,7 @@ static void report(struct meter *m, bool counters_line)
 			  clock_ns(CLOCK_MONOTONIC) / 1e9, &c))
 		return;
 	m->insert_failed = c.ring_packets + c.overflow_packets;
+	sink_export_totals(&m->sink, &c);
 	books_metering(&c, &ms);
 	sink_tick(&m->sink, time(NULL), &ms);
 	keep_out_own_export(m);

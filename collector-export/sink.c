@@ -103,6 +103,19 @@ bool sink_self_conns_changed(struct sink *s)
 	return false;
 }
 
+void sink_export_totals(const struct sink *s, struct counters_report *c)
+{
+	c->sent_records = c->unsent_records = c->send_errors = 0;
+	for (int i = 0; i < s->n_ex; i++) {
+		struct exporter_stats st;
+
+		exporter_get_stats(s->ex[i], &st);
+		c->sent_records += st.records;
+		c->unsent_records += st.records_dropped + st.records_unsent;
+		c->send_errors += st.send_errors;
+	}
+}
+
 void sink_close(struct sink *s)
 {
 	for (int i = 0; i < s->n_ex; i++)
