@@ -28,6 +28,7 @@
 #include "export_queue.h"
 #include "log.h"
 
+#define GONE_MAX 3       /* closed connections kept out of the meter */
 #define CLOSE_WAIT_SEC 3 /* at exit, how long to wait for a TCP collector */
 #define WAKE_MS 200      /* the thread's timers are checked this often */
 #define MOVE_CHUNK 4096  /* records taken from the inbox per lock */
@@ -68,8 +69,11 @@ struct exporter {
 	__u64 inbox_dropped;        /* records the bound turned away */
 	struct metering_stats ms;
 	struct exporter_stats shown; /* the thread's st, last published */
-	struct sockaddr_storage local, peer;
+	struct export_conn conn;
 	bool conn_up;
+	struct export_conn gone[GONE_MAX]; /* closed lately, newest first */
+	time_t gone_until[GONE_MAX];
+	int n_gone;
 	/* keeping a new TCP connection out of the meter before it carries
 	 * data (so the collector's ACKs are never metered): conn_gen counts
 	 * connection changes, the meter reads one (read_gen) and says when it
@@ -299,12 +303,32 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 	return err;
 }
 
-/* What the meter may read: the thread's statistics and connection. */
+/* A connection that closed stays out of the meter for a while; called
+ * under lock. */
+static void linger(struct exporter *ex, time_t now)
+{
+	int keep = 0;
+
+	if (ex->n_gone == GONE_MAX)
+		ex->n_gone--;
+	memmove(&ex->gone[1], &ex->gone[0], ex->n_gone * sizeof(ex->gone[0]));
+	memmove(&ex->gone_until[1], &ex->gone_until[0],
+		ex->n_gone * sizeof(ex->gone_until[0]));
+	ex->gone[0] = ex->conn;
+	ex->gone_until[0] = now + EXPORT_CONN_LINGER_SEC;
+	ex->n_gone++;
+	while (keep < ex->n_gone && ex->gone_until[keep] > now)
+		keep++;
+	ex->n_gone = keep;
+}
+
+/* What the meter may read: the thread's statistics and connections. */
 static void publish(struct exporter *ex)
 {
-	struct sockaddr_storage local, peer;
+	struct export_conn c = {}; /* compared whole: no stack garbage */
+	time_t now = time(NULL);
 	bool up = ex->dest.kind == DEST_TCP &&
-		  !transport_ends(&ex->tp, &local, &peer);
+		  !transport_ends(&ex->tp, &c.local, &c.peer);
 
 	pthread_mutex_lock(&ex->lock);
 	ex->shown = ex->st;
@@ -313,15 +337,18 @@ static void publish(struct exporter *ex)
 	ex->shown.connected = ex->tp.fd >= 0;
 	ex->shown.queued = ex->q.count;
 	ex->held = ex->q.count;
-	if (up != ex->conn_up ||
-	    (up && (memcmp(&local, &ex->local, sizeof(local)) ||
-		    memcmp(&peer, &ex->peer, sizeof(peer)))))
+	if (up != ex->conn_up || (up && memcmp(&c, &ex->conn, sizeof(c)))) {
+		if (ex->conn_up)
+			linger(ex, now);
 		ex->conn_gen++;
-	ex->conn_up = up;
-	if (up) {
-		ex->local = local;
-		ex->peer = peer;
 	}
+	if (ex->n_gone && ex->gone_until[ex->n_gone - 1] <= now) {
+		ex->n_gone--; /* the oldest expired */
+		ex->conn_gen++;
+	}
+	ex->conn_up = up;
+	if (up)
+		ex->conn = c;
 	pthread_mutex_unlock(&ex->lock);
 }
 
@@ -561,24 +588,21 @@ void exporter_tick(struct exporter *ex, time_t now,
 	pthread_mutex_unlock(&ex->lock);
 }
 
-int exporter_connection(const struct exporter *ex,
-			struct sockaddr_storage *local,
-			struct sockaddr_storage *peer, __u8 *protocol)
+int exporter_connections(const struct exporter *ex, struct export_conn *c,
+			 int max)
 {
 	struct exporter *mex = (struct exporter *)ex; /* the lock only */
-	int err = -ENOTCONN;
+	int n = 0;
 
 	pthread_mutex_lock(&mex->lock);
 	mex->watched = true;
 	mex->read_gen = ex->conn_gen;
-	if (ex->conn_up) {
-		*local = ex->local;
-		*peer = ex->peer;
-		*protocol = IPPROTO_TCP;
-		err = 0;
-	}
+	if (ex->conn_up && n < max)
+		c[n++] = ex->conn;
+	for (int i = 0; i < ex->n_gone && n < max; i++)
+		c[n++] = ex->gone[i];
 	pthread_mutex_unlock(&mex->lock);
-	return err;
+	return n;
 }
 
 void exporter_connection_entered(struct exporter *ex)

@@ -41,16 +41,23 @@ int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n)
 void exporter_tick(struct exporter *ex, time_t now,
 		   const struct metering_stats *ms);
 
-/* The connection of a TCP exporter, for keeping the collector's packets
- * (ACKs) out of the meter: 0 with both ends and the IP protocol, -ENOTCONN
- * if there is none (UDP, file, or a TCP collector that is away). UDP
- * export needs no such entry: its datagrams leave as egress, which XDP
- * does not see, and nothing comes back but ICMP errors. */
-int exporter_connection(const struct exporter *ex,
-			struct sockaddr_storage *local,
-			struct sockaddr_storage *peer, __u8 *protocol);
+/* A TCP export connection as seen from here. */
+struct export_conn {
+	struct sockaddr_storage local, peer;
+};
 
-/* The manager has entered the connection exporter_connection gave last
+/* The connections of a TCP exporter whose packets (the collector's ACKs)
+ * the meter must skip: the current one first, then those closed in the
+ * last EXPORT_CONN_LINGER_SEC seconds (a collector still reading a closed
+ * connection still ACKs it). Returns how many were written (at most max).
+ * UDP and file exporters have none: UDP datagrams leave as egress, which
+ * XDP does not see, and nothing comes back but ICMP errors. */
+int exporter_connections(const struct exporter *ex, struct export_conn *c,
+			 int max);
+
+#define EXPORT_CONN_LINGER_SEC 120
+
+/* The manager has entered the connections exporter_connections gave last
  * (a new TCP connection waits for this, briefly, before it carries data). */
 void exporter_connection_entered(struct exporter *ex);
 /* True when the connection changed since the manager entered it. */
