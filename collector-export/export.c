@@ -71,6 +71,7 @@ struct exporter {
 	struct exporter_stats shown; /* the thread's st, last published */
 	struct export_conn conn;
 	bool conn_up;
+	bool conn_pending;         /* announced, not connected yet */
 	struct export_conn gone[GONE_MAX]; /* closed lately, newest first */
 	time_t gone_until[GONE_MAX];
 	int n_gone;
@@ -252,8 +253,6 @@ static int send_options(struct exporter *ex, time_t now)
 	return 0;
 }
 
-static void await_meter(struct exporter *ex);
-
 /* Moves queued records into messages while the transport takes them. */
 static int drain(struct exporter *ex, time_t now, bool may_connect)
 {
@@ -265,8 +264,6 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 		 * numbers restart, templates go first, the open message and
 		 * its records are rebuilt */
 		if (!ex->session || ex->session_conn != ex->tp.connects) {
-			if (ex->session_conn != ex->tp.connects)
-				await_meter(ex);
 			err = ex->ops->reset(ex->enc);
 			/* a failed reset leaves no encoder session (IPFIX:
 			 * no fBuf): try again next time, never use it */
@@ -338,10 +335,11 @@ static void publish(struct exporter *ex)
 	ex->shown.queued = ex->q.count;
 	ex->held = ex->q.count;
 	if (up != ex->conn_up || (up && memcmp(&c, &ex->conn, sizeof(c)))) {
-		if (ex->conn_up)
+		if (ex->conn_up && !ex->conn_pending) /* it carried data */
 			linger(ex, now);
 		ex->conn_gen++;
 	}
+	ex->conn_pending = false;
 	if (ex->n_gone && ex->gone_until[ex->n_gone - 1] <= now) {
 		ex->n_gone--; /* the oldest expired */
 		ex->conn_gen++;
@@ -352,16 +350,13 @@ static void publish(struct exporter *ex)
 	pthread_mutex_unlock(&ex->lock);
 }
 
-/* A new TCP connection: before it carries anything, let the meter (if one
- * watches) enter it among the connections it does not meter. Bounded: a
- * meter that is busy costs METER_WAIT_MS, then the data goes anyway. */
+/* Waits until the meter (if one watches) has entered the connection as
+ * it is now. Bounded: a meter that is busy costs METER_WAIT_MS, then the
+ * connection goes ahead anyway. */
 static void await_meter(struct exporter *ex)
 {
 	struct timespec until;
 
-	if (ex->dest.kind != DEST_TCP)
-		return;
-	publish(ex);
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_nsec += METER_WAIT_MS * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
@@ -373,6 +368,26 @@ static void await_meter(struct exporter *ex)
 		if (pthread_cond_timedwait(&ex->wake, &ex->lock, &until))
 			break;
 	pthread_mutex_unlock(&ex->lock);
+}
+
+/* The transport's hook: a TCP connection is about to be made. The meter
+ * enters it before the SYN leaves, so that not even the collector's
+ * SYN-ACK is metered. */
+static void before_connect(void *ctx, const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *peer)
+{
+	struct exporter *ex = ctx;
+
+	pthread_mutex_lock(&ex->lock);
+	if (ex->conn_up && !ex->conn_pending)
+		linger(ex, time(NULL));
+	memset(&ex->conn, 0, sizeof(ex->conn));
+	ex->conn.local = *local;
+	ex->conn.peer = *peer;
+	ex->conn_up = ex->conn_pending = true;
+	ex->conn_gen++;
+	pthread_mutex_unlock(&ex->lock);
+	await_meter(ex);
 }
 
 /* Once a second: template refresh, options records, ICMP errors. */
@@ -533,9 +548,12 @@ struct exporter *exporter_open(const struct config *cfg, const char *dest)
 	pthread_cond_init(&ex->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&ex->lock, NULL);
-	/* templates and options right away; no meter watches yet: the
-	 * manager enters this connection before it attaches */
-	drain(ex, time(NULL), false);
+	/* connect (TCP), templates and options right away; no meter
+	 * watches yet: the manager enters this connection before it
+	 * attaches */
+	ex->tp.before_connect = before_connect;
+	ex->tp.hook_ctx = ex;
+	drain(ex, time(NULL), true);
 	publish(ex);
 	err = -pthread_create(&ex->thread, NULL, exporter_main, ex);
 	if (err) {

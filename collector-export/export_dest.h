@@ -50,6 +50,11 @@ struct transport {
 	 * ECONNREFUSED) for an earlier datagram at the next send */
 	unsigned long long refused;
 	struct ratelog send_log, resolve_log;
+	/* TCP: told both ends of a connection before its SYN leaves, so that
+	 * the meter can skip the collector's answer; may wait */
+	void (*before_connect)(void *ctx, const struct sockaddr_storage *local,
+			       const struct sockaddr_storage *peer);
+	void *hook_ctx;
 	__u64 udp_gap_ns;        /* UDP pacing: at least this between messages */
 	__u64 udp_next_ns;       /* CLOCK_MONOTONIC time the next may leave */
 };
@@ -59,7 +64,8 @@ struct transport {
 #define RESOLVE_ERR_SEC 10   /* and after errors, at most this often */
 
 /* Resolves the host (UDP, TCP) or creates the file; UDP and file are then
- * up, TCP tries its first connection. 0 or -errno after a message. */
+ * up, TCP connects at the first transport_ready. 0 or -errno after a
+ * message. */
 int transport_open(struct transport *t, const struct export_dest *d);
 
 /* UDP only: send at most msgs_per_sec messages a second (0: no limit). */

@@ -96,6 +96,46 @@ static void resolve_soon(struct transport *t, time_t now)
 		t->next_resolve = soon;
 }
 
+/* Binds a TCP socket to the address and a port of its own before it
+ * connects to peer, so that both ends are known before the SYN leaves;
+ * local gets them. 0 or -errno. */
+static int bind_local(int fd, const struct sockaddr_storage *peer,
+		      socklen_t plen, struct sockaddr_storage *local)
+{
+	int probe = socket(peer->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(*local);
+	int err = 0;
+
+	memset(local, 0, sizeof(*local));
+	/* a connected UDP socket tells the source address routing picks */
+	if (probe < 0 || connect(probe, (const struct sockaddr *)peer, plen) ||
+	    getsockname(probe, (struct sockaddr *)local, &len))
+		err = -errno;
+	if (probe >= 0)
+		close(probe);
+	if (err)
+		return err;
+	if (local->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)local)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)local)->sin_port = 0;
+	if (bind(fd, (struct sockaddr *)local, len))
+		return -errno;
+	len = sizeof(*local);
+	return getsockname(fd, (struct sockaddr *)local, &len) ? -errno : 0;
+}
+
+/* Tells the hook both ends of the connection about to be made. */
+static void announce(struct transport *t, int fd, int i)
+{
+	struct sockaddr_storage local, peer = {};
+
+	if (!t->before_connect || bind_local(fd, &t->addrs[i], t->addr_lens[i], &local))
+		return;
+	memcpy(&peer, &t->addrs[i], t->addr_lens[i]);
+	t->before_connect(t->hook_ctx, &local, &peer);
+}
+
 /* A socket connected to address i: fd or -errno. TCP connects are bounded
  * to 1 s: a black-holed address costs this thread a second, not more. */
 static int connect_addr(struct transport *t, int i, int type)
@@ -108,6 +148,8 @@ static int connect_addr(struct transport *t, int i, int type)
 
 	if (fd < 0)
 		return -errno;
+	if (type == SOCK_STREAM)
+		announce(t, fd, i);
 	if (!connect(fd, (struct sockaddr *)&t->addrs[i], t->addr_lens[i]))
 		return fd;
 	err = -errno;
@@ -200,8 +242,7 @@ int transport_open(struct transport *t, const struct export_dest *d)
 		}
 		return 0;
 	}
-	tcp_connect(t, now); /* not there yet is fine: retried */
-	return 0;
+	return 0; /* TCP connects in transport_ready, retrying while away */
 }
 
 /* The collector closed or reset the connection (it never sends data). */
