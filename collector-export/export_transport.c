@@ -53,6 +53,7 @@ static int resolve(struct transport *t, time_t now)
 	socklen_t lens[MAX_ADDRS];
 	unsigned long long skipped;
 	int rc, n = 0, cur = 0;
+	bool changed;
 
 	t->next_resolve = now + RESOLVE_SEC;
 	hints.ai_socktype = t->dest->kind == DEST_TCP ? SOCK_STREAM : SOCK_DGRAM;
@@ -79,10 +80,20 @@ static int resolve(struct transport *t, time_t now)
 		close(t->fd); /* the address in use is gone: reopen */
 		t->fd = -1;
 	}
+	changed = t->n_addrs && (n != t->n_addrs ||
+				 memcmp(lens, t->addr_lens, sizeof(lens[0]) * n));
+	for (int i = 0; t->n_addrs && !changed && i < n; i++)
+		changed = memcmp(&addrs[i], &t->addrs[i], lens[i]);
 	memcpy(t->addrs, addrs, sizeof(addrs[0]) * n);
 	memcpy(t->addr_lens, lens, sizeof(lens[0]) * n);
 	t->n_addrs = n;
 	t->cur = cur;
+	if (changed) {
+		char a[INET6_ADDRSTRLEN];
+
+		pr_info("collector %s: '%s' resolves to %d address(es) now, using %s\n",
+			t->dest->text, t->dest->host, n, cur_addr(t, a, sizeof(a)));
+	}
 	return 0;
 }
 
