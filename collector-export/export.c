@@ -32,6 +32,7 @@
 #define CLOSE_WAIT_SEC 3 /* at exit, how long to wait for a TCP collector */
 #define WAKE_MS 200      /* the thread's timers are checked this often */
 #define MOVE_CHUNK 4096  /* records taken from the inbox per lock */
+#define ROOM_WAIT_SEC 1  /* -r: how long a full buffer may hold the replay */
 
 struct exporter {
 	const struct config *cfg;
@@ -333,6 +334,8 @@ static void publish(struct exporter *ex)
 	ex->shown.connects = ex->tp.connects;
 	ex->shown.connected = ex->tp.fd >= 0;
 	ex->shown.queued = ex->q.count;
+	if (ex->held != ex->q.count)
+		pthread_cond_broadcast(&ex->wake); /* room for a waiting -r */
 	ex->held = ex->q.count;
 	if (up != ex->conn_up || (up && memcmp(&c, &ex->conn, sizeof(c)))) {
 		if (ex->conn_up && !ex->conn_pending) /* it carried data */
@@ -390,16 +393,24 @@ static void before_connect(void *ctx, const struct sockaddr_storage *local,
 	await_meter(ex);
 }
 
+/* UDP: did the collector refuse the latest datagram (waiting up to
+ * wait_ms for its ICMP error)? Its records are then counted or sent
+ * again; otherwise they count as exported. */
+static void settle(struct exporter *ex, int wait_ms)
+{
+	if (transport_check(&ex->tp, wait_ms))
+		refused(ex);
+	else
+		confirm(ex);
+}
+
 /* Once a second: template refresh, options records, ICMP errors. */
 static void timers(struct exporter *ex, time_t now, const struct metering_stats *ms,
 		   __u64 inbox_dropped)
 {
 	const struct config *cfg = ex->cfg;
 
-	if (transport_check(&ex->tp, 0))
-		refused(ex);
-	else
-		confirm(ex);
+	settle(ex, 0);
 	ex->opts.packets_not_metered = ms->packets_not_metered;
 	ex->opts.flows_not_sent = ms->flows_dropped + ex->st.records_dropped +
 				  inbox_dropped + ex->st.records_unsent;
@@ -438,10 +449,7 @@ static void final_flush(struct exporter *ex)
 		drain(ex, time(NULL), true);
 		/* a UDP collector's refusal of the last datagram is back by
 		 * now when it is near (one far away is charged as delivered) */
-		if (transport_check(&ex->tp, 100))
-			refused(ex);
-		else
-			confirm(ex);
+		settle(ex, 100);
 		pthread_mutex_lock(&ex->lock);
 		more = ex->inbox.count || ex->q.count;
 		pthread_mutex_unlock(&ex->lock);
@@ -474,6 +482,13 @@ static void *exporter_main(void *arg)
 		struct timespec until;
 		time_t now;
 
+		/* a full queue holding the latest datagram's records: settle
+		 * them now rather than at the next second */
+		if (ex->unconfirmed && ex->q.count >= ex->q.max) {
+			settle(ex, 0);
+			drain(ex, time(NULL), true);
+			publish(ex);
+		}
 		pthread_mutex_lock(&ex->lock);
 		if (!ex->stopping && (!ex->inbox.count || ex->q.count >= ex->q.max)) {
 			clock_gettime(CLOCK_MONOTONIC, &until);
@@ -582,15 +597,31 @@ fail:
  * thread, or counted as dropped when the bound is reached. */
 int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n)
 {
+	/* a capture file waits for the collector instead (nothing is lost
+	 * by waiting), as long as the collector takes something */
+	bool may_wait = ex->cfg->pcap_file;
+	struct timespec until;
 	size_t i = 0;
 
 	pthread_mutex_lock(&ex->lock);
-	for (; i < n && ex->inbox.count + ex->held < ex->q.max; i++)
-		if (queue_push(&ex->inbox, &recs[i]))
+	while (i < n) {
+		if (ex->inbox.count + ex->held < ex->q.max) {
+			if (queue_push(&ex->inbox, &recs[i]))
+				break;
+			i++;
+			continue;
+		}
+		pthread_cond_broadcast(&ex->wake);
+		if (!may_wait)
 			break;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += ROOM_WAIT_SEC;
+		if (pthread_cond_timedwait(&ex->wake, &ex->lock, &until))
+			break; /* nothing left for that long: drop the rest */
+	}
 	ex->inbox_dropped += n - i;
 	if (i)
-		pthread_cond_signal(&ex->wake);
+		pthread_cond_broadcast(&ex->wake);
 	pthread_mutex_unlock(&ex->lock);
 	return 0;
 }
