@@ -10,7 +10,8 @@
  * Prints one line per data record, flushed at once so that a test can kill
  * the collector at any moment and still count what it received:
  *   "rec SRC PACKETS OCTETS SPORT DPORT PROTO"
- * and "opt" per options record. Connections come and go; it runs until
+ * and "opt NOTSENT" per options record (notSentFlowTotalCount, 0 in the
+ * interface records). Connections come and go; it runs until
  * killed.
  */
 #include <arpa/inet.h>
@@ -34,6 +35,7 @@ struct rec {
 	__u16 dport;
 	__u8 proto;
 	__u8 pad2[3];
+	__u64 not_sent;
 };
 
 static fbInfoElementSpec_t rec_spec[] = {
@@ -46,6 +48,7 @@ static fbInfoElementSpec_t rec_spec[] = {
 	{ "destinationTransportPort", 2, 0 },
 	{ "protocolIdentifier", 1, 0 },
 	{ "paddingOctets", 3, 0 },
+	{ "notSentFlowTotalCount", 8, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -81,7 +84,7 @@ static bool read_all(fBuf_t *fbuf)
 		if (!fBufNext(fbuf, (uint8_t *)&r, &len, &err))
 			break;
 		if (fbTemplateGetOptionsScope(t))
-			printf("opt\n");
+			printf("opt %llu\n", (unsigned long long)r.not_sent);
 		else
 			print_rec(&r);
 		fflush(stdout);
