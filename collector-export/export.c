@@ -72,7 +72,8 @@ struct exporter {
 	struct exporter_stats shown; /* the thread's st, last published */
 	struct export_conn conn;
 	bool conn_up;
-	bool conn_pending;         /* announced, not connected yet */
+	bool conn_pending;         /* announced, not seen connected yet */
+	unsigned long long announced_at; /* tp.connects when announced */
 	struct export_conn gone[GONE_MAX]; /* closed lately, newest first */
 	time_t gone_until[GONE_MAX];
 	int n_gone;
@@ -320,6 +321,14 @@ static void linger(struct exporter *ex, time_t now)
 	ex->n_gone = keep;
 }
 
+/* The connection in conn was made (it may have carried data and the
+ * collector may still ACK it), not just announced. Under lock. */
+static bool conn_was_made(const struct exporter *ex)
+{
+	return ex->conn_up &&
+	       (!ex->conn_pending || ex->tp.connects != ex->announced_at);
+}
+
 /* What the meter may read: the thread's statistics and connections. */
 static void publish(struct exporter *ex)
 {
@@ -338,7 +347,7 @@ static void publish(struct exporter *ex)
 		pthread_cond_broadcast(&ex->wake); /* room for a waiting -r */
 	ex->held = ex->q.count;
 	if (up != ex->conn_up || (up && memcmp(&c, &ex->conn, sizeof(c)))) {
-		if (ex->conn_up && !ex->conn_pending) /* it carried data */
+		if (conn_was_made(ex))
 			linger(ex, now);
 		ex->conn_gen++;
 	}
@@ -382,8 +391,9 @@ static void before_connect(void *ctx, const struct sockaddr_storage *local,
 	struct exporter *ex = ctx;
 
 	pthread_mutex_lock(&ex->lock);
-	if (ex->conn_up && !ex->conn_pending)
+	if (conn_was_made(ex))
 		linger(ex, time(NULL));
+	ex->announced_at = ex->tp.connects;
 	memset(&ex->conn, 0, sizeof(ex->conn));
 	ex->conn.local = *local;
 	ex->conn.peer = *peer;
@@ -440,9 +450,18 @@ static void take_inbox(struct exporter *ex)
 static void final_flush(struct exporter *ex)
 {
 	time_t deadline = time(NULL) + CLOSE_WAIT_SEC;
+	struct timespec end;
 	bool more;
 
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += CLOSE_WAIT_SEC;
 	for (;;) {
+		struct timespec ts;
+
+		/* no connect or send may outlast the deadline */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		transport_limit(&ex->tp, (end.tv_sec - ts.tv_sec) * 1000 +
+					 (end.tv_nsec - ts.tv_nsec) / 1000000);
 		pthread_mutex_lock(&ex->lock);
 		take_inbox(ex);
 		pthread_mutex_unlock(&ex->lock);
@@ -688,8 +707,8 @@ void exporter_close(struct exporter *ex)
 	exporter_close_stats(ex, NULL);
 }
 
-/* The thread flushes for at most CLOSE_WAIT_SEC, plus one blocked send
- * (SO_SNDTIMEO) or connect: bounded. */
+/* The thread flushes for at most CLOSE_WAIT_SEC (connects and sends are
+ * cut to the time left), after the one send it may be blocked in (2 s). */
 void exporter_close_stats(struct exporter *ex, struct exporter_stats *st)
 {
 	struct exporter_stats fin;

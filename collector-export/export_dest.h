@@ -55,6 +55,8 @@ struct transport {
 	void (*before_connect)(void *ctx, const struct sockaddr_storage *local,
 			       const struct sockaddr_storage *peer);
 	void *hook_ctx;
+	int limit_ms;            /* TCP: connect and send wait at most this
+				  * (0: their usual 1 s and 2 s) */
 	__u64 udp_gap_ns;        /* UDP pacing: at least this between messages */
 	__u64 udp_next_ns;       /* CLOCK_MONOTONIC time the next may leave */
 };
@@ -86,6 +88,8 @@ int transport_check(struct transport *t, int wait_ms);
 /* The socket's two ends, 0 or -ENOTCONN. */
 int transport_ends(const struct transport *t, struct sockaddr_storage *local,
 		   struct sockaddr_storage *peer);
+/* At exit: connects and sends wait at most ms from now on. */
+void transport_limit(struct transport *t, int ms);
 void transport_close(struct transport *t);
 
 #endif

@@ -107,6 +107,30 @@ static void resolve_soon(struct transport *t, time_t now)
 		t->next_resolve = soon;
 }
 
+#define CONNECT_MS 1000 /* a TCP connect waits at most this long */
+#define SEND_MS 2000    /* and a blocked send */
+
+/* An I/O timeout, shortened to what is left before the deadline (exit). */
+static int io_ms(const struct transport *t, int ms)
+{
+	return t->limit_ms && t->limit_ms < ms ? t->limit_ms : ms;
+}
+
+static void send_timeout(struct transport *t)
+{
+	int ms = io_ms(t, SEND_MS);
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+
+	if (t->dest->kind == DEST_TCP && t->fd >= 0)
+		setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+void transport_limit(struct transport *t, int ms)
+{
+	t->limit_ms = ms > 0 ? ms : 1;
+	send_timeout(t);
+}
+
 /* Binds a TCP socket to the address and a port of its own before it
  * connects to peer, so that both ends are known before the SYN leaves;
  * local gets them. 0 or -errno. */
@@ -166,7 +190,7 @@ static int connect_addr(struct transport *t, int i, int type)
 	err = -errno;
 	if (err == -EINPROGRESS) {
 		len = sizeof(err);
-		if (poll(&p, 1, 1000) != 1)
+		if (poll(&p, 1, io_ms(t, CONNECT_MS)) != 1)
 			err = -ETIMEDOUT;
 		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
 			err = -errno;
@@ -200,7 +224,6 @@ static int connect_any(struct transport *t, int type)
 
 static int tcp_connect(struct transport *t, time_t now)
 {
-	struct timeval tv = { .tv_sec = 2 };
 	int fd = connect_any(t, SOCK_STREAM);
 
 	if (fd < 0) {
@@ -213,10 +236,11 @@ static int tcp_connect(struct transport *t, time_t now)
 			strerror(-fd), t->backoff);
 		return fd;
 	}
-	/* blocking from now on, but a stuck collector costs at most 2 s */
+	/* blocking from now on (in the exporter's thread), but a stuck
+	 * collector costs at most SEND_MS a message */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	t->fd = fd;
+	send_timeout(t);
 	t->backoff = 0;
 	t->connects++;
 	pr_info("collector %s: connected\n", t->dest->text);
@@ -431,19 +455,52 @@ int transport_check(struct transport *t, int wait_ms)
 	return is_refusal(err) ? udp_refused(t, err) : 0;
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* TCP: the whole message within SEND_MS (or what is left before the exit
+ * deadline), however the collector's window opens and closes. */
+static int tcp_budget(struct transport *t, long long end)
+{
+	long long left = end - mono_ms();
+	struct timeval tv;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = left % 1000 * 1000;
+	setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return 0;
+}
+
 int transport_send(struct transport *t, const void *msg, size_t len)
 {
+	long long end = mono_ms() + io_ms(t, SEND_MS);
 	const char *p = msg;
 	size_t left = len;
+	bool cut = false;
 
 	if (t->dest->kind == DEST_UDP)
 		return udp_send(t, msg, len);
 	while (left) {
-		ssize_t n = t->dest->kind == DEST_TCP ?
-				    send(t->fd, p, left, MSG_NOSIGNAL) :
-				    write(t->fd, p, left);
-		int err = errno;
+		ssize_t n;
+		int err;
 
+		/* a part went: the rest gets only the time left */
+		if (left < len && t->dest->kind == DEST_TCP &&
+		    (cut = true, tcp_budget(t, end))) {
+			n = -1;
+			err = ETIMEDOUT;
+		} else {
+			n = t->dest->kind == DEST_TCP ? send(t->fd, p, left, MSG_NOSIGNAL) :
+							write(t->fd, p, left);
+			err = errno;
+		}
 		if (n < 0 && err == EINTR)
 			continue;
 		if (n <= 0) {
@@ -459,6 +516,8 @@ int transport_send(struct transport *t, const void *msg, size_t len)
 		p += n;
 		left -= n;
 	}
+	if (cut)
+		send_timeout(t); /* back to the usual for the next message */
 	return 0;
 }
 
