@@ -6,9 +6,17 @@
  * the message carrying it was sent, so a TCP collector that goes away loses
  * nothing the queue can hold: the message is rebuilt, with templates, on
  * the next connection.
+ *
+ * Each exporter runs in its own thread. The meter only appends records to
+ * the exporter's inbox under a mutex and never waits for the network: a
+ * collector that stalls, black-holes or resolves slowly delays its own
+ * thread, while the meter keeps draining the kernel table every second.
+ * --export-buffer bounds the records held in inbox and queue together;
+ * what does not fit is counted as dropped.
  */
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +28,11 @@
 #include "export_queue.h"
 #include "log.h"
 
+#define GONE_MAX 3       /* closed connections kept out of the meter */
 #define CLOSE_WAIT_SEC 3 /* at exit, how long to wait for a TCP collector */
+#define WAKE_MS 200      /* the thread's timers are checked this often */
+#define MOVE_CHUNK 4096  /* records taken from the inbox per lock */
+#define ROOM_WAIT_SEC 1  /* -r: how long a full buffer may hold the replay */
 
 struct exporter {
 	const struct config *cfg;
@@ -39,7 +51,42 @@ struct exporter {
 	time_t last_templates, last_options;
 	struct export_options opts;
 	struct exporter_stats st;
+	/* UDP: the records of the latest datagram stay at the head of the
+	 * queue until no refusal came back for it (the next send, or the
+	 * next second), so that they can go to the next address */
+	size_t unconfirmed;
+	int moves;                /* refusals in a row that moved address */
+	bool refusing;            /* refused since the last confirmation */
+	struct ratelog size_log;  /* "does not fit" repeats at every try */
+	time_t last_tick;
+
+	/* shared between the meter and the exporter's thread, under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool stopping;
+	struct record_queue inbox;  /* handed over, not yet queued */
+	size_t held;                /* q.count as the thread last said */
+	__u64 inbox_dropped;        /* records the bound turned away */
+	struct metering_stats ms;
+	struct exporter_stats shown; /* the thread's st, last published */
+	struct export_conn conn;
+	bool conn_up;
+	bool conn_pending;         /* announced, not seen connected yet */
+	unsigned long long announced_at; /* tp.connects when announced */
+	struct export_conn gone[GONE_MAX]; /* closed lately, newest first */
+	time_t gone_until[GONE_MAX];
+	int n_gone;
+	/* keeping a new TCP connection out of the meter before it carries
+	 * data (so the collector's ACKs are never metered): conn_gen counts
+	 * connection changes, the meter reads one (read_gen) and says when it
+	 * has entered it (entered_gen); watched once a meter asks at all */
+	unsigned int conn_gen, read_gen, entered_gen;
+	bool watched;
 };
+
+#define METER_WAIT_MS 500 /* at most this long for the meter to enter a
+			   * new connection */
 
 static __u64 epoch_ms(void)
 {
@@ -77,6 +124,40 @@ static void options_init(struct exporter *ex)
 	}
 }
 
+/* No refusal came back for the latest datagram: its records count as
+ * exported. */
+static void confirm(struct exporter *ex)
+{
+	if (ex->unconfirmed)
+		ex->refusing = false;
+	ex->st.records += ex->unconfirmed;
+	queue_pop(&ex->q, ex->unconfirmed);
+	ex->unconfirmed = 0;
+	ex->moves = 0;
+}
+
+/* The collector refused the latest datagram. When the transport moved to
+ * another address, its records go again (a new session: templates first);
+ * true then. Once every address refused them, they are counted as not
+ * delivered, and until a datagram of records gets through, templates go
+ * before each one: the collector may be starting. */
+static bool refused(struct exporter *ex)
+{
+	if (ex->tp.n_addrs > 1 && ex->moves < ex->tp.n_addrs - 1) {
+		ex->moves++;
+		ex->unconfirmed = 0;
+		ex->in_msg = 0;
+		ex->session = false;
+		ex->msg_open = false;
+		return true;
+	}
+	ex->st.records_unsent += ex->unconfirmed;
+	queue_pop(&ex->q, ex->unconfirmed);
+	ex->unconfirmed = 0;
+	ex->refusing = true;
+	return false;
+}
+
 /* Sends the open message; on success its records leave the queue. */
 static int flush(struct exporter *ex)
 {
@@ -90,16 +171,31 @@ static int flush(struct exporter *ex)
 	err = ex->ops->finish(ex->enc, &msg, &len);
 	if (!err && len)
 		err = transport_send(&ex->tp, msg, len);
+	/* UDP: the one before was refused and this one did not leave; on
+	 * the same address (the error is taken now) it is sent again */
+	if (err == -ECONNREFUSED && ex->dest.kind == DEST_UDP) {
+		if (refused(ex))
+			return err;
+		err = transport_send(&ex->tp, msg, len);
+	}
 	if (err) {
-		/* the records stay queued for the next connection */
+		/* the records stay queued for the next connection (or
+		 * the next try, UDP) */
 		ex->in_msg = 0;
 		ex->session = false;
 		return err;
 	}
 	ex->st.messages++;
 	ex->st.octets += len;
-	ex->st.records += ex->in_msg;
-	queue_pop(&ex->q, ex->in_msg);
+	if (ex->dest.kind == DEST_UDP) {
+		confirm(ex);
+		ex->unconfirmed = ex->in_msg;
+		if (ex->refusing && ex->in_msg)
+			ex->templates_due = true;
+	} else {
+		ex->st.records += ex->in_msg;
+		queue_pop(&ex->q, ex->in_msg);
+	}
 	ex->in_msg = 0;
 	if (ex->dest.kind == DEST_UDP && ex->cfg->template_refresh_msgs &&
 	    ++ex->msgs_since_templates >= ex->cfg->template_refresh_msgs)
@@ -126,9 +222,10 @@ static int flush(struct exporter *ex)
 static int send_templates(struct exporter *ex, time_t now)
 {
 	int err = ADD_OR_FLUSH(ex, ex->ops->add_templates(ex->enc));
+	unsigned long long skipped;
 
-	if (err == -ENOBUFS)
-		pr_warn("collector %s: templates do not fit in --max-message-size %u\n",
+	if (err == -ENOBUFS && log_ratelimit(&ex->size_log, now, &skipped))
+		pr_warn("collector %s: templates do not fit in --max-message-size %u; nothing can be sent\n",
 			ex->dest.text, ex->cfg->max_message_size);
 	if (err)
 		return err;
@@ -164,6 +261,7 @@ static int send_options(struct exporter *ex, time_t now)
 /* Moves queued records into messages while the transport takes them. */
 static int drain(struct exporter *ex, time_t now, bool may_connect)
 {
+	unsigned long long skipped;
 	int err = 0;
 
 	while (!err && transport_ready(&ex->tp, now, may_connect)) {
@@ -185,24 +283,267 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 			err = send_templates(ex, now);
 		} else if (ex->options_due) {
 			err = send_options(ex, now);
-		} else if (ex->in_msg < ex->q.count) {
+		} else if (ex->unconfirmed + ex->in_msg < ex->q.count) {
 			err = ADD_OR_FLUSH(ex, ex->ops->add_record(
-					ex->enc, queue_at(&ex->q, ex->in_msg)));
+					ex->enc, queue_at(&ex->q, ex->unconfirmed + ex->in_msg)));
 			if (!err)
 				ex->in_msg++;
 		} else {
-			return flush(ex);
+			err = flush(ex);
+			if (err != -ECONNREFUSED)
+				return err;
 		}
+		/* UDP: the transport moved to the next address after a
+		 * refusal; the refused records go there now (at most once per
+		 * address: refused() counts the moves) */
+		if (err == -ECONNREFUSED && ex->dest.kind == DEST_UDP)
+			err = 0;
 	}
-	if (err == -ENOBUFS)
+	if (err == -ENOBUFS && log_ratelimit(&ex->size_log, now, &skipped))
 		pr_warn("collector %s: a record does not fit in --max-message-size %u\n",
 			ex->dest.text, ex->cfg->max_message_size);
 	return err;
 }
 
+/* A connection that closed stays out of the meter for a while; called
+ * under lock. */
+static void linger(struct exporter *ex, time_t now)
+{
+	int keep = 0;
+
+	if (ex->n_gone == GONE_MAX)
+		ex->n_gone--;
+	memmove(&ex->gone[1], &ex->gone[0], ex->n_gone * sizeof(ex->gone[0]));
+	memmove(&ex->gone_until[1], &ex->gone_until[0],
+		ex->n_gone * sizeof(ex->gone_until[0]));
+	ex->gone[0] = ex->conn;
+	ex->gone_until[0] = now + EXPORT_CONN_LINGER_SEC;
+	ex->n_gone++;
+	while (keep < ex->n_gone && ex->gone_until[keep] > now)
+		keep++;
+	ex->n_gone = keep;
+}
+
+/* The connection in conn was made (it may have carried data and the
+ * collector may still ACK it), not just announced. Under lock. */
+static bool conn_was_made(const struct exporter *ex)
+{
+	return ex->conn_up &&
+	       (!ex->conn_pending || ex->tp.connects != ex->announced_at);
+}
+
+/* What the meter may read: the thread's statistics and connections. */
+static void publish(struct exporter *ex)
+{
+	struct export_conn c = {}; /* compared whole: no stack garbage */
+	time_t now = time(NULL);
+	bool up = ex->dest.kind == DEST_TCP &&
+		  !transport_ends(&ex->tp, &c.local, &c.peer);
+
+	pthread_mutex_lock(&ex->lock);
+	ex->shown = ex->st;
+	ex->shown.send_errors = ex->tp.send_errors;
+	ex->shown.connects = ex->tp.connects;
+	ex->shown.connected = ex->tp.fd >= 0;
+	ex->shown.queued = ex->q.count;
+	if (ex->held != ex->q.count)
+		pthread_cond_broadcast(&ex->wake); /* room for a waiting -r */
+	ex->held = ex->q.count;
+	if (up != ex->conn_up || (up && memcmp(&c, &ex->conn, sizeof(c)))) {
+		if (conn_was_made(ex))
+			linger(ex, now);
+		ex->conn_gen++;
+	}
+	ex->conn_pending = false;
+	if (ex->n_gone && ex->gone_until[ex->n_gone - 1] <= now) {
+		ex->n_gone--; /* the oldest expired */
+		ex->conn_gen++;
+	}
+	ex->conn_up = up;
+	if (up)
+		ex->conn = c;
+	pthread_mutex_unlock(&ex->lock);
+}
+
+/* Waits until the meter (if one watches) has entered the connection as
+ * it is now. Bounded: a meter that is busy costs METER_WAIT_MS, then the
+ * connection goes ahead anyway. */
+static void await_meter(struct exporter *ex)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += METER_WAIT_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&ex->lock);
+	while (ex->watched && !ex->stopping && ex->entered_gen != ex->conn_gen)
+		if (pthread_cond_timedwait(&ex->wake, &ex->lock, &until))
+			break;
+	pthread_mutex_unlock(&ex->lock);
+}
+
+/* The transport's hook: a TCP connection is about to be made. The meter
+ * enters it before the SYN leaves, so that not even the collector's
+ * SYN-ACK is metered. */
+static void before_connect(void *ctx, const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *peer)
+{
+	struct exporter *ex = ctx;
+
+	pthread_mutex_lock(&ex->lock);
+	if (conn_was_made(ex))
+		linger(ex, time(NULL));
+	ex->announced_at = ex->tp.connects;
+	memset(&ex->conn, 0, sizeof(ex->conn));
+	ex->conn.local = *local;
+	ex->conn.peer = *peer;
+	ex->conn_up = ex->conn_pending = true;
+	ex->conn_gen++;
+	pthread_mutex_unlock(&ex->lock);
+	await_meter(ex);
+}
+
+/* UDP: did the collector refuse the latest datagram (waiting up to
+ * wait_ms for its ICMP error)? Its records are then counted or sent
+ * again; otherwise they count as exported. */
+static void settle(struct exporter *ex, int wait_ms)
+{
+	if (transport_check(&ex->tp, wait_ms))
+		refused(ex);
+	else
+		confirm(ex);
+}
+
+/* Once a second: template refresh, options records, ICMP errors. */
+static void timers(struct exporter *ex, time_t now, const struct metering_stats *ms,
+		   __u64 inbox_dropped)
+{
+	const struct config *cfg = ex->cfg;
+
+	settle(ex, 0);
+	ex->opts.packets_not_metered = ms->packets_not_metered;
+	ex->opts.flows_not_sent = ms->flows_dropped + ex->st.records_dropped +
+				  inbox_dropped + ex->st.records_unsent;
+	if (ex->dest.kind == DEST_UDP && cfg->template_refresh_sec &&
+	    now - ex->last_templates >= (time_t)cfg->template_refresh_sec)
+		ex->templates_due = true;
+	if (cfg->options_interval &&
+	    now - ex->last_options >= (time_t)cfg->options_interval)
+		ex->options_due = true;
+}
+
+/* Takes what the meter handed over into the queue, as far as it has room
+ * (the bound is shared, so it normally has). Called under lock. */
+static void take_inbox(struct exporter *ex)
+{
+	size_t n = 0;
+
+	while (ex->inbox.count && ex->q.count < ex->q.max && n++ < MOVE_CHUNK) {
+		if (queue_push(&ex->q, queue_at(&ex->inbox, 0)))
+			break;
+		queue_pop(&ex->inbox, 1);
+	}
+	ex->held = ex->q.count;
+}
+
+/* The last seconds: what is held goes out while the collector takes it. */
+static void final_flush(struct exporter *ex)
+{
+	time_t deadline = time(NULL) + CLOSE_WAIT_SEC;
+	struct timespec end;
+	bool more;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += CLOSE_WAIT_SEC;
+	for (;;) {
+		struct timespec ts;
+
+		/* no connect or send may outlast the deadline */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		transport_limit(&ex->tp, (end.tv_sec - ts.tv_sec) * 1000 +
+					 (end.tv_nsec - ts.tv_nsec) / 1000000);
+		pthread_mutex_lock(&ex->lock);
+		take_inbox(ex);
+		pthread_mutex_unlock(&ex->lock);
+		drain(ex, time(NULL), true);
+		/* a UDP collector's refusal of the last datagram is back by
+		 * now when it is near (one far away is charged as delivered) */
+		settle(ex, 100);
+		pthread_mutex_lock(&ex->lock);
+		more = ex->inbox.count || ex->q.count;
+		pthread_mutex_unlock(&ex->lock);
+		if (!more || time(NULL) >= deadline)
+			break;
+		usleep(100 * 1000);
+	}
+	pthread_mutex_lock(&ex->lock);
+	if (more) {
+		__u64 left = ex->q.count + ex->inbox.count;
+
+		ex->st.records_dropped += left;
+		pr_warn("collector %s: %llu records could not be delivered\n",
+			ex->dest.text, (unsigned long long)left);
+		queue_pop(&ex->q, ex->q.count);
+		queue_pop(&ex->inbox, ex->inbox.count);
+	}
+	pthread_mutex_unlock(&ex->lock);
+	publish(ex);
+}
+
+static void *exporter_main(void *arg)
+{
+	struct exporter *ex = arg;
+	struct metering_stats ms;
+	__u64 inbox_dropped;
+	bool stopping;
+
+	for (;;) {
+		struct timespec until;
+		time_t now;
+
+		/* a full queue holding the latest datagram's records: settle
+		 * them now rather than at the next second */
+		if (ex->unconfirmed && ex->q.count >= ex->q.max) {
+			settle(ex, 0);
+			drain(ex, time(NULL), true);
+			publish(ex);
+		}
+		pthread_mutex_lock(&ex->lock);
+		if (!ex->stopping && (!ex->inbox.count || ex->q.count >= ex->q.max)) {
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += WAKE_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&ex->wake, &ex->lock, &until);
+		}
+		stopping = ex->stopping;
+		take_inbox(ex);
+		ms = ex->ms;
+		inbox_dropped = ex->inbox_dropped;
+		pthread_mutex_unlock(&ex->lock);
+		if (stopping)
+			break;
+		now = time(NULL);
+		if (now != ex->last_tick) {
+			ex->last_tick = now;
+			timers(ex, now, &ms, inbox_dropped);
+		}
+		drain(ex, now, true);
+		publish(ex);
+	}
+	final_flush(ex);
+	return NULL;
+}
+
 struct exporter *exporter_open(const struct config *cfg, const char *dest)
 {
 	struct exporter *ex = calloc(1, sizeof(*ex));
+	pthread_condattr_t ca;
 	int err = -ENOMEM;
 
 	if (!ex)
@@ -229,6 +570,7 @@ struct exporter *exporter_open(const struct config *cfg, const char *dest)
 	if (err)
 		goto fail_free;
 	queue_init(&ex->q, cfg->export_buffer_records);
+	queue_init(&ex->inbox, cfg->export_buffer_records);
 	options_init(ex);
 	err = transport_open(&ex->tp, &ex->dest);
 	if (!err)
@@ -238,10 +580,33 @@ struct exporter *exporter_open(const struct config *cfg, const char *dest)
 	ex->last_templates = ex->last_options = time(NULL);
 	pr_info("exporting %s to %s (template %s)\n", ex->ops->name, dest,
 		ex->tmpl.path);
-	drain(ex, time(NULL), false); /* templates and options right away */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ex->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&ex->lock, NULL);
+	/* connect (TCP), templates and options right away; no meter
+	 * watches yet: the manager enters this connection before it
+	 * attaches */
+	ex->tp.before_connect = before_connect;
+	ex->tp.hook_ctx = ex;
+	drain(ex, time(NULL), true);
+	publish(ex);
+	err = -pthread_create(&ex->thread, NULL, exporter_main, ex);
+	if (err) {
+		pr_warn("collector '%s': cannot start its thread: %s\n", dest,
+			strerror(-err));
+		goto fail_sync;
+	}
 	return ex;
 
+fail_sync:
+	pthread_mutex_destroy(&ex->lock);
+	pthread_cond_destroy(&ex->wake);
+	transport_close(&ex->tp);
 fail_enc:
+	queue_free(&ex->inbox);
+	queue_free(&ex->q);
 	ex->ops->destroy(ex->enc);
 fail_free:
 	free(ex);
@@ -250,64 +615,94 @@ fail:
 	return NULL;
 }
 
+/* Never waits for the network: the records are handed to the exporter's
+ * thread, or counted as dropped when the bound is reached. */
 int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n)
 {
-	time_t now = time(NULL);
-	int err;
+	/* a capture file waits for the collector instead (nothing is lost
+	 * by waiting), as long as the collector takes something */
+	bool may_wait = ex->cfg->pcap_file;
+	struct timespec until;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		err = queue_push(&ex->q, &recs[i]);
-		if (err) {
-			/* full: make room by sending, then drop if still full */
-			drain(ex, now, false);
-			err = queue_push(&ex->q, &recs[i]);
+	pthread_mutex_lock(&ex->lock);
+	while (i < n) {
+		if (ex->inbox.count + ex->held < ex->q.max) {
+			if (queue_push(&ex->inbox, &recs[i]))
+				break;
+			i++;
+			continue;
 		}
-		if (err)
-			ex->st.records_dropped++;
+		pthread_cond_broadcast(&ex->wake);
+		if (!may_wait)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += ROOM_WAIT_SEC;
+		if (pthread_cond_timedwait(&ex->wake, &ex->lock, &until))
+			break; /* nothing left for that long: drop the rest */
 	}
-	err = drain(ex, now, false);
-	return err == -ENOBUFS || err == -EINVAL ? err : 0;
+	ex->inbox_dropped += n - i;
+	if (i)
+		pthread_cond_broadcast(&ex->wake);
+	pthread_mutex_unlock(&ex->lock);
+	return 0;
 }
 
 void exporter_tick(struct exporter *ex, time_t now,
 		   const struct metering_stats *ms)
 {
-	const struct config *cfg = ex->cfg;
-
-	if (ms)
-		ex->opts.packets_not_metered = ms->packets_not_metered;
-	ex->opts.flows_not_sent = (ms ? ms->flows_dropped : 0) +
-				  ex->st.records_dropped;
-	if (ex->dest.kind == DEST_UDP && cfg->template_refresh_sec &&
-	    now - ex->last_templates >= (time_t)cfg->template_refresh_sec)
-		ex->templates_due = true;
-	if (cfg->options_interval &&
-	    now - ex->last_options >= (time_t)cfg->options_interval)
-		ex->options_due = true;
-	drain(ex, now, true);
+	(void)now; /* the exporter's thread keeps its own time */
+	if (!ms)
+		return;
+	pthread_mutex_lock(&ex->lock);
+	ex->ms = *ms;
+	pthread_mutex_unlock(&ex->lock);
 }
 
-int exporter_connection(const struct exporter *ex,
-			struct sockaddr_storage *local,
-			struct sockaddr_storage *peer, __u8 *protocol)
+int exporter_connections(const struct exporter *ex, struct export_conn *c,
+			 int max)
 {
-	socklen_t llen = sizeof(*local), plen = sizeof(*peer);
+	struct exporter *mex = (struct exporter *)ex; /* the lock only */
+	int n = 0;
 
-	if (ex->dest.kind == DEST_FILE || ex->tp.fd < 0 ||
-	    getsockname(ex->tp.fd, (struct sockaddr *)local, &llen) ||
-	    getpeername(ex->tp.fd, (struct sockaddr *)peer, &plen))
-		return -ENOTCONN;
-	*protocol = ex->dest.kind == DEST_TCP ? IPPROTO_TCP : IPPROTO_UDP;
-	return 0;
+	pthread_mutex_lock(&mex->lock);
+	mex->watched = true;
+	mex->read_gen = ex->conn_gen;
+	if (ex->conn_up && n < max)
+		c[n++] = ex->conn;
+	for (int i = 0; i < ex->n_gone && n < max; i++)
+		c[n++] = ex->gone[i];
+	pthread_mutex_unlock(&mex->lock);
+	return n;
+}
+
+void exporter_connection_entered(struct exporter *ex)
+{
+	pthread_mutex_lock(&ex->lock);
+	ex->entered_gen = ex->read_gen;
+	pthread_cond_broadcast(&ex->wake);
+	pthread_mutex_unlock(&ex->lock);
+}
+
+bool exporter_connection_changed(struct exporter *ex)
+{
+	bool changed;
+
+	pthread_mutex_lock(&ex->lock);
+	changed = ex->conn_gen != ex->entered_gen;
+	pthread_mutex_unlock(&ex->lock);
+	return changed;
 }
 
 void exporter_get_stats(const struct exporter *ex, struct exporter_stats *st)
 {
-	*st = ex->st;
-	st->send_errors = ex->tp.send_errors;
-	st->connects = ex->tp.connects;
-	st->queued = ex->q.count;
-	st->connected = ex->tp.fd >= 0;
+	struct exporter *mex = (struct exporter *)ex; /* the lock only */
+
+	pthread_mutex_lock(&mex->lock);
+	*st = ex->shown;
+	st->records_dropped += ex->inbox_dropped;
+	st->queued += ex->inbox.count;
+	pthread_mutex_unlock(&mex->lock);
 }
 
 void exporter_close(struct exporter *ex)
@@ -315,32 +710,34 @@ void exporter_close(struct exporter *ex)
 	exporter_close_stats(ex, NULL);
 }
 
+/* The thread flushes for at most CLOSE_WAIT_SEC (connects and sends are
+ * cut to the time left), after the one send it may be blocked in (2 s). */
 void exporter_close_stats(struct exporter *ex, struct exporter_stats *st)
 {
-	time_t deadline = time(NULL) + CLOSE_WAIT_SEC;
+	struct exporter_stats fin;
 
 	if (!ex)
 		return;
-	drain(ex, time(NULL), true);
-	/* a TCP collector that is away gets a last few seconds */
-	while (ex->q.count && time(NULL) < deadline) {
-		usleep(200 * 1000);
-		drain(ex, time(NULL), true);
-	}
-	if (ex->q.count) {
-		ex->st.records_dropped += ex->q.count;
-		pr_warn("collector %s: %llu records could not be delivered\n",
-			ex->dest.text, (unsigned long long)ex->q.count);
-	}
-	pr_info("collector %s: %llu records in %llu messages (%llu octets), %llu dropped\n",
-		ex->dest.text, (unsigned long long)ex->st.records,
-		(unsigned long long)ex->st.messages,
-		(unsigned long long)ex->st.octets,
-		(unsigned long long)ex->st.records_dropped);
+	pthread_mutex_lock(&ex->lock);
+	ex->stopping = true;
+	pthread_cond_broadcast(&ex->wake);
+	pthread_mutex_unlock(&ex->lock);
+	pthread_join(ex->thread, NULL);
+	exporter_get_stats(ex, &fin);
+	pr_info("collector %s: %llu records in %llu messages (%llu octets), %llu dropped, %llu not delivered (send errors %llu)\n",
+		ex->dest.text, (unsigned long long)fin.records,
+		(unsigned long long)fin.messages,
+		(unsigned long long)fin.octets,
+		(unsigned long long)fin.records_dropped,
+		(unsigned long long)fin.records_unsent,
+		(unsigned long long)fin.send_errors);
 	if (st)
-		exporter_get_stats(ex, st);
+		*st = fin;
 	transport_close(&ex->tp);
 	ex->ops->destroy(ex->enc);
 	queue_free(&ex->q);
+	queue_free(&ex->inbox);
+	pthread_mutex_destroy(&ex->lock);
+	pthread_cond_destroy(&ex->wake);
 	free(ex);
 }

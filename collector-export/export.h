@@ -8,6 +8,7 @@
 #ifndef FLOWEXPORT_EXPORT_H
 #define FLOWEXPORT_EXPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 #include <sys/socket.h>
@@ -30,33 +31,53 @@ struct exporter;
  * there yet is not an error (the exporter retries). */
 struct exporter *exporter_open(const struct config *cfg, const char *dest);
 
-/* Queue or send n records; 0 or -errno. Records that cannot be kept are
- * counted, not silently lost. */
+/* Hands n records to the exporter's thread without waiting for the
+ * network; 0. Records beyond --export-buffer are counted, not silently
+ * lost. */
 int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n);
 
-/* Called about once a second: template refresh, options records,
- * reconnects, flushing. */
+/* Called about once a second with the meter's figures for the options
+ * records (the exporter's thread keeps its own timers). */
 void exporter_tick(struct exporter *ex, time_t now,
 		   const struct metering_stats *ms);
 
-/* The socket of a connected UDP or TCP exporter, for keeping its packets
- * out of the meter: 0 with both ends and the IP protocol, -ENOTCONN if
- * there is none (file, or a TCP collector that is away). */
-int exporter_connection(const struct exporter *ex,
-			struct sockaddr_storage *local,
-			struct sockaddr_storage *peer, __u8 *protocol);
+/* A TCP export connection as seen from here. */
+struct export_conn {
+	struct sockaddr_storage local, peer;
+};
+
+/* The connections of a TCP exporter whose packets (the collector's ACKs)
+ * the meter must skip: the current one first, then those closed in the
+ * last EXPORT_CONN_LINGER_SEC seconds (a collector still reading a closed
+ * connection still ACKs it). Returns how many were written (at most max).
+ * UDP and file exporters have none: UDP datagrams leave as egress, which
+ * XDP does not see, and nothing comes back but ICMP errors. */
+int exporter_connections(const struct exporter *ex, struct export_conn *c,
+			 int max);
+
+#define EXPORT_CONN_LINGER_SEC 120
+
+/* The manager has entered the connections exporter_connections gave last
+ * (a new TCP connection waits for this, briefly, before it carries data). */
+void exporter_connection_entered(struct exporter *ex);
+/* True when the connection changed since the manager entered it. */
+bool exporter_connection_changed(struct exporter *ex);
 
 /* Flush what is held (bounded wait) and release everything. */
 void exporter_close(struct exporter *ex);
 
 /* What an exporter has done so far, for logs, tests and the options
- * records. records_dropped counts records the bounded buffer could not
- * hold (or still held at close); they never reached the collector. */
+ * records. records counts only records in messages that left (UDP: and
+ * were not refused). records_dropped counts records the bounded buffer
+ * could not hold (or still held at close); records_unsent those in UDP
+ * datagrams the collector's host refused (ICMP) and that no other address
+ * took. Neither reached the collector. */
 struct exporter_stats {
 	__u64 messages;
 	__u64 records;
 	__u64 octets;
 	__u64 records_dropped;
+	__u64 records_unsent;
 	__u64 send_errors;
 	__u64 connects;        /* TCP connections made */
 	__u64 template_sends;

@@ -127,6 +127,8 @@ static void keep_out_own_export(struct meter *m)
 	if (err)
 		pr_warn("cannot tell the meter about our export sockets: %s\n",
 			strerror(-err));
+	else
+		sink_self_conns_entered(&m->sink);
 }
 
 /* Once a drain: exporters' timers, our export sockets, the overflow
@@ -140,6 +142,7 @@ static void report(struct meter *m, bool counters_due)
 	if (books_collect(&m->books, &m->p, m->fc, now_s, &c))
 		return;
 	m->insert_failed = c.ring_packets + c.overflow_packets;
+	sink_export_totals(&m->sink, &c);
 	books_metering(&c, &ms);
 	sink_tick(&m->sink, time(NULL), &ms);
 	keep_out_own_export(m);
@@ -292,6 +295,9 @@ static int meter_loop(struct meter *m)
 				strerror(-err));
 			return err;
 		}
+		/* an exporter thread reconnected: keep it out at once */
+		if (sink_self_conns_changed(&m->sink))
+			keep_out_own_export(m);
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now < next_drain && !table_full(m))
 			continue;

@@ -87,3 +87,15 @@ void log_close(void)
 		fclose(log_file);
 	log_file = NULL;
 }
+
+bool log_ratelimit(struct ratelog *r, time_t now, unsigned long long *skipped)
+{
+	if (r->last && now - r->last < RATELOG_SEC) {
+		r->skipped++;
+		return false;
+	}
+	*skipped = r->skipped;
+	r->skipped = 0;
+	r->last = now;
+	return true;
+}

@@ -4,7 +4,9 @@
 #ifndef FLOWEXPORT_LOG_H
 #define FLOWEXPORT_LOG_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 /* ALWAYS: output the user asked for (counters lines), whatever -q says. */
 enum log_level {
@@ -19,6 +21,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The stream messages go to (stderr unless -L). */
 FILE *log_stream(void);
+
+/* Something that may repeat many times a second (a collector that is down)
+ * is said at most once per RATELOG_SEC, with how often it happened since. */
+struct ratelog {
+	time_t last;
+	unsigned long long skipped;
+};
+
+#define RATELOG_SEC 10
+
+/* True when the message is due now; *skipped is how many were held back
+ * since the last one. */
+bool log_ratelimit(struct ratelog *r, time_t now, unsigned long long *skipped);
 
 #define pr_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -58,7 +58,7 @@ static const struct option_desc options[] = {
 	{ { "options-interval", required_argument, NULL, OPT_OPTIONS_SEC }, "SEC",
 	  "send exporter statistics and interface names every SEC seconds [60]" },
 	{ { "export-buffer", required_argument, NULL, OPT_BUFFER }, "RECORDS",
-	  "records held while a TCP collector is away [1000000]" },
+	  "records held per collector for its sending thread, also while a TCP collector is away; more are counted as unsent [1000000]" },
 	{ { "udp-rate", required_argument, NULL, OPT_UDP_RATE }, "MSGS",
 	  "UDP: at most MSGS export messages per second, 0 = no limit [20000]" },
 	{ { "idle-timeout", required_argument, NULL, OPT_IDLE }, "SEC",

@@ -71,6 +71,7 @@ static void print_counters(struct replay *r, __u64 now_ns)
 
 	if (books_collect(&r->books, &r->p, r->fc, now_ns / 1e9, &c))
 		return;
+	sink_export_totals(&r->sink, &c);
 	if (config_counters_wanted(r->cfg))
 		output_counters(r->sink.out, &c);
 	books_overflow_report(&r->books, &c);

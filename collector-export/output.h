@@ -32,6 +32,12 @@ struct counters_report {
 	__u64 records;         /* exported so far */
 	__u64 record_packets;
 	__u64 record_octets;
+	/* over every -c collector: records in messages that left (UDP: and
+	 * were not refused), records they did not get (buffer full, refused,
+	 * held at exit), and failed or refused sends */
+	__u64 sent_records;
+	__u64 unsent_records;
+	__u64 send_errors;
 	double pps;            /* packets seen per second since the last line */
 };
 

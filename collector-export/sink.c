@@ -76,17 +76,48 @@ int sink_self_conns(const struct sink *s, struct self_conn_key *keys, int max)
 	int n = 0;
 
 	for (int i = 0; i < s->n_ex && n < max; i++) {
-		struct sockaddr_storage local, peer;
-		struct self_conn_key *k = &keys[n];
+		struct export_conn c[MAX_SELF_CONNS];
+		int got = exporter_connections(s->ex[i], c, max - n);
 
-		memset(k, 0, sizeof(*k));
-		if (exporter_connection(s->ex[i], &local, &peer, &k->protocol) ||
-		    addr16(&peer, k->src_addr, &k->src_port) ||
-		    addr16(&local, k->dst_addr, &k->dst_port))
-			continue;
-		n++;
+		for (int j = 0; j < got; j++) {
+			struct self_conn_key *k = &keys[n];
+
+			memset(k, 0, sizeof(*k));
+			k->protocol = IPPROTO_TCP;
+			if (addr16(&c[j].peer, k->src_addr, &k->src_port) ||
+			    addr16(&c[j].local, k->dst_addr, &k->dst_port))
+				continue;
+			n++;
+		}
 	}
 	return n;
+}
+
+void sink_self_conns_entered(struct sink *s)
+{
+	for (int i = 0; i < s->n_ex; i++)
+		exporter_connection_entered(s->ex[i]);
+}
+
+bool sink_self_conns_changed(struct sink *s)
+{
+	for (int i = 0; i < s->n_ex; i++)
+		if (exporter_connection_changed(s->ex[i]))
+			return true;
+	return false;
+}
+
+void sink_export_totals(const struct sink *s, struct counters_report *c)
+{
+	c->sent_records = c->unsent_records = c->send_errors = 0;
+	for (int i = 0; i < s->n_ex; i++) {
+		struct exporter_stats st;
+
+		exporter_get_stats(s->ex[i], &st);
+		c->sent_records += st.records;
+		c->unsent_records += st.records_dropped + st.records_unsent;
+		c->send_errors += st.send_errors;
+	}
 }
 
 void sink_close(struct sink *s)

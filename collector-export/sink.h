@@ -28,8 +28,15 @@ void sink_records(void *ctx, const struct flow_record *recs, size_t n);
 void sink_tick(struct sink *s, time_t now, const struct metering_stats *ms);
 void sink_close(struct sink *s);
 
+/* The collectors' figures for the counters line (sent, unsent, errors). */
+void sink_export_totals(const struct sink *s, struct counters_report *c);
+
 /* The exporters' connections as seen from the meter (collector -> us);
  * returns how many were written to keys (at most max). */
 int sink_self_conns(const struct sink *s, struct self_conn_key *keys, int max);
+/* The meter now skips the connections sink_self_conns gave. */
+void sink_self_conns_entered(struct sink *s);
+/* True when an exporter connected or lost its connection since. */
+bool sink_self_conns_changed(struct sink *s);
 
 #endif

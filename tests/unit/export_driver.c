@@ -14,7 +14,7 @@
  * Writes the records it sent to --expect as lines of
  * "proto src sport dst dport packets octets flags vlan ifindex start_ms end_ms
  * rev_packets rev_octets" (the last two 0 without --biflow)
- * and prints "records=N dropped=N messages=N octets=N connects=N" per
+ * and prints "records=N dropped=N unsent=N send_errors=N messages=N ..." per
  * exporter at the end. Exit status 0 unless an exporter could not open.
  */
 #include <arpa/inet.h>
@@ -223,9 +223,11 @@ int main(int argc, char **argv)
 		struct exporter_stats st;
 
 		exporter_close_stats(ex[i], &st);
-		printf("records=%llu dropped=%llu messages=%llu octets=%llu connects=%llu templates=%llu options=%llu\n",
+		printf("records=%llu dropped=%llu unsent=%llu send_errors=%llu messages=%llu octets=%llu connects=%llu templates=%llu options=%llu\n",
 		       (unsigned long long)st.records,
 		       (unsigned long long)st.records_dropped,
+		       (unsigned long long)st.records_unsent,
+		       (unsigned long long)st.send_errors,
 		       (unsigned long long)st.messages,
 		       (unsigned long long)st.octets,
 		       (unsigned long long)st.connects,

@@ -9,8 +9,9 @@
  * and hands each connection to fbListenerOwnSocketCollectorTCP().
  * Prints one line per data record, flushed at once so that a test can kill
  * the collector at any moment and still count what it received:
- *   "rec SRC PACKETS OCTETS"
- * and "opt" per options record. Connections come and go; it runs until
+ *   "rec SRC PACKETS OCTETS SPORT DPORT PROTO"
+ * and "opt NOTSENT" per options record (notSentFlowTotalCount, 0 in the
+ * interface records). Connections come and go; it runs until
  * killed.
  */
 #include <arpa/inet.h>
@@ -30,6 +31,11 @@ struct rec {
 	__u32 pad;
 	__u64 packets;
 	__u64 octets;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 pad2[3];
+	__u64 not_sent;
 };
 
 static fbInfoElementSpec_t rec_spec[] = {
@@ -38,6 +44,11 @@ static fbInfoElementSpec_t rec_spec[] = {
 	{ "paddingOctets", 4, 0 },
 	{ "packetDeltaCount", 8, 0 },
 	{ "octetDeltaCount", 8, 0 },
+	{ "sourceTransportPort", 2, 0 },
+	{ "destinationTransportPort", 2, 0 },
+	{ "protocolIdentifier", 1, 0 },
+	{ "paddingOctets", 3, 0 },
+	{ "notSentFlowTotalCount", 8, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -50,8 +61,8 @@ static void print_rec(const struct rec *r)
 		inet_ntop(AF_INET, &v4, src, sizeof(src));
 	else
 		inet_ntop(AF_INET6, r->src6, src, sizeof(src));
-	printf("rec %s %llu %llu\n", src, (unsigned long long)r->packets,
-	       (unsigned long long)r->octets);
+	printf("rec %s %llu %llu %u %u %u\n", src, (unsigned long long)r->packets,
+	       (unsigned long long)r->octets, r->sport, r->dport, r->proto);
 }
 
 /* Reads the records of one message; true when the connection ended. */
@@ -73,7 +84,7 @@ static bool read_all(fBuf_t *fbuf)
 		if (!fBufNext(fbuf, (uint8_t *)&r, &len, &err))
 			break;
 		if (fbTemplateGetOptionsScope(t))
-			printf("opt\n");
+			printf("opt %llu\n", (unsigned long long)r.not_sent);
 		else
 			print_rec(&r);
 		fflush(stdout);
