@@ -3,7 +3,21 @@
 #   make         build ./flowexport (BPF objects, skeletons, user space)
 #   make test    deps + build + every test; ends with "N passed, N failed"
 #   make bench   measure and print (not a test)
+#   make install [PREFIX=/usr/local] [DESTDIR=]
 #   make clean
+
+# The release; a build from git adds what git describe says.
+VERSION := 0.1.0
+GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
+FULL_VERSION := $(VERSION)$(if $(GIT_DESCRIBE), (git $(GIT_DESCRIBE)))
+
+# Where make install puts things; the binary looks for its templates under
+# the PREFIX it was built with.
+PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
+TEMPLATE_DIR := $(PREFIX)/share/flowexport/templates
+MAN_DIR := $(PREFIX)/share/man/man8
+UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -14,7 +28,7 @@ BUILD   := build
 DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libelf-dev zlib1g-dev libfixbuf-dev libfixbuf-tools libglib2.0-dev \
 	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping tcpdump \
-	faketime
+	faketime man-db
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.
@@ -43,7 +57,7 @@ TEST_HDRS := $(wildcard tests/unit/*.h)
 
 .PHONY: all deps test bench demo install clean check
 .SECONDARY:
-all: flowexport $(TEST_BINS)
+all: flowexport $(TEST_BINS) $(BUILD)/flowexport.8
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -67,6 +81,28 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/%.o: collector-export/%.c $(USER_HDRS) $(SKELETONS) | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
+# Values baked into one object each; the stamp changes (and the object is
+# rebuilt) only when the value does.
+define stamp
+	@mkdir -p $(BUILD); echo '$(2)' | cmp -s - $(1) || echo '$(2)' > $(1)
+endef
+.PHONY: FORCE
+$(BUILD)/version.stamp: FORCE
+	$(call stamp,$@,$(FULL_VERSION))
+$(BUILD)/prefix.stamp: FORCE
+	$(call stamp,$@,$(TEMPLATE_DIR))
+$(BUILD)/cli.o: CFLAGS += -DFLOWEXPORT_VERSION='"$(FULL_VERSION)"'
+$(BUILD)/cli.o: $(BUILD)/version.stamp
+$(BUILD)/export_template.o: CFLAGS += -DTEMPLATE_INSTALL_DIR='"$(TEMPLATE_DIR)"'
+$(BUILD)/export_template.o: $(BUILD)/prefix.stamp
+
+# The man page: prose from contrib/flowexport.8.in, the OPTIONS and
+# COUNTERS sections from the option table (flowexport --help=roff).
+$(BUILD)/flowexport.8: contrib/flowexport.8.in flowexport $(BUILD)/version.stamp
+	./flowexport --help=roff > $@.options
+	sed -e 's/@VERSION@/$(VERSION)/' -e '/^@OPTIONS@$$/{r $@.options' -e 'd}' $< > $@
+	rm -f $@.options
+
 flowexport: $(USER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -89,11 +125,19 @@ demo: deps
 check:
 	@command -v duplicates >/dev/null && duplicates --change || true
 
-PREFIX ?= /usr/local
-install: flowexport
+# The example configuration goes to SYSCONFDIR only if there is none yet
+# (every key in it is commented out), and beside the docs in any case.
+install: flowexport $(BUILD)/flowexport.8
 	install -D -m 0755 flowexport $(DESTDIR)$(PREFIX)/sbin/flowexport
-	install -d $(DESTDIR)$(PREFIX)/share/flowexport/templates
-	install -m 0644 templates/*.tmpl $(DESTDIR)$(PREFIX)/share/flowexport/templates/ 2>/dev/null || true
+	install -d $(DESTDIR)$(TEMPLATE_DIR) $(DESTDIR)$(MAN_DIR) $(DESTDIR)$(UNIT_DIR)
+	install -m 0644 templates/*.tmpl $(DESTDIR)$(TEMPLATE_DIR)/
+	install -m 0644 $(BUILD)/flowexport.8 $(DESTDIR)$(MAN_DIR)/flowexport.8
+	sed 's|/usr/local/sbin/flowexport|$(PREFIX)/sbin/flowexport|' contrib/flowexport.service \
+		> $(DESTDIR)$(UNIT_DIR)/flowexport.service
+	chmod 0644 $(DESTDIR)$(UNIT_DIR)/flowexport.service
+	install -D -m 0644 contrib/flowexport.conf $(DESTDIR)$(PREFIX)/share/doc/flowexport/flowexport.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/flowexport.conf ] || \
+		install -D -m 0644 contrib/flowexport.conf $(DESTDIR)$(SYSCONFDIR)/flowexport.conf
 
 clean:
 	rm -rf $(BUILD) flowexport

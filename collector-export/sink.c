@@ -17,7 +17,8 @@ int sink_open(struct sink *s, const struct config *cfg)
 	if (!s->out)
 		return errno ? -errno : -ENOMEM;
 	for (int i = 0; i < cfg->n_collectors; i++) {
-		s->ex[i] = exporter_open(cfg, cfg->collectors[i]);
+		s->ex[i] = exporter_open(config_for_collector(cfg, i),
+				     cfg->collectors[i]);
 		if (!s->ex[i]) {
 			err = errno ? -errno : -EINVAL;
 			sink_close(s);
