@@ -15,6 +15,7 @@ FULL_VERSION := $(VERSION)$(if $(GIT_DESCRIBE), (git $(GIT_DESCRIBE)))
 # the PREFIX it was built with.
 PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc
+CONFIG_FILE := $(SYSCONFDIR)/flowexport.conf
 TEMPLATE_DIR := $(PREFIX)/share/flowexport/templates
 MAN_DIR := $(PREFIX)/share/man/man8
 UNIT_DIR ?= $(PREFIX)/lib/systemd/system
@@ -90,17 +91,20 @@ endef
 $(BUILD)/version.stamp: FORCE
 	$(call stamp,$@,$(FULL_VERSION))
 $(BUILD)/prefix.stamp: FORCE
-	$(call stamp,$@,$(TEMPLATE_DIR))
+	$(call stamp,$@,$(TEMPLATE_DIR) $(CONFIG_FILE))
 $(BUILD)/cli.o: CFLAGS += -DFLOWEXPORT_VERSION='"$(FULL_VERSION)"'
 $(BUILD)/cli.o: $(BUILD)/version.stamp
 $(BUILD)/export_template.o: CFLAGS += -DTEMPLATE_INSTALL_DIR='"$(TEMPLATE_DIR)"'
 $(BUILD)/export_template.o: $(BUILD)/prefix.stamp
+$(BUILD)/cli.o $(BUILD)/options.o $(BUILD)/help.o: CFLAGS += -DCONFIG_FILE_DEFAULT='"$(CONFIG_FILE)"'
+$(BUILD)/cli.o $(BUILD)/options.o $(BUILD)/help.o: $(BUILD)/prefix.stamp
 
 # The man page: prose from contrib/flowexport.8.in, the OPTIONS and
 # COUNTERS sections from the option table (flowexport --help=roff).
-$(BUILD)/flowexport.8: contrib/flowexport.8.in flowexport $(BUILD)/version.stamp
+$(BUILD)/flowexport.8: contrib/flowexport.8.in flowexport $(BUILD)/version.stamp $(BUILD)/prefix.stamp
 	./flowexport --help=roff > $@.options
-	sed -e 's/@VERSION@/$(VERSION)/' -e '/^@OPTIONS@$$/{r $@.options' -e 'd}' $< > $@
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's|@CONFIG_FILE@|$(CONFIG_FILE)|g' \
+		-e '/^@OPTIONS@$$/{r $@.options' -e 'd}' $< > $@
 	rm -f $@.options
 
 flowexport: $(USER_OBJS)
@@ -136,8 +140,8 @@ install: flowexport $(BUILD)/flowexport.8
 		> $(DESTDIR)$(UNIT_DIR)/flowexport.service
 	chmod 0644 $(DESTDIR)$(UNIT_DIR)/flowexport.service
 	install -D -m 0644 contrib/flowexport.conf $(DESTDIR)$(PREFIX)/share/doc/flowexport/flowexport.conf
-	[ -e $(DESTDIR)$(SYSCONFDIR)/flowexport.conf ] || \
-		install -D -m 0644 contrib/flowexport.conf $(DESTDIR)$(SYSCONFDIR)/flowexport.conf
+	[ -e $(DESTDIR)$(CONFIG_FILE) ] || \
+		install -D -m 0644 contrib/flowexport.conf $(DESTDIR)$(CONFIG_FILE)
 
 clean:
 	rm -rf $(BUILD) flowexport
