@@ -31,7 +31,7 @@ struct config {
 	int n_ifaces;
 	enum xdp_attach_mode modes[MAX_IFACES];
 	int n_modes;
-	const char *mode_list;  /* -m as given, split once -d is known */
+	const char *mode_names[MAX_IFACES + 1]; /* -m as given */
 	__u32 slot_mask;        /* bit per enum flow_slot to fill (-p) */
 	bool protocols_given;
 	bool dpi;

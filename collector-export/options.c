@@ -171,22 +171,21 @@ bad:
 	} while (0)
 
 /* Split a comma list in place into at most max items. */
-static int split_list(char *s, const char **items, int max, const char *name)
+static int split_list(char *s, const char **items, int max,
+		      const struct option_desc *d,
+		      const struct option_origin *where)
 {
 	int n = 0;
 
 	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
-		if (n == max) {
-			fprintf(stderr, "flowexport: too many --%s values (at most %d)\n",
-				name, max);
-			return -EINVAL;
-		}
+		if (n == max)
+			return opt_fail(where, d, "too many --%s values (at most %d)",
+					d->opt.name, max);
 		items[n++] = tok;
 	}
-	if (!n) {
-		fprintf(stderr, "flowexport: --%s needs at least one value\n", name);
-		return -EINVAL;
-	}
+	if (!n)
+		return opt_fail(where, d, "--%s needs at least one value",
+				d->opt.name);
 	return n;
 }
 
@@ -222,7 +221,7 @@ static int parse_protocols(const char *value, const struct option_desc *d,
 	int n;
 
 	snprintf(list, sizeof(list), "%s", value);
-	n = split_list(list, items, 16, "protocols");
+	n = split_list(list, items, 16, d, where);
 	if (n < 0)
 		return n;
 	*mask = 1U << SLOT_END; /* the end program is not optional */
@@ -282,13 +281,26 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 	switch (d->opt.val) {
 	case 'd':
 		/* split a copy: argv stays as it was for a second reading */
-		n = split_list((char *)config_keep(cfg, value), cfg->ifnames, MAX_IFACES, "dev");
+		n = split_list((char *)config_keep(cfg, value), cfg->ifnames,
+			       MAX_IFACES, d, where);
 		if (n < 0)
 			return n;
+		for (int i = 0; i < n; i++)
+			if (!if_nametoindex(cfg->ifnames[i]))
+				return opt_fail(where, d, "no interface '%s'; check the name with 'ip link'",
+						cfg->ifnames[i]);
 		cfg->n_ifaces = n;
 		break;
 	case 'm':
-		cfg->mode_list = value;
+		n = split_list((char *)config_keep(cfg, value), cfg->mode_names,
+			       MAX_IFACES + 1, d, where);
+		if (n < 0)
+			return n;
+		for (int i = 0; i < n && i < MAX_IFACES; i++)
+			if (parse_mode(cfg->mode_names[i], &cfg->modes[i]))
+				return opt_fail(where, d, "unknown XDP mode '%s'; use skb|generic, native|driver or hw|offload",
+						cfg->mode_names[i]);
+		cfg->n_modes = n;
 		break;
 	case 'p':
 		if (parse_protocols(value, d, where, &cfg->slot_mask))
@@ -426,38 +438,15 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 
 int option_finish(struct config *cfg)
 {
-	if (cfg->mode_list) {
-		char list[256];
-		const char *items[MAX_IFACES + 1];
-		int n;
-
-		snprintf(list, sizeof(list), "%s", cfg->mode_list);
-		n = split_list(list, items, MAX_IFACES + 1, "mode");
-		if (n < 0)
-			return n;
-		if (n > cfg->n_ifaces) {
-			fprintf(stderr,
-				"flowexport: %d modes for %d interfaces; give one mode per -d interface, in order\n",
-				n, cfg->n_ifaces);
-			return -EINVAL;
-		}
-		for (int i = 0; i < n; i++)
-			if (parse_mode(items[i], &cfg->modes[i])) {
-				fprintf(stderr, "flowexport: unknown XDP mode '%s'; use skb|generic, native|driver or hw|offload\n",
-					items[i]);
-				return -EINVAL;
-			}
-		cfg->n_modes = n;
+	/* modes pair with interfaces once both are known */
+	if (cfg->n_modes > cfg->n_ifaces) {
+		fprintf(stderr,
+			"flowexport: %d modes for %d interfaces; give one mode per -d interface, in order\n",
+			cfg->n_modes, cfg->n_ifaces);
+		return -EINVAL;
 	}
 	for (int i = cfg->n_modes; i < cfg->n_ifaces; i++)
 		cfg->modes[i] = XDP_MODE_SKB;
-
-	for (int i = 0; i < cfg->n_ifaces; i++)
-		if (!if_nametoindex(cfg->ifnames[i])) {
-			fprintf(stderr, "flowexport: no interface '%s'; check the name with 'ip link'\n",
-				cfg->ifnames[i]);
-			return -EINVAL;
-		}
 	if (cfg->dpi) {
 		fprintf(stderr, "flowexport: -D/--DPI is not available yet\n");
 		return -EINVAL;
