@@ -4,6 +4,7 @@
 #   make test    deps + build + every test; ends with "N passed, N failed"
 #   make bench   measure and print (not a test)
 #   make install [PREFIX=/usr/local] [DESTDIR=]
+#   make deb     a Debian package (packaging in contrib/debian) in build/deb/
 #   make clean
 
 # The release; a build from git adds what git describe says.
@@ -29,7 +30,7 @@ BUILD   := build
 DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libelf-dev zlib1g-dev libfixbuf-dev libfixbuf-tools libglib2.0-dev \
 	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping tcpdump \
-	faketime man-db
+	faketime man-db debhelper
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.
@@ -56,7 +57,7 @@ TEST_SRCS := $(wildcard tests/unit/*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_HDRS := $(wildcard tests/unit/*.h)
 
-.PHONY: all deps test bench demo install clean check
+.PHONY: all deps test bench demo install deb clean check
 .SECONDARY:
 all: flowexport $(TEST_BINS) $(BUILD)/flowexport.8
 
@@ -142,6 +143,21 @@ install: flowexport $(BUILD)/flowexport.8
 	install -D -m 0644 contrib/flowexport.conf $(DESTDIR)$(PREFIX)/share/doc/flowexport/flowexport.conf
 	[ -e $(DESTDIR)$(CONFIG_FILE) ] || \
 		install -D -m 0644 contrib/flowexport.conf $(DESTDIR)$(CONFIG_FILE)
+
+# dpkg-buildpackage on a copy of the tree (the top level is not a Debian
+# source tree), with the packaging of contrib/debian and a changelog entry
+# for VERSION.
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/flowexport-$(VERSION)
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	tar --exclude=./build --exclude=./.git --exclude=./flowexport -cf - . | tar -xf - -C $(DEB_SRC)
+	cp -r contrib/debian $(DEB_SRC)/debian
+	printf 'flowexport (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- flowexport developers <flowexport@localhost>  %s\n' \
+		'$(VERSION)' '$(FULL_VERSION)' "$$(date -R)" > $(DEB_SRC)/debian/changelog
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(BUILD) flowexport
