@@ -63,6 +63,7 @@ struct config {
 	/* export */
 	const char *collectors[MAX_COLLECTORS];
 	int n_collectors;
+	bool balance;           /* each flow to one collector, not to all */
 	enum export_format format;
 	__u32 observation_domain;
 	const char *template_name;

@@ -20,7 +20,7 @@ enum opt_id {
 	OPT_FORMAT, OPT_DOMAIN, OPT_TEMPLATE, OPT_BIFLOW, OPT_TMPL_SEC,
 	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
 	OPT_UDP_RATE, OPT_KERNEL_FLOWS, OPT_STATS_SEC, OPT_STATS_FILE,
-	OPT_CONFIG, OPT_VERSION,
+	OPT_CONFIG, OPT_VERSION, OPT_BALANCE,
 };
 
 /* flags is left out where it is 0 (a command-line option that is also a
@@ -40,6 +40,8 @@ const struct option_desc options[] = {
 	  "deep packet inspection (not available yet: refused with a message)" },
 	{ { "collector", required_argument, NULL, 'c' }, "DEST",
 	  "export to `host:port` or `udp://host:port`, `tcp://host:port`, `file:PATH`; IPv6 as `[addr]:port`; repeatable (a configuration file takes a `;`-separated list, or one `[collector NAME]` group each)" },
+	{ { "balance", no_argument, NULL, OPT_BALANCE }, NULL,
+	  "with several `-c`, send each flow to one of them (chosen by its addresses, ports and protocol, the same for both directions and every report) instead of every record to every collector" },
 	{ { "format", required_argument, NULL, OPT_FORMAT }, "F",
 	  "export format: `ipfix` or `v9` [ipfix]", OPTF_COLLECTOR },
 	{ { "observation-domain", required_argument, NULL, OPT_DOMAIN }, "N",
@@ -323,6 +325,9 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 		if (check_collector(value, d, where))
 			return -EINVAL;
 		cfg->collectors[cfg->n_collectors++] = value;
+		break;
+	case OPT_BALANCE:
+		cfg->balance = on;
 		break;
 	case OPT_FORMAT:
 		if (!strcmp(value, "ipfix"))
