@@ -23,17 +23,21 @@ void cli_print_version(FILE *out)
 	fprintf(out, "flowexport %s\n", FLOWEXPORT_VERSION);
 }
 
+/* getopt_long's tables, made from the option table. */
 struct getopt_tables {
-	struct option long_opts[64];
-	char short_opts[2 * 64 + 2];
+	struct option *long_opts;
+	char *short_opts;
 };
 
-static void getopt_tables_init(struct getopt_tables *t)
+static int getopt_tables_init(struct getopt_tables *t)
 {
-	char *so = t->short_opts;
+	char *so;
 
-	_Static_assert(sizeof(t->long_opts) / sizeof(t->long_opts[0]) > 50,
-		       "room for the option table");
+	t->long_opts = calloc(n_options + 1, sizeof(*t->long_opts));
+	t->short_opts = calloc(2 * n_options + 2, 1);
+	if (!t->long_opts || !t->short_opts)
+		return -ENOMEM;
+	so = t->short_opts;
 	*so++ = ':'; /* a missing value returns ':', not '?' */
 	for (size_t i = 0; i < n_options; i++) {
 		t->long_opts[i] = options[i].opt;
@@ -43,8 +47,13 @@ static void getopt_tables_init(struct getopt_tables *t)
 				*so++ = ':';
 		}
 	}
-	*so = '\0';
-	memset(&t->long_opts[n_options], 0, sizeof(t->long_opts[0]));
+	return 0;
+}
+
+static void getopt_tables_free(struct getopt_tables *t)
+{
+	free(t->long_opts);
+	free(t->short_opts);
 }
 
 /* getopt_long permutes the pointers of argv: it works on a copy, so that
@@ -157,7 +166,7 @@ static int apply_args(int argc, char **argv, const struct getopt_tables *t,
 
 int cli_parse(int argc, char **argv, struct config *cfg)
 {
-	struct getopt_tables t;
+	struct getopt_tables t = { 0 };
 	struct config_file *file = NULL;
 	const char *config_path = NULL;
 	bool cli_collectors = false;
@@ -165,10 +174,12 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	int err;
 
 	config_defaults(cfg);
-	getopt_tables_init(&t);
 	args = argv_copy(argc, argv);
-	if (!args)
-		return -ENOMEM;
+	err = getopt_tables_init(&t);
+	if (!err && !args)
+		err = -ENOMEM;
+	if (err)
+		goto out;
 	err = scan_early(argc, args, &t, &config_path);
 	if (err)
 		goto out;
@@ -200,6 +211,7 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 		err = option_finish(cfg);
 out:
 	config_file_free(file);
+	getopt_tables_free(&t);
 	free(args);
 	return err;
 }

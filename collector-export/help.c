@@ -37,6 +37,15 @@ static const char counters_help[] =
 	"At exit: packets = flowed + not_parsed + malformed + internal, and\n"
 	"flowed - overflow = the packets exported.\n";
 
+/* The help text, and where else the option may be given. */
+static const char *full_help(const struct option_desc *d, char *buf,
+			     size_t size)
+{
+	snprintf(buf, size, "%s%s", d->help,
+		 d->flags & OPTF_COLLECTOR ? " (also per `[collector NAME]`)" : "");
+	return buf;
+}
+
 /* "-d, --dev IF[,IF...]" or "--share S" (long-only options). */
 static void option_left(const struct option_desc *d, char *buf, size_t size)
 {
@@ -82,7 +91,7 @@ static void print_wrapped(FILE *out, const char *text, int col, int indent,
 
 static void print_text(FILE *out, const struct option_desc *d)
 {
-	char left[96];
+	char left[96], help[1024];
 	int col;
 
 	option_left(d, left, sizeof(left));
@@ -91,16 +100,18 @@ static void print_text(FILE *out, const struct option_desc *d)
 		fputc('\n', out);
 		col = 0;
 	}
-	print_wrapped(out, d->help, col, HELP_INDENT, "");
+	print_wrapped(out, full_help(d, help, sizeof(help)), col, HELP_INDENT, "");
 }
 
 /* A commented-out key with its text above it. */
 static void print_conf(FILE *out, const struct option_desc *d)
 {
+	char help[1024];
+
 	if (d->flags & OPTF_CLI_ONLY)
 		return;
 	fputc('\n', out);
-	print_wrapped(out, d->help, 0, 2, "#");
+	print_wrapped(out, full_help(d, help, sizeof(help)), 0, 2, "#");
 	if (d->arg)
 		fprintf(out, "#%s=%s\n", d->opt.name, d->arg);
 	else
@@ -123,10 +134,9 @@ static const char conf_tail[] =
 	"# Collectors: the collector key above takes a ;-separated list,\n"
 	"#   collector=nfcapd.example.net:4739;tcp://silk.example.net:18001\n"
 	"# or give each collector a group of its own, whose collector key is the\n"
-	"# destination and whose other keys (the export settings format, template,\n"
-	"# observation-domain, template-refresh, template-refresh-packets,\n"
-	"# max-message-size, options-interval, export-buffer, udp-rate) apply to\n"
-	"# it alone. A -c on the command line replaces every collector of the file.\n"
+	"# destination and whose other keys (those marked \"also per [collector\n"
+	"# NAME]\" above) apply to it alone. A -c on the command line replaces\n"
+	"# every collector of the file.\n"
 	"#\n"
 	"#[collector nfcapd]\n"
 	"#collector=nfcapd.example.net:4739\n"
@@ -157,6 +167,8 @@ static void print_roff_text(FILE *out, const char *s)
 
 static void print_roff(FILE *out, const struct option_desc *d)
 {
+	char help[1024];
+
 	fputs(".TP\n", out);
 	if (d->opt.val < 256)
 		fprintf(out, "\\fB\\-%c\\fR, ", d->opt.val);
@@ -170,7 +182,7 @@ static void print_roff(FILE *out, const struct option_desc *d)
 		fputs("\\fR", out);
 	}
 	fputc('\n', out);
-	print_roff_text(out, d->help);
+	print_roff_text(out, full_help(d, help, sizeof(help)));
 	fputc('\n', out);
 }
 
@@ -186,13 +198,13 @@ static void print_md_cell(FILE *out, const char *s)
 
 static void print_markdown(FILE *out, const struct option_desc *d)
 {
-	char left[96];
+	char left[96], help[1024];
 
 	option_left(d, left, sizeof(left));
 	fputs("| `", out);
 	print_md_cell(out, left);
 	fputs("` | ", out);
-	print_md_cell(out, d->help);
+	print_md_cell(out, full_help(d, help, sizeof(help)));
 	fputs(" |\n", out);
 }
 
