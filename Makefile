@@ -3,7 +3,23 @@
 #   make         build ./flowexport (BPF objects, skeletons, user space)
 #   make test    deps + build + every test; ends with "N passed, N failed"
 #   make bench   measure and print (not a test)
+#   make install [PREFIX=/usr/local] [DESTDIR=]
+#   make deb     a Debian package (packaging in contrib/debian) in build/deb/
 #   make clean
+
+# The release; a build from git adds what git describe says.
+VERSION := 0.1.0
+GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
+FULL_VERSION := $(VERSION)$(if $(GIT_DESCRIBE), (git $(GIT_DESCRIBE)))
+
+# Where make install puts things; the binary looks for its templates under
+# the PREFIX it was built with.
+PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
+CONFIG_FILE := $(SYSCONFDIR)/flowexport.conf
+TEMPLATE_DIR := $(PREFIX)/share/flowexport/templates
+MAN_DIR := $(PREFIX)/share/man/man8
+UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -14,7 +30,7 @@ BUILD   := build
 DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libelf-dev zlib1g-dev libfixbuf-dev libfixbuf-tools libglib2.0-dev \
 	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping tcpdump \
-	faketime gdb
+	faketime gdb man-db debhelper python3-yaml
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.
@@ -41,9 +57,9 @@ TEST_SRCS := $(wildcard tests/unit/*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_HDRS := $(wildcard tests/unit/*.h)
 
-.PHONY: all deps test bench demo install clean check
+.PHONY: all deps test bench demo install deb clean check
 .SECONDARY:
-all: flowexport $(TEST_BINS)
+all: flowexport $(TEST_BINS) $(BUILD)/flowexport.8
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -67,6 +83,31 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/%.o: collector-export/%.c $(USER_HDRS) $(SKELETONS) | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
+# Values baked into one object each; the stamp changes (and the object is
+# rebuilt) only when the value does.
+define stamp
+	@mkdir -p $(BUILD); echo '$(2)' | cmp -s - $(1) || echo '$(2)' > $(1)
+endef
+.PHONY: FORCE
+$(BUILD)/version.stamp: FORCE
+	$(call stamp,$@,$(FULL_VERSION))
+$(BUILD)/prefix.stamp: FORCE
+	$(call stamp,$@,$(TEMPLATE_DIR) $(CONFIG_FILE))
+$(BUILD)/cli.o: CFLAGS += -DFLOWEXPORT_VERSION='"$(FULL_VERSION)"'
+$(BUILD)/cli.o: $(BUILD)/version.stamp
+$(BUILD)/export_template.o: CFLAGS += -DTEMPLATE_INSTALL_DIR='"$(TEMPLATE_DIR)"'
+$(BUILD)/export_template.o: $(BUILD)/prefix.stamp
+$(BUILD)/cli.o $(BUILD)/options.o $(BUILD)/help.o: CFLAGS += -DCONFIG_FILE_DEFAULT='"$(CONFIG_FILE)"'
+$(BUILD)/cli.o $(BUILD)/options.o $(BUILD)/help.o: $(BUILD)/prefix.stamp
+
+# The man page: prose from contrib/flowexport.8.in, the OPTIONS and
+# COUNTERS sections from the option table (flowexport --help=roff).
+$(BUILD)/flowexport.8: contrib/flowexport.8.in flowexport $(BUILD)/version.stamp $(BUILD)/prefix.stamp
+	./flowexport --help=roff > $@.options
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's|@CONFIG_FILE@|$(CONFIG_FILE)|g' \
+		-e '/^@OPTIONS@$$/{r $@.options' -e 'd}' $< > $@
+	rm -f $@.options
+
 flowexport: $(USER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -89,11 +130,34 @@ demo: deps
 check:
 	@command -v duplicates >/dev/null && duplicates --change || true
 
-PREFIX ?= /usr/local
-install: flowexport
+# The example configuration goes to SYSCONFDIR only if there is none yet
+# (every key in it is commented out), and beside the docs in any case.
+install: flowexport $(BUILD)/flowexport.8
 	install -D -m 0755 flowexport $(DESTDIR)$(PREFIX)/sbin/flowexport
-	install -d $(DESTDIR)$(PREFIX)/share/flowexport/templates
-	install -m 0644 templates/*.tmpl $(DESTDIR)$(PREFIX)/share/flowexport/templates/ 2>/dev/null || true
+	install -d $(DESTDIR)$(TEMPLATE_DIR) $(DESTDIR)$(MAN_DIR) $(DESTDIR)$(UNIT_DIR)
+	install -m 0644 templates/*.tmpl $(DESTDIR)$(TEMPLATE_DIR)/
+	install -m 0644 $(BUILD)/flowexport.8 $(DESTDIR)$(MAN_DIR)/flowexport.8
+	sed 's|/usr/local/sbin/flowexport|$(PREFIX)/sbin/flowexport|' contrib/flowexport.service \
+		> $(DESTDIR)$(UNIT_DIR)/flowexport.service
+	chmod 0644 $(DESTDIR)$(UNIT_DIR)/flowexport.service
+	install -D -m 0644 contrib/flowexport.conf $(DESTDIR)$(PREFIX)/share/doc/flowexport/flowexport.conf
+	[ -e $(DESTDIR)$(CONFIG_FILE) ] || \
+		install -D -m 0644 contrib/flowexport.conf $(DESTDIR)$(CONFIG_FILE)
+
+# dpkg-buildpackage on a copy of the tree (the top level is not a Debian
+# source tree), with the packaging of contrib/debian and a changelog entry
+# for VERSION.
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/flowexport-$(VERSION)
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	tar --exclude=./build --exclude=./.git --exclude=./flowexport -cf - . | tar -xf - -C $(DEB_SRC)
+	cp -r contrib/debian $(DEB_SRC)/debian
+	printf 'flowexport (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- flowexport developers <flowexport@localhost>  %s\n' \
+		'$(VERSION)' '$(FULL_VERSION)' "$$(date -R)" > $(DEB_SRC)/debian/changelog
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(BUILD) flowexport

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* config.c - the defaults of every option, in one place for the program
  * and the test drivers alike. */
+#include <stdlib.h>
 #include <string.h>
+#include <glib.h>
 #include "config.h"
 
 void config_defaults(struct config *cfg)
@@ -32,4 +34,28 @@ void config_defaults(struct config *cfg)
 bool config_counters_wanted(const struct config *cfg)
 {
 	return cfg->stats_interval || cfg->stats_file || cfg->verbosity > 0;
+}
+
+const char *config_keep(struct config *cfg, const char *s)
+{
+	if (!cfg->kept)
+		cfg->kept = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(cfg->kept, g_strdup(s));
+	return g_ptr_array_index(cfg->kept, cfg->kept->len - 1);
+}
+
+const struct config *config_for_collector(const struct config *cfg, int i)
+{
+	return cfg->collector_cfg[i] ? cfg->collector_cfg[i] : cfg;
+}
+
+void config_release(struct config *cfg)
+{
+	for (int i = 0; i < MAX_COLLECTORS; i++) {
+		free(cfg->collector_cfg[i]);
+		cfg->collector_cfg[i] = NULL;
+	}
+	if (cfg->kept)
+		g_ptr_array_free(cfg->kept, TRUE);
+	cfg->kept = NULL;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* config.h - everything the command line can say, in one struct. main.c
- * fills it from the option table; nothing else reads argv. */
+/* config.h - everything the command line can say, in one struct, filled
+ * from the option table (options.c) by the command line and the
+ * configuration file (cli.c); nothing else reads argv. */
 #ifndef FLOWEXPORT_CONFIG_H
 #define FLOWEXPORT_CONFIG_H
 
@@ -17,6 +18,10 @@
  * each kernel table (flows active within one drain interval, ~1 s). */
 #define DEFAULT_MAX_FLOWS 262144
 #define DEFAULT_KERNEL_FLOWS 65536
+/* Read when present and no --config is given. */
+#ifndef CONFIG_FILE_DEFAULT
+#define CONFIG_FILE_DEFAULT "/etc/flowexport.conf"
+#endif
 
 enum export_format { FORMAT_IPFIX = 0, FORMAT_NFV9 };
 
@@ -26,6 +31,7 @@ struct config {
 	int n_ifaces;
 	enum xdp_attach_mode modes[MAX_IFACES];
 	int n_modes;
+	const char *mode_names[MAX_IFACES + 1]; /* -m as given */
 	__u32 slot_mask;        /* bit per enum flow_slot to fill (-p) */
 	bool protocols_given;
 	bool dpi;
@@ -57,6 +63,7 @@ struct config {
 	/* export */
 	const char *collectors[MAX_COLLECTORS];
 	int n_collectors;
+	bool balance;           /* each flow to one collector, not to all */
 	enum export_format format;
 	__u32 observation_domain;
 	const char *template_name;
@@ -67,11 +74,23 @@ struct config {
 	unsigned int options_interval;
 	unsigned int export_buffer_records;
 	unsigned int udp_rate;  /* UDP export messages per second, 0 = any */
+	/* [collector NAME] groups of a configuration file: this config with
+	 * the group's export settings; NULL where the collector has none */
+	struct config *collector_cfg[MAX_COLLECTORS];
+
+	/* strings the options point to that are not argv's (config_keep) */
+	struct _GPtrArray *kept;
 };
 
 void config_defaults(struct config *cfg);
 /* Whether counters lines are written at all: when asked for
  * (--stats-interval, --stats-file), or else the one at exit unless -q. */
 bool config_counters_wanted(const struct config *cfg);
+/* A copy of s that lives as long as cfg (until config_release). */
+const char *config_keep(struct config *cfg, const char *s);
+/* The settings collector i is exported with. */
+const struct config *config_for_collector(const struct config *cfg, int i);
+/* Frees what config_keep and the collector groups allocated. */
+void config_release(struct config *cfg);
 
 #endif

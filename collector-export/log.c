@@ -9,6 +9,12 @@
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static FILE *log_file;
+static const char *log_context;
+
+void log_set_context(const char *context)
+{
+	log_context = context;
+}
 
 FILE *log_stream(void)
 {
@@ -31,6 +37,8 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	} else if (level == LOG_LEVEL_WARN) {
 		fputs("flowexport: ", out); /* like the command-line errors */
 	}
+	if (level == LOG_LEVEL_WARN && log_context)
+		fputs(log_context, out);
 	vfprintf(out, fmt, ap);
 	fflush(out);
 }

@@ -19,6 +19,9 @@ int log_open_file(const char *path);
 void log_close(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Text put after "flowexport: " in warnings until cleared with NULL, to
+ * say where a value came from (a configuration file and key). */
+void log_set_context(const char *context);
 /* The stream messages go to (stderr unless -L). */
 FILE *log_stream(void);
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sink.c - fan records out to the output and to every exporter. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include "balance.h"
 #include "log.h"
 #include "sink.h"
 
@@ -17,7 +20,8 @@ int sink_open(struct sink *s, const struct config *cfg)
 	if (!s->out)
 		return errno ? -errno : -ENOMEM;
 	for (int i = 0; i < cfg->n_collectors; i++) {
-		s->ex[i] = exporter_open(cfg, cfg->collectors[i]);
+		s->ex[i] = exporter_open(config_for_collector(cfg, i),
+				     cfg->collectors[i]);
 		if (!s->ex[i]) {
 			err = errno ? -errno : -EINVAL;
 			sink_close(s);
@@ -28,13 +32,42 @@ int sink_open(struct sink *s, const struct config *cfg)
 	return 0;
 }
 
+/* --balance: the records of recs that go to collector i, in s->picked;
+ * their number, or -ENOMEM. */
+static ssize_t pick_records(struct sink *s, int i,
+			    const struct flow_record *recs, size_t n)
+{
+	size_t m = 0;
+
+	if (n > s->picked_cap) {
+		struct flow_record *p = realloc(s->picked, n * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->picked = p;
+		s->picked_cap = n;
+	}
+	for (size_t j = 0; j < n; j++)
+		if (balance_pick(&recs[j].key, s->n_ex) == (unsigned int)i)
+			s->picked[m++] = recs[j];
+	return m;
+}
+
 void sink_records(void *ctx, const struct flow_record *recs, size_t n)
 {
 	struct sink *s = ctx;
 
 	output_records(s->out, recs, n);
 	for (int i = 0; i < s->n_ex; i++) {
-		int err = exporter_send(s->ex[i], recs, n);
+		const struct flow_record *batch = recs;
+		ssize_t m = n;
+		int err;
+
+		if (s->cfg->balance && s->n_ex > 1) {
+			m = pick_records(s, i, recs, n);
+			batch = s->picked;
+		}
+		err = m < 0 ? (int)m : exporter_send(s->ex[i], batch, m);
 
 		/* the exporter counts what it could not keep; say it once */
 		if (err && !s->send_errors++)
@@ -127,4 +160,7 @@ void sink_close(struct sink *s)
 	s->n_ex = 0;
 	output_close(s->out);
 	s->out = NULL;
+	free(s->picked);
+	s->picked = NULL;
+	s->picked_cap = 0;
 }

@@ -18,6 +18,8 @@ struct sink {
 	struct exporter *ex[MAX_COLLECTORS];
 	int n_ex;
 	__u64 send_errors;
+	struct flow_record *picked; /* --balance: one collector's records */
+	size_t picked_cap;
 };
 
 /* Opens the output and every collector; 0 or -errno (all closed again). */
