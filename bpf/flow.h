@@ -147,6 +147,9 @@ struct flow_stats {
 	__u16 tcp_mss;         /* from a SYN's options, 0 if none */
 	__u8 tcp_wscale;       /* from a SYN's options, 0xff if none */
 	__u8 tos;              /* IPv4 TOS / IPv6 traffic class, first packet */
+	__u8 src_mac[6];       /* Ethernet source of the first packet */
+	__u8 dst_mac[6];       /* Ethernet destination of the first packet */
+	__u32 pad;             /* always 0 */
 };
 
 /*
@@ -161,7 +164,8 @@ struct flow_event {
 	__u8 tos;
 	__u32 tcp_flags;
 	__u32 flow_label;
-	__u32 pad;
+	__u8 src_mac[6];
+	__u8 dst_mac[6];
 };
 
 /*
@@ -253,8 +257,8 @@ static inline void flow_stats_empty(struct flow_stats *fs)
 
 FLOW_ASSERT_SIZE(struct flow_key, 48);
 FLOW_ASSERT_SIZE(struct tcp_seq_state, 12);
-FLOW_ASSERT_SIZE(struct flow_stats, 168);
-FLOW_ASSERT_SIZE(struct flow_event, 72);
+FLOW_ASSERT_SIZE(struct flow_stats, 184);
+FLOW_ASSERT_SIZE(struct flow_event, 80);
 FLOW_ASSERT_SIZE(struct pkt_meta, 32);
 FLOW_ASSERT_SIZE(struct self_conn_key, 40);
 FLOW_ASSERT_SIZE(struct parse_state, 112);

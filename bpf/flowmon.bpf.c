@@ -286,11 +286,14 @@ static __always_inline __u32 ttl_bin(__u32 ttl)
 
 /* A fresh entry holds no packet yet: the one update path below adds the
  * first packet like any other, so there is only one way to count. What is
- * kept from the first packet only (TOS, flow label) is set here. */
+ * kept from the first packet only (TOS, flow label, MACs) is set here. */
 static __always_inline void stats_init(struct flow_stats *fs,
+				       struct xdp_md *ctx,
 				       struct parse_state *st, __u64 ts)
 {
 	flow_stats_empty(fs);
+	eth_macs((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		 fs->src_mac, fs->dst_mac);
 	fs->tos = st->tos;
 	fs->flow_label = st->flow_label;
 	fs->first_seen_ns = ts;
@@ -361,7 +364,8 @@ static __always_inline void stats_update(struct flow_stats *fs,
 
 /* Table full: hand the packet to user space through the ring, or, if that is
  * full too, keep at least its totals in the overflow counters. */
-static __always_inline void overflow(struct parse_state *st,
+static __always_inline void overflow(struct xdp_md *ctx,
+				     struct parse_state *st,
 				     struct pkt_meta *cur)
 {
 	struct flow_event *ev;
@@ -385,7 +389,8 @@ static __always_inline void overflow(struct parse_state *st,
 			cur->frag != FRAG_LATER && !st->tcp_cut ?
 				st->tcp_flags : 0;
 	ev->flow_label = st->flow_label;
-	ev->pad = 0;
+	eth_macs((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		 ev->src_mac, ev->dst_mac);
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -423,7 +428,7 @@ int flow_end(struct xdp_md *ctx)
 	if (!fs) {
 		__u32 prev = 1;
 
-		stats_init(&fresh, st, cur->ts_ns);
+		stats_init(&fresh, ctx, st, cur->ts_ns);
 		if (st->key.protocol == IPPROTO_TCP)
 			tcp_seq_seed(&fresh.seq,
 				     bpf_map_lookup_elem(&flow_tables, &prev),
@@ -435,7 +440,7 @@ int flow_end(struct xdp_md *ctx)
 	if (fs)
 		stats_update(fs, st, cur);
 	else
-		overflow(st, cur);
+		overflow(ctx, st, cur);
 	return finish(CNT_FLOWED);
 }
 

@@ -114,6 +114,12 @@ void output_write_text(FILE *f, const struct flow_record *r)
 	fprintf(f, " end %s\n", reason_name(r->end_reason));
 }
 
+static void json_mac(FILE *f, const char *name, const __u8 *m)
+{
+	fprintf(f, ",\"%s\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", name, m[0], m[1],
+		m[2], m[3], m[4], m[5]);
+}
+
 static void json_u32_array(FILE *f, const char *name, const __u32 *v, int n)
 {
 	fprintf(f, ",\"%s\":[", name);
@@ -150,6 +156,8 @@ static void json_direction(FILE *f, const char *prefix,
 	fprintf(f, ",\"%s\":%u", KEY("minimumTTL"), s->min_ttl);
 	fprintf(f, ",\"%s\":%u", KEY("maximumTTL"), s->max_ttl);
 	fprintf(f, ",\"%s\":%u", KEY("ipClassOfService"), s->tos);
+	json_mac(f, KEY("sourceMacAddress"), s->src_mac);
+	json_mac(f, KEY("destinationMacAddress"), s->dst_mac);
 	if (k->ip_version == 6)
 		fprintf(f, ",\"%s\":%u", KEY("flowLabelIPv6"), s->flow_label);
 	if (k->protocol == 6) {

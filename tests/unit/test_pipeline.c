@@ -478,6 +478,8 @@ static void run_full_table_case(enum share_mode share)
 		CHECK_EQ("event ip_length", ev.ip_length, 28);
 		CHECK_EQ("event ttl", ev.ttl, 99);
 		CHECK_EQ("event tos", ev.tos, 4);
+		CHECK(!memcmp(ev.src_mac, PKT_SRC_MAC, 6) &&
+		      !memcmp(ev.dst_mac, PKT_DST_MAC, 6), "event MACs");
 		ring_buffer__free(ring);
 	}
 	pipeline_close(&p);
