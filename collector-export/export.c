@@ -18,6 +18,7 @@
 #include "export_dest.h"
 #include "export_encoder.h"
 #include "export_queue.h"
+#include "exporter_id.h"
 #include "log.h"
 
 #define CLOSE_WAIT_SEC 3 /* at exit, how long to wait for a TCP collector */
@@ -41,22 +42,20 @@ struct exporter {
 	struct exporter_stats st;
 };
 
-static __u64 epoch_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Interface names and descriptions for the options records. */
+/* Who exports, and the interface names and descriptions, for the options
+ * records. */
 static void options_init(struct exporter *ex)
 {
 	const struct config *cfg = ex->cfg;
 	struct export_options *o = &ex->opts;
+	bool v6;
 
 	o->domain = cfg->observation_domain;
-	o->start_ms = epoch_ms();
+	o->boot_ms = system_init_epoch_ms();
+	o->pid = getpid();
+	if (exporter_local_addr(&ex->dest, o->exporter_v4, o->exporter_v6, &v6))
+		pr_info("collector %s: no local address found for the options records; 127.0.0.1 it is\n",
+			ex->dest.text);
 	for (int i = 0; i < cfg->n_ifaces && i < MAX_IFACES; i++) {
 		char path[128], alias[IFACE_DESC_LEN] = "";
 		FILE *f;

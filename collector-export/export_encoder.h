@@ -33,7 +33,10 @@ struct export_options {
 	__u64 messages, records, octets; /* exported so far */
 	__u64 packets_not_metered;
 	__u64 flows_not_sent;             /* dropped by meter or exporter */
-	__u64 start_ms;                   /* exporting process start */
+	__u64 boot_ms;                    /* system start, epoch ms (IE 160) */
+	__u8 exporter_v4[4];              /* local address of the export (IE */
+	__u8 exporter_v6[16];             /* 130 or 131; the other is zero) */
+	__u32 pid;                        /* exportingProcessId (IE 144) */
 	int n_ifaces;
 	__u32 ifindex[MAX_IFACES];
 	char ifname[MAX_IFACES][IFNAMSIZ];

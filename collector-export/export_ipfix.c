@@ -29,7 +29,10 @@
 /* Internal (in-memory) layouts of the options records, in template order. */
 struct stats_rec {
 	__u32 domain;
-	__u64 messages, records, octets, not_metered, not_sent, start_ms;
+	__u64 messages, records, octets, not_metered, not_sent, boot_ms;
+	__u32 exporter_v4;   /* ipv4Address: host order to libfixbuf */
+	__u8 exporter_v6[16];
+	__u32 pid;
 } __attribute__((packed));
 
 struct iface_rec {
@@ -46,6 +49,9 @@ static const fbInfoElementSpec_t stats_spec[] = {
 	{ "ignoredPacketTotalCount", 8, 0 },
 	{ "notSentFlowTotalCount", 8, 0 },
 	{ "systemInitTimeMilliseconds", 8, 0 },
+	{ "exporterIPv4Address", 4, 0 },
+	{ "exporterIPv6Address", 16, 0 },
+	{ "exportingProcessId", 4, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -339,8 +345,14 @@ static int ipfix_add_options(struct encoder *enc, const struct export_options *o
 			.domain = o->domain, .messages = o->messages,
 			.records = o->records, .octets = o->octets,
 			.not_metered = o->packets_not_metered,
-			.not_sent = o->flows_not_sent, .start_ms = o->start_ms,
+			.not_sent = o->flows_not_sent, .boot_ms = o->boot_ms,
+			.exporter_v4 = (__u32)o->exporter_v4[0] << 24 |
+				       o->exporter_v4[1] << 16 |
+				       o->exporter_v4[2] << 8 | o->exporter_v4[3],
+			.pid = o->pid,
 		};
+
+		memcpy(s.exporter_v6, o->exporter_v6, 16);
 
 		err = append(enc, TID_OPT_STATS, (__u8 *)&s, sizeof(s));
 		if (!err)
