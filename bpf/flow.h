@@ -39,8 +39,9 @@ enum share_mode {
 
 /*
  * Packet counters, one PERCPU_ARRAY slot each. Invariant, summed over CPUs:
- *   CNT_SEEN == CNT_FLOWED + CNT_NOT_PARSED + CNT_MALFORMED + CNT_INTERNAL
- * (CNT_INTERNAL should stay 0). CNT_INSERT_FAILED, CNT_OVERFLOW_*,
+ *   CNT_SEEN == CNT_NOT_SAMPLED + CNT_FLOWED + CNT_NOT_PARSED + CNT_MALFORMED
+ *               + CNT_INTERNAL
+ * (CNT_INTERNAL should stay 0; CNT_NOT_SAMPLED is 0 without --sample). CNT_INSERT_FAILED, CNT_OVERFLOW_*,
  * CNT_SELF_EXPORT and CNT_MISSED_* qualify packets already counted above.
  */
 enum flow_counter {
@@ -53,6 +54,7 @@ enum flow_counter {
 	CNT_OVERFLOW_OCTETS,
 	CNT_INTERNAL,        /* state/metadata unavailable (should stay 0) */
 	CNT_SELF_EXPORT,     /* not parsed: our own export connection */
+	CNT_NOT_SAMPLED,     /* --sample N: left out by 1:N sampling */
 	CNT_MISSED_TAIL_CALL, /* + enum flow_slot: one counter per slot */
 	CNT_MAX = CNT_MISSED_TAIL_CALL + SLOT_MAX
 };

@@ -76,6 +76,11 @@ struct {
 
 __u32 self_conn_count;
 
+/* --sample N: each packet is metered with probability 1/N (1: all). Set
+ * by the loader before load, so without sampling the verifier drops the
+ * test altogether. */
+const volatile __u32 sample_rate = 1;
+
 static __always_inline void count_add(__u32 counter, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &counter);
@@ -129,6 +134,9 @@ int flow_start(struct xdp_md *ctx)
 	__u64 ts;
 
 	count_add(CNT_SEEN, 1);
+	/* first, so that a packet left out costs one random number */
+	if (sample_rate > 1 && bpf_get_prandom_u32() % sample_rate)
+		return finish(CNT_NOT_SAMPLED);
 	if (cursor_init(ctx, &ts, &wire_len))
 		return finish(CNT_INTERNAL);
 	cur = cursor_only_get(ctx);

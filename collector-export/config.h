@@ -67,6 +67,7 @@ struct config {
 	unsigned int options_interval;
 	unsigned int export_buffer_records;
 	unsigned int udp_rate;  /* UDP export messages per second, 0 = any */
+	__u32 sample_rate;      /* --sample N: 1 packet in N metered; 1 = all */
 };
 
 void config_defaults(struct config *cfg);

@@ -53,6 +53,7 @@ static void options_init(struct exporter *ex)
 	o->domain = cfg->observation_domain;
 	o->boot_ms = system_init_epoch_ms();
 	o->pid = getpid();
+	o->sample_rate = cfg->sample_rate ? cfg->sample_rate : 1;
 	if (exporter_local_addr(&ex->dest, o->exporter_v4, o->exporter_v6, &v6))
 		pr_info("collector %s: no local address found for the options records; 127.0.0.1 it is\n",
 			ex->dest.text);

@@ -37,6 +37,7 @@ struct export_options {
 	__u8 exporter_v4[4];              /* local address of the export (IE */
 	__u8 exporter_v6[16];             /* 130 or 131; the other is zero) */
 	__u32 pid;                        /* exportingProcessId (IE 144) */
+	__u32 sample_rate;                /* --sample N, 1 when not sampling */
 	int n_ifaces;
 	__u32 ifindex[MAX_IFACES];
 	char ifname[MAX_IFACES][IFNAMSIZ];
@@ -53,6 +54,13 @@ static inline void iface_description(const struct export_options *o, int i,
 	snprintf(out, IFACE_DESC_LEN, o->ifdesc[i][0] ? "%.*s (%.*s)" : "%.*s",
 		 IFNAMSIZ, o->ifname[i], IFACE_DESC_LEN - IFNAMSIZ - 4,
 		 o->ifdesc[i]);
+}
+
+/* samplingAlgorithm (IE 35) for a rate: 2 random (--sample N, N > 1),
+ * 1 deterministic for 1:1, every packet. */
+static inline __u8 sampling_algorithm(__u32 rate)
+{
+	return rate > 1 ? 2 : 1;
 }
 
 struct encoder;

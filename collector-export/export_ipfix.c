@@ -33,6 +33,8 @@ struct stats_rec {
 	__u32 exporter_v4;   /* ipv4Address: host order to libfixbuf */
 	__u8 exporter_v6[16];
 	__u32 pid;
+	__u32 sampling_interval, packet_interval, packet_space;
+	__u8 sampling_algorithm;
 } __attribute__((packed));
 
 struct iface_rec {
@@ -52,6 +54,10 @@ static const fbInfoElementSpec_t stats_spec[] = {
 	{ "exporterIPv4Address", 4, 0 },
 	{ "exporterIPv6Address", 16, 0 },
 	{ "exportingProcessId", 4, 0 },
+	{ "samplingInterval", 4, 0 },
+	{ "samplingPacketInterval", 4, 0 },
+	{ "samplingPacketSpace", 4, 0 },
+	{ "samplingAlgorithm", 1, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -350,6 +356,11 @@ static int ipfix_add_options(struct encoder *enc, const struct export_options *o
 				       o->exporter_v4[1] << 16 |
 				       o->exporter_v4[2] << 8 | o->exporter_v4[3],
 			.pid = o->pid,
+			/* 1:N as 1 packet metered, N - 1 left out */
+			.sampling_interval = o->sample_rate,
+			.packet_interval = 1,
+			.packet_space = o->sample_rate - 1,
+			.sampling_algorithm = sampling_algorithm(o->sample_rate),
 		};
 
 		memcpy(s.exporter_v6, o->exporter_v6, 16);

@@ -47,8 +47,12 @@ static const struct v9_field stats_fields[] = {
 	{ 130, 4 }, /* exporterIPv4Address */
 	{ 131, 16 }, /* exporterIPv6Address */
 	{ 144, 4 }, /* exportingProcessId */
+	{ 34, 4 }, /* SAMPLING_INTERVAL */
+	{ 305, 4 }, /* samplingPacketInterval */
+	{ 306, 4 }, /* samplingPacketSpace */
+	{ 35, 1 }, /* SAMPLING_ALGORITHM */
 };
-#define STATS_REC_LEN (4 + 6 * 8 + 4 + 16 + 4)
+#define STATS_REC_LEN (4 + 6 * 8 + 4 + 16 + 4 + 3 * 4 + 1)
 #define N_STATS_FIELDS (sizeof(stats_fields) / sizeof(stats_fields[0]))
 /* After the Interface scope: what nfdump reads of an interface options
  * record, exactly (it skips the scope and shows IF_DESC as the name). */
@@ -340,6 +344,10 @@ static int nfv9_add_options(struct encoder *enc, const struct export_options *o,
 		memcpy(p, o->exporter_v4, 4);
 		memcpy(p + 4, o->exporter_v6, 16);
 		put32(p + 20, o->pid);
+		put32(p + 24, o->sample_rate);
+		put32(p + 28, 1); /* 1:N as 1 packet metered, N - 1 left out */
+		put32(p + 32, o->sample_rate - 1);
+		p[36] = sampling_algorithm(o->sample_rate);
 		enc->len += STATS_REC_LEN;
 		enc->count++;
 		(*done)++;

@@ -20,6 +20,7 @@ struct pipeline_opts {
 	__u32 slot_mask;       /* bit per enum flow_slot to fill */
 	__u32 max_flows;       /* entries of each flow table */
 	const char *reuse_path; /* -M: pinned flow_tables to continue */
+	__u32 sample_rate;     /* --sample N: meter 1 packet in N; 0 or 1: all */
 };
 
 struct pipeline {

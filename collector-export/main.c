@@ -20,6 +20,7 @@ enum opt_id {
 	OPT_FORMAT, OPT_DOMAIN, OPT_TEMPLATE, OPT_BIFLOW, OPT_TMPL_SEC,
 	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
 	OPT_UDP_RATE, OPT_KERNEL_FLOWS, OPT_STATS_SEC, OPT_STATS_FILE,
+	OPT_SAMPLE,
 };
 
 struct option_desc {
@@ -37,6 +38,8 @@ static const struct option_desc options[] = {
 	  "parsers to enable: eth,ip,ipv6,tcp,udp,icmp,icmpv6 [all]" },
 	{ { "share", required_argument, NULL, OPT_SHARE }, "S",
 	  "parse state between tail calls: meta|percpu|global [percpu]" },
+	{ { "sample", required_argument, NULL, OPT_SAMPLE }, "N",
+	  "meter 1 packet in N, chosen at random (the rate goes to collectors in the options records) [1: all]" },
 	{ { "DPI", no_argument, NULL, 'D' }, NULL,
 	  "deep packet inspection (not available yet)" },
 	{ { "collector", required_argument, NULL, 'c' }, "DEST",
@@ -109,6 +112,7 @@ static const char counters_help[] =
 	"  packets (packets)          packets that reached the meter on all interfaces\n"
 	"  pps (pps)                  packets a second since the previous line or the\n"
 	"                             start (0 with -r)\n"
+	"  not_sampled (notSampled)   left out by --sample (0 without it)\n"
 	"  flowed (flowed)            packets accounted to a flow\n"
 	"  not_parsed (notParsed)     protocol not parsed (left out with -p, ARP, ...)\n"
 	"  self_export (selfExport)   of not_parsed: our own TCP export connection\n"
@@ -124,7 +128,8 @@ static const char counters_help[] =
 	"  exported N (packets N octets N) (exportedRecords, exportedPackets,\n"
 	"                             exportedOctets)  records made so far, and the\n"
 	"                             packets and octets they carry\n"
-	"At exit: packets = flowed + not_parsed + malformed + internal, and\n"
+	"At exit: packets = not_sampled + flowed + not_parsed + malformed +\n"
+	"internal, and\n"
 	"flowed - overflow = the packets exported.\n";
 
 static void usage(FILE *out)
@@ -351,6 +356,12 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_BUFFER:
 			PARSE_UINT(cfg->export_buffer_records, "export-buffer", 100000000);
+			break;
+		case OPT_SAMPLE:
+			PARSE_UINT(cfg->sample_rate, "sample", 1000000000);
+			if (cfg->sample_rate == 0)
+				return fail("--sample %s samples nothing", optarg,
+					    "give N >= 1 (1: every packet)");
 			break;
 		case OPT_UDP_RATE:
 			PARSE_UINT(cfg->udp_rate, "udp-rate", 10000000);

@@ -307,26 +307,27 @@ void output_counters(struct output *o, const struct counters_report *c)
 
 	if (o->cfg->json)
 		snprintf(line, sizeof(line),
-			 "{\"counters\":{\"packets\":%llu,\"pps\":%.1f,\"flowed\":%llu,"
+			 "{\"counters\":{\"packets\":%llu,\"pps\":%.1f,\"notSampled\":%llu,\"flowed\":%llu,"
 			 "\"notParsed\":%llu,\"selfExport\":%llu,\"malformed\":%llu,\"internal\":%llu,"
 			 "\"missedTailCalls\":%llu,\"ringPackets\":%llu,"
 			 "\"overflowPackets\":%llu,\"overflowOctets\":%llu,"
 			 "\"activeFlows\":%llu,\"evictedFlows\":%llu,\"exportedRecords\":%llu,"
 			 "\"exportedPackets\":%llu,\"exportedOctets\":%llu}}\n",
-			 c->seen, c->pps, c->flowed, c->not_parsed, c->self_export,
+			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
+			 c->self_export,
 			 c->malformed, c->internal, c->missed_tail_calls, c->ring_packets,
 			 c->overflow_packets, c->overflow_octets, c->active_flows,
 			 c->evicted_flows, c->records, c->record_packets,
 			 c->record_octets);
 	else
 		snprintf(line, sizeof(line),
-			 "counters: packets %llu pps %.1f flowed %llu not_parsed %llu "
+			 "counters: packets %llu pps %.1f not_sampled %llu flowed %llu not_parsed %llu "
 			 "self_export %llu malformed %llu internal %llu "
 			 "missed_tail_calls %llu ring %llu overflow %llu (%llu octets) "
 			 "active_flows %llu evicted %llu "
 			 "exported %llu (packets %llu octets %llu)\n",
-			 c->seen, c->pps, c->flowed, c->not_parsed, c->self_export,
-			 c->malformed, c->internal, c->missed_tail_calls,
+			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
+			 c->self_export, c->malformed, c->internal, c->missed_tail_calls,
 			 c->ring_packets, c->overflow_packets, c->overflow_octets,
 			 c->active_flows, c->evicted_flows, c->records,
 			 c->record_packets, c->record_octets);

@@ -162,6 +162,7 @@ static const char *counter_name(int c, char *buf, size_t size)
 	static const char *const names[CNT_MISSED_TAIL_CALL] = {
 		"seen", "flowed", "not parsed", "malformed", "insert failed",
 		"overflow packets", "overflow octets", "internal",
+		"self export", "not sampled",
 	};
 
 	if (c < CNT_MISSED_TAIL_CALL)
@@ -172,12 +173,16 @@ static const char *counter_name(int c, char *buf, size_t size)
 	return buf;
 }
 
-/* seen = flowed + not parsed + malformed, and no internal failure. */
+/* seen = not sampled + flowed + not parsed + malformed, and no internal
+ * failure. */
 static void check_identity(const __u64 *c)
 {
-	CHECK(c[CNT_SEEN] == c[CNT_FLOWED] + c[CNT_NOT_PARSED] + c[CNT_MALFORMED],
-	      "counter identity broken: seen %llu != flowed %llu + not parsed %llu + malformed %llu",
-	      (unsigned long long)c[CNT_SEEN], (unsigned long long)c[CNT_FLOWED],
+	CHECK(c[CNT_SEEN] == c[CNT_NOT_SAMPLED] + c[CNT_FLOWED] +
+			     c[CNT_NOT_PARSED] + c[CNT_MALFORMED],
+	      "counter identity broken: seen %llu != not sampled %llu + flowed %llu + not parsed %llu + malformed %llu",
+	      (unsigned long long)c[CNT_SEEN],
+	      (unsigned long long)c[CNT_NOT_SAMPLED],
+	      (unsigned long long)c[CNT_FLOWED],
 	      (unsigned long long)c[CNT_NOT_PARSED],
 	      (unsigned long long)c[CNT_MALFORMED]);
 	CHECK_EQ("CNT_INTERNAL", c[CNT_INTERNAL], 0);
