@@ -23,6 +23,7 @@ enum {
 	TID_DATA_IPV6,
 	TID_OPT_STATS,
 	TID_OPT_IFACE,
+	TID_OPT_SAMPLING, /* IPFIX, --sample N > 1: in the flow records' domain */
 };
 
 #define IFACE_DESC_LEN 64
