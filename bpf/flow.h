@@ -39,8 +39,9 @@ enum share_mode {
 
 /*
  * Packet counters, one PERCPU_ARRAY slot each. Invariant, summed over CPUs:
- *   CNT_SEEN == CNT_FLOWED + CNT_NOT_PARSED + CNT_MALFORMED + CNT_INTERNAL
- * (CNT_INTERNAL should stay 0). CNT_INSERT_FAILED, CNT_OVERFLOW_*,
+ *   CNT_SEEN == CNT_NOT_SAMPLED + CNT_FLOWED + CNT_NOT_PARSED + CNT_MALFORMED
+ *               + CNT_INTERNAL
+ * (CNT_INTERNAL should stay 0; CNT_NOT_SAMPLED is 0 without --sample). CNT_INSERT_FAILED, CNT_OVERFLOW_*,
  * CNT_SELF_EXPORT and CNT_MISSED_* qualify packets already counted above.
  */
 enum flow_counter {
@@ -53,6 +54,7 @@ enum flow_counter {
 	CNT_OVERFLOW_OCTETS,
 	CNT_INTERNAL,        /* state/metadata unavailable (should stay 0) */
 	CNT_SELF_EXPORT,     /* not parsed: our own export connection */
+	CNT_NOT_SAMPLED,     /* --sample N: left out by 1:N sampling */
 	CNT_MISSED_TAIL_CALL, /* + enum flow_slot: one counter per slot */
 	CNT_MAX = CNT_MISSED_TAIL_CALL + SLOT_MAX
 };
@@ -147,6 +149,9 @@ struct flow_stats {
 	__u16 tcp_mss;         /* from a SYN's options, 0 if none */
 	__u8 tcp_wscale;       /* from a SYN's options, 0xff if none */
 	__u8 tos;              /* IPv4 TOS / IPv6 traffic class, first packet */
+	__u8 src_mac[6];       /* Ethernet source of the first packet */
+	__u8 dst_mac[6];       /* Ethernet destination of the first packet */
+	__u32 pad;             /* always 0 */
 };
 
 /*
@@ -161,7 +166,8 @@ struct flow_event {
 	__u8 tos;
 	__u32 tcp_flags;
 	__u32 flow_label;
-	__u32 pad;
+	__u8 src_mac[6];
+	__u8 dst_mac[6];
 };
 
 /*
@@ -253,8 +259,8 @@ static inline void flow_stats_empty(struct flow_stats *fs)
 
 FLOW_ASSERT_SIZE(struct flow_key, 48);
 FLOW_ASSERT_SIZE(struct tcp_seq_state, 12);
-FLOW_ASSERT_SIZE(struct flow_stats, 168);
-FLOW_ASSERT_SIZE(struct flow_event, 72);
+FLOW_ASSERT_SIZE(struct flow_stats, 184);
+FLOW_ASSERT_SIZE(struct flow_event, 80);
 FLOW_ASSERT_SIZE(struct pkt_meta, 32);
 FLOW_ASSERT_SIZE(struct self_conn_key, 40);
 FLOW_ASSERT_SIZE(struct parse_state, 112);

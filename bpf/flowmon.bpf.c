@@ -76,6 +76,11 @@ struct {
 
 __u32 self_conn_count;
 
+/* --sample N: each packet is metered with probability 1/N (1: all). Set
+ * by the loader before load, so without sampling the verifier drops the
+ * test altogether. */
+const volatile __u32 sample_rate = 1;
+
 static __always_inline void count_add(__u32 counter, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &counter);
@@ -129,6 +134,9 @@ int flow_start(struct xdp_md *ctx)
 	__u64 ts;
 
 	count_add(CNT_SEEN, 1);
+	/* first, so that a packet left out costs one random number */
+	if (sample_rate > 1 && bpf_get_prandom_u32() % sample_rate)
+		return finish(CNT_NOT_SAMPLED);
 	if (cursor_init(ctx, &ts, &wire_len))
 		return finish(CNT_INTERNAL);
 	cur = cursor_only_get(ctx);
@@ -286,11 +294,14 @@ static __always_inline __u32 ttl_bin(__u32 ttl)
 
 /* A fresh entry holds no packet yet: the one update path below adds the
  * first packet like any other, so there is only one way to count. What is
- * kept from the first packet only (TOS, flow label) is set here. */
+ * kept from the first packet only (TOS, flow label, MACs) is set here. */
 static __always_inline void stats_init(struct flow_stats *fs,
+				       struct xdp_md *ctx,
 				       struct parse_state *st, __u64 ts)
 {
 	flow_stats_empty(fs);
+	eth_macs((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		 fs->src_mac, fs->dst_mac);
 	fs->tos = st->tos;
 	fs->flow_label = st->flow_label;
 	fs->first_seen_ns = ts;
@@ -361,7 +372,8 @@ static __always_inline void stats_update(struct flow_stats *fs,
 
 /* Table full: hand the packet to user space through the ring, or, if that is
  * full too, keep at least its totals in the overflow counters. */
-static __always_inline void overflow(struct parse_state *st,
+static __always_inline void overflow(struct xdp_md *ctx,
+				     struct parse_state *st,
 				     struct pkt_meta *cur)
 {
 	struct flow_event *ev;
@@ -385,7 +397,8 @@ static __always_inline void overflow(struct parse_state *st,
 			cur->frag != FRAG_LATER && !st->tcp_cut ?
 				st->tcp_flags : 0;
 	ev->flow_label = st->flow_label;
-	ev->pad = 0;
+	eth_macs((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		 ev->src_mac, ev->dst_mac);
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -423,7 +436,7 @@ int flow_end(struct xdp_md *ctx)
 	if (!fs) {
 		__u32 prev = 1;
 
-		stats_init(&fresh, st, cur->ts_ns);
+		stats_init(&fresh, ctx, st, cur->ts_ns);
 		if (st->key.protocol == IPPROTO_TCP)
 			tcp_seq_seed(&fresh.seq,
 				     bpf_map_lookup_elem(&flow_tables, &prev),
@@ -435,7 +448,7 @@ int flow_end(struct xdp_md *ctx)
 	if (fs)
 		stats_update(fs, st, cur);
 	else
-		overflow(st, cur);
+		overflow(ctx, st, cur);
 	return finish(CNT_FLOWED);
 }
 

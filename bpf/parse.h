@@ -119,6 +119,26 @@ static __always_inline int parse_eth(void *data, void *data_end,
 	return PARSE_OK;
 }
 
+/*
+ * The frame's Ethernet addresses, read where they are kept: only when a
+ * flow entry or an overflow event is made, so the per-packet path (and the
+ * meta strategy's L2 program, which touches no state) pays nothing for
+ * them. The Ethernet header is at the start of every frame we meter.
+ */
+static __always_inline void eth_macs(void *data, void *data_end, __u8 *src,
+				     __u8 *dst)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end) {
+		__builtin_memset(src, 0, ETH_ALEN);
+		__builtin_memset(dst, 0, ETH_ALEN);
+		return;
+	}
+	__builtin_memcpy(src, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(dst, eth->h_dest, ETH_ALEN);
+}
+
 static __always_inline void key_set_ipv4_mapped(__u8 *addr, __be32 v4)
 {
 	__u32 *w = (__u32 *)addr;

@@ -14,6 +14,7 @@ int books_collect(struct books *b, struct pipeline *p,
 	if (err)
 		return err;
 	c->seen = cnt[CNT_SEEN] + b->malformed_here;
+	c->not_sampled = cnt[CNT_NOT_SAMPLED];
 	c->flowed = cnt[CNT_FLOWED];
 	c->not_parsed = cnt[CNT_NOT_PARSED];
 	c->malformed = cnt[CNT_MALFORMED] + b->malformed_here;

@@ -28,6 +28,7 @@ void config_defaults(struct config *cfg)
 	cfg->max_message_size = 1400;
 	cfg->options_interval = 60;
 	cfg->export_buffer_records = 1000000;
+	cfg->sample_rate = 1;
 	cfg->udp_rate = 20000; /* ~400k records/s in 1400-byte messages */
 }
 

@@ -80,6 +80,7 @@ struct config {
 
 	/* strings the options point to that are not argv's (config_keep) */
 	struct _GPtrArray *kept;
+	__u32 sample_rate;      /* --sample N: 1 packet in N metered; 1 = all */
 };
 
 void config_defaults(struct config *cfg);

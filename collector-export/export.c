@@ -26,6 +26,7 @@
 #include "export_dest.h"
 #include "export_encoder.h"
 #include "export_queue.h"
+#include "exporter_id.h"
 #include "log.h"
 
 #define GONE_MAX 3       /* closed connections kept out of the meter */
@@ -88,22 +89,21 @@ struct exporter {
 #define METER_WAIT_MS 500 /* at most this long for the meter to enter a
 			   * new connection */
 
-static __u64 epoch_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Interface names and descriptions for the options records. */
+/* Who exports, and the interface names and descriptions, for the options
+ * records. */
 static void options_init(struct exporter *ex)
 {
 	const struct config *cfg = ex->cfg;
 	struct export_options *o = &ex->opts;
+	bool v6;
 
 	o->domain = cfg->observation_domain;
-	o->start_ms = epoch_ms();
+	o->boot_ms = system_init_epoch_ms();
+	o->pid = getpid();
+	o->sample_rate = cfg->sample_rate ? cfg->sample_rate : 1;
+	if (exporter_local_addr(&ex->dest, o->exporter_v4, o->exporter_v6, &v6))
+		pr_info("collector %s: no local address found for the options records; 127.0.0.1 it is\n",
+			ex->dest.text);
 	for (int i = 0; i < cfg->n_ifaces && i < MAX_IFACES; i++) {
 		char path[128], alias[IFACE_DESC_LEN] = "";
 		FILE *f;

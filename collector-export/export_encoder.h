@@ -23,6 +23,7 @@ enum {
 	TID_DATA_IPV6,
 	TID_OPT_STATS,
 	TID_OPT_IFACE,
+	TID_OPT_SAMPLING, /* IPFIX, --sample N > 1: in the flow records' domain */
 };
 
 #define IFACE_DESC_LEN 64
@@ -33,7 +34,11 @@ struct export_options {
 	__u64 messages, records, octets; /* exported so far */
 	__u64 packets_not_metered;
 	__u64 flows_not_sent;             /* dropped by meter or exporter */
-	__u64 start_ms;                   /* exporting process start */
+	__u64 boot_ms;                    /* system start, epoch ms (IE 160) */
+	__u8 exporter_v4[4];              /* local address of the export (IE */
+	__u8 exporter_v6[16];             /* 130 or 131; the other is zero) */
+	__u32 pid;                        /* exportingProcessId (IE 144) */
+	__u32 sample_rate;                /* --sample N, 1 when not sampling */
 	int n_ifaces;
 	__u32 ifindex[MAX_IFACES];
 	char ifname[MAX_IFACES][IFNAMSIZ];
@@ -50,6 +55,13 @@ static inline void iface_description(const struct export_options *o, int i,
 	snprintf(out, IFACE_DESC_LEN, o->ifdesc[i][0] ? "%.*s (%.*s)" : "%.*s",
 		 IFNAMSIZ, o->ifname[i], IFACE_DESC_LEN - IFNAMSIZ - 4,
 		 o->ifdesc[i]);
+}
+
+/* samplingAlgorithm (IE 35) for a rate: 2 random (--sample N, N > 1),
+ * 1 deterministic for 1:1, every packet. */
+static inline __u8 sampling_algorithm(__u32 rate)
+{
+	return rate > 1 ? 2 : 1;
 }
 
 struct encoder;

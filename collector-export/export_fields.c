@@ -29,8 +29,10 @@ static const struct field_def fields[] = {
 	{ 32, 2, FIELD_UNSIGNED, false },  /* icmpTypeCodeIPv4 */
 	{ 52, 1, FIELD_UNSIGNED, true },   /* minimumTTL */
 	{ 53, 1, FIELD_UNSIGNED, true },   /* maximumTTL */
+	{ 56, 6, FIELD_MAC, true },        /* sourceMacAddress */
 	{ 58, 2, FIELD_UNSIGNED, false },  /* vlanId */
 	{ 60, 1, FIELD_UNSIGNED, false },  /* ipVersion */
+	{ 80, 6, FIELD_MAC, true },        /* destinationMacAddress */
 	{ 136, 1, FIELD_UNSIGNED, false }, /* flowEndReason */
 	{ 139, 2, FIELD_UNSIGNED, false }, /* icmpTypeCodeIPv6 */
 	{ 150, 4, FIELD_UNSIGNED, true },  /* flowStartSeconds */
@@ -111,6 +113,28 @@ static const __u8 *field_addr(const struct field_def *f,
 	return src ? rec->key.src_addr : rec->key.dst_addr;
 }
 
+/* The 6 bytes of a MAC field, or NULL for the missing reverse direction. */
+static const __u8 *field_mac(const struct field_def *f,
+			     const struct flow_record *rec, bool reverse)
+{
+	const struct flow_stats *s = reverse ? &rec->rev : &rec->fwd;
+
+	if (reverse && !rec->has_reverse)
+		return NULL;
+	return f->ie == 56 ? s->src_mac : s->dst_mac;
+}
+
+static void put_mac(const struct field_def *f, const struct flow_record *rec,
+		    bool reverse, __u8 *out)
+{
+	const __u8 *mac = field_mac(f, rec, reverse);
+
+	if (mac)
+		memcpy(out, mac, 6);
+	else
+		memset(out, 0, 6);
+}
+
 unsigned int field_put_host(const struct field_def *f,
 			    const struct flow_record *rec, bool reverse,
 			    __u8 *out)
@@ -131,6 +155,9 @@ unsigned int field_put_host(const struct field_def *f,
 	case FIELD_ADDR6:
 		memcpy(out, field_addr(f, rec), 16);
 		return 16;
+	case FIELD_MAC: /* libfixbuf keeps macAddress as the wire's bytes */
+		put_mac(f, rec, reverse, out);
+		return 6;
 	}
 	v = field_uint(f, rec, reverse);
 	switch (f->len) {
@@ -153,6 +180,9 @@ void field_put_wire(const struct field_def *f, const struct flow_record *rec,
 		return;
 	case FIELD_ADDR6:
 		memcpy(out, field_addr(f, rec), 16);
+		return;
+	case FIELD_MAC:
+		put_mac(f, rec, reverse, out);
 		return;
 	}
 	v = field_uint(f, rec, reverse);

@@ -15,6 +15,7 @@ enum field_kind {
 	FIELD_UNSIGNED, /* integer, time or flags: reduced length allowed */
 	FIELD_ADDR4,    /* ipv4Address: 4 bytes, from the mapped key address */
 	FIELD_ADDR6,    /* ipv6Address: 16 bytes */
+	FIELD_MAC,      /* macAddress: 6 bytes as on the wire, per direction */
 };
 
 struct field_def {

@@ -29,7 +29,12 @@
 /* Internal (in-memory) layouts of the options records, in template order. */
 struct stats_rec {
 	__u32 domain;
-	__u64 messages, records, octets, not_metered, not_sent, start_ms;
+	__u64 messages, records, octets, not_metered, not_sent, boot_ms;
+	__u32 exporter_v4;   /* ipv4Address: host order to libfixbuf */
+	__u8 exporter_v6[16];
+	__u32 pid;
+	__u32 sampling_interval, packet_interval, packet_space;
+	__u8 sampling_algorithm;
 } __attribute__((packed));
 
 struct iface_rec {
@@ -46,6 +51,13 @@ static const fbInfoElementSpec_t stats_spec[] = {
 	{ "ignoredPacketTotalCount", 8, 0 },
 	{ "notSentFlowTotalCount", 8, 0 },
 	{ "systemInitTimeMilliseconds", 8, 0 },
+	{ "exporterIPv4Address", 4, 0 },
+	{ "exporterIPv6Address", 16, 0 },
+	{ "exportingProcessId", 4, 0 },
+	{ "samplingInterval", 4, 0 },
+	{ "samplingPacketInterval", 4, 0 },
+	{ "samplingPacketSpace", 4, 0 },
+	{ "samplingAlgorithm", 1, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -60,9 +72,31 @@ static const fbInfoElementSpec_t iface_spec[] = {
 	FB_IESPEC_NULL
 };
 
+/*
+ * --sample N > 1 (IPFIX): the rate again, in the flow records' own domain,
+ * scoped by it: collectors (nfcapd, Akvorado) keep samplers per exporter
+ * and domain, so the copy in OPTIONS_DOMAIN does not reach those flows.
+ * nfdump reads 306 into the same slot as 34: 306 must come last.
+ */
+struct sampling_rec {
+	__u32 domain;
+	__u32 sampling_interval, packet_interval, packet_space;
+	__u8 sampling_algorithm;
+} __attribute__((packed));
+
+static const fbInfoElementSpec_t sampling_spec[] = {
+	{ "observationDomainId", 4, 0 },
+	{ "samplingInterval", 4, 0 },
+	{ "samplingPacketInterval", 4, 0 },
+	{ "samplingPacketSpace", 4, 0 },
+	{ "samplingAlgorithm", 1, 0 },
+	FB_IESPEC_NULL
+};
+
 struct encoder {
 	const struct export_template *tmpl;
 	__u32 domain;
+	bool sampling;         /* --sample N > 1: TID_OPT_SAMPLING in domain */
 	fbInfoModel_t *model;
 	fBuf_t *fbuf;          /* owns session and exporter */
 	__u16 cur_tid;         /* template the buffer is set to, 0 = none */
@@ -142,6 +176,13 @@ static int ipfix_build(struct encoder *enc)
 		fbSessionFree(s);
 		return gerr("cannot build templates", err);
 	}
+	if (enc->sampling &&
+	    !add_pair(s, TID_OPT_SAMPLING,
+		      spec_template(enc->model, sampling_spec, 1, &err),
+		      spec_template(enc->model, sampling_spec, 1, &err), &err)) {
+		fbSessionFree(s);
+		return gerr("cannot build templates", err);
+	}
 	fbSessionSetDomain(s, OPTIONS_DOMAIN);
 	if (!add_pair(s, TID_OPT_STATS, spec_template(enc->model, stats_spec, 1, &err),
 		      spec_template(enc->model, stats_spec, 1, &err), &err) ||
@@ -186,6 +227,7 @@ static int ipfix_create(struct encoder **out, const struct config *cfg,
 	rec_len = t->host_len[0] > t->host_len[1] ? t->host_len[0] : t->host_len[1];
 	enc->tmpl = t;
 	enc->domain = cfg->observation_domain;
+	enc->sampling = cfg->sample_rate > 1;
 	enc->max_msg = max_msg;
 	enc->model = fbInfoModelAlloc();
 	enc->rec = calloc(1, rec_len + sizeof(struct iface_rec));
@@ -316,7 +358,9 @@ static int export_template(struct encoder *enc, __u16 tid)
  * Options go in OPTIONS_DOMAIN, in steps (*done): 0 = both options
  * templates, 1 = statistics, 2.. = the interfaces. The templates share one
  * set, the interfaces' first: nfdump reads only the first template of an
- * options template set, and needs no other.
+ * options template set, and needs no other. Then, with --sample N > 1,
+ * the sampling record in the flow records' domain (its template travels
+ * with the data templates).
  */
 static int ipfix_add_options(struct encoder *enc, const struct export_options *o,
 			     int *done)
@@ -339,8 +383,19 @@ static int ipfix_add_options(struct encoder *enc, const struct export_options *o
 			.domain = o->domain, .messages = o->messages,
 			.records = o->records, .octets = o->octets,
 			.not_metered = o->packets_not_metered,
-			.not_sent = o->flows_not_sent, .start_ms = o->start_ms,
+			.not_sent = o->flows_not_sent, .boot_ms = o->boot_ms,
+			.exporter_v4 = (__u32)o->exporter_v4[0] << 24 |
+				       o->exporter_v4[1] << 16 |
+				       o->exporter_v4[2] << 8 | o->exporter_v4[3],
+			.pid = o->pid,
+			/* 1:N as 1 packet metered, N - 1 left out */
+			.sampling_interval = o->sample_rate,
+			.packet_interval = 1,
+			.packet_space = o->sample_rate - 1,
+			.sampling_algorithm = sampling_algorithm(o->sample_rate),
 		};
+
+		memcpy(s.exporter_v6, o->exporter_v6, 16);
 
 		err = append(enc, TID_OPT_STATS, (__u8 *)&s, sizeof(s));
 		if (!err)
@@ -353,6 +408,21 @@ static int ipfix_add_options(struct encoder *enc, const struct export_options *o
 		memcpy(r.name, o->ifname[i], sizeof(r.name));
 		iface_description(o, i, r.desc);
 		err = append(enc, TID_OPT_IFACE, (__u8 *)&r, sizeof(r));
+		if (!err)
+			(*done)++;
+	}
+	if (!err && enc->sampling && *done == o->n_ifaces + 2) {
+		struct sampling_rec s = {
+			.domain = enc->domain,
+			.sampling_interval = o->sample_rate,
+			.packet_interval = 1,
+			.packet_space = o->sample_rate - 1,
+			.sampling_algorithm = sampling_algorithm(o->sample_rate),
+		};
+
+		err = use_domain(enc, enc->domain);
+		if (!err)
+			err = append(enc, TID_OPT_SAMPLING, (__u8 *)&s, sizeof(s));
 		if (!err)
 			(*done)++;
 	}
@@ -389,7 +459,7 @@ static int check_fit(const struct encoder *enc)
 {
 	struct encoder probe = *enc;
 	struct export_options o = { .n_ifaces = 1 };
-	size_t tmpl = 0, opts = 0, rec = 0, need;
+	size_t tmpl = 0, opts = 0, rec = 0, len = 0, need;
 	const __u8 *msg;
 	int done = 0, err;
 
@@ -404,15 +474,20 @@ static int check_fit(const struct encoder *enc)
 		err = ipfix_add_templates(&probe);
 	if (!err)
 		err = ipfix_finish(&probe, &msg, &tmpl);
-	while (!err || err == -ENOBUFS) {
+	/* the options take one message a domain (the sampling record goes
+	 * in the flow records'): the largest is what must fit */
+	while (!err) {
 		int before = done;
 
 		err = ipfix_add_options(&probe, &o, &done);
-		if (!err || done == before)
+		if (err != -ENOBUFS || done == before)
 			break;
+		err = ipfix_finish(&probe, &msg, &len);
+		opts = len > opts ? len : opts;
 	}
 	if (!err)
-		err = ipfix_finish(&probe, &msg, &opts);
+		err = ipfix_finish(&probe, &msg, &len);
+	opts = len > opts ? len : opts;
 	if (probe.fbuf)
 		fBufFree(probe.fbuf);
 	free(probe.msg);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include "export_encoder.h"
+#include "exporter_id.h"
 #include "log.h"
 
 #define V9_HEADER_LEN 20
@@ -42,7 +43,16 @@ static const struct v9_field stats_fields[] = {
 	{ 42, 8 }, /* TOTAL_FLOWS_EXP */
 	{ 164, 8 }, /* ignoredPacketTotalCount */
 	{ 166, 8 }, /* notSentFlowTotalCount */
+	{ 160, 8 }, /* systemInitTimeMilliseconds: the sysUptime origin */
+	{ 130, 4 }, /* exporterIPv4Address */
+	{ 131, 16 }, /* exporterIPv6Address */
+	{ 144, 4 }, /* exportingProcessId */
+	{ 34, 4 }, /* SAMPLING_INTERVAL */
+	{ 305, 4 }, /* samplingPacketInterval */
+	{ 306, 4 }, /* samplingPacketSpace */
+	{ 35, 1 }, /* SAMPLING_ALGORITHM */
 };
+#define STATS_REC_LEN (4 + 6 * 8 + 4 + 16 + 4 + 3 * 4 + 1)
 #define N_STATS_FIELDS (sizeof(stats_fields) / sizeof(stats_fields[0]))
 /* After the Interface scope: what nfdump reads of an interface options
  * record, exactly (it skips the scope and shows IF_DESC as the name). */
@@ -72,17 +82,6 @@ static __u64 now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* When the machine booted, in epoch ms, rounded down to a whole second. */
-static __u64 boot_epoch_ms(void)
-{
-	struct timespec up;
-	__u64 boot;
-
-	clock_gettime(CLOCK_BOOTTIME, &up);
-	boot = now_ms() - ((__u64)up.tv_sec * 1000 + up.tv_nsec / 1000000);
-	return boot - boot % 1000;
 }
 
 static void put16(__u8 *p, __u16 v) { v = htobe16(v); memcpy(p, &v, 2); }
@@ -187,7 +186,7 @@ static int nfv9_create(struct encoder **out, const struct config *cfg,
 	enc->tmpl = t;
 	enc->source_id = cfg->observation_domain;
 	enc->max_msg = max_msg;
-	enc->boot_ms = boot_epoch_ms();
+	enc->boot_ms = system_init_epoch_ms();
 	enc->n_switched = n_switched;
 	*out = enc;
 	return 0;
@@ -328,18 +327,28 @@ static int nfv9_add_options(struct encoder *enc, const struct export_options *o,
 			    int *done)
 {
 	if (*done == 0) {
-		__u64 v[N_STATS_FIELDS] = { o->octets, o->messages, o->records,
-					    o->packets_not_metered,
-					    o->flows_not_sent };
+		/* the system init time is the one this encoder's sysUptime
+		 * counts from, so that the two agree to the ms */
+		__u64 v[] = { o->octets, o->messages, o->records,
+			      o->packets_not_metered, o->flows_not_sent,
+			      enc->boot_ms };
 		__u8 *p;
 
-		if (reserve(enc, TID_OPT_STATS, 4 + 8 * N_STATS_FIELDS))
+		if (reserve(enc, TID_OPT_STATS, STATS_REC_LEN))
 			return -ENOBUFS;
 		p = enc->msg + enc->len;
 		put32(p, 0); /* the system: this exporter */
-		for (size_t i = 0; i < N_STATS_FIELDS; i++)
-			put64(p + 4 + 8 * i, v[i]);
-		enc->len += 4 + 8 * N_STATS_FIELDS;
+		p += 4;
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++, p += 8)
+			put64(p, v[i]);
+		memcpy(p, o->exporter_v4, 4);
+		memcpy(p + 4, o->exporter_v6, 16);
+		put32(p + 20, o->pid);
+		put32(p + 24, o->sample_rate);
+		put32(p + 28, 1); /* 1:N as 1 packet metered, N - 1 left out */
+		put32(p + 32, o->sample_rate - 1);
+		p[36] = sampling_algorithm(o->sample_rate);
+		enc->len += STATS_REC_LEN;
 		enc->count++;
 		(*done)++;
 	}

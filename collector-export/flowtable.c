@@ -223,6 +223,8 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		a->last_seen_ns = d->last_seen_ns;
 		a->tos = d->tos;
 		a->flow_label = d->flow_label;
+		memcpy(a->src_mac, d->src_mac, sizeof(a->src_mac));
+		memcpy(a->dst_mac, d->dst_mac, sizeof(a->dst_mac));
 	}
 	MIN_INTO(a->first_seen_ns, d->first_seen_ns);
 	MAX_INTO(a->last_seen_ns, d->last_seen_ns);
@@ -301,6 +303,8 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 	d.min_ttl = d.max_ttl = ev->ttl;
 	d.tos = ev->tos;
 	d.flow_label = ev->flow_label;
+	memcpy(d.src_mac, ev->src_mac, sizeof(d.src_mac));
+	memcpy(d.dst_mac, ev->dst_mac, sizeof(d.dst_mac));
 	d.tcp_flags = ev->tcp_flags;
 	return flow_cache_merge_marked(fc, &ev->key, &d, mark);
 }

@@ -19,6 +19,7 @@ static const char counters_help[] =
 	"  packets (packets)          packets that reached the meter on all interfaces\n"
 	"  pps (pps)                  packets a second since the previous line or the\n"
 	"                             start (0 with -r)\n"
+	"  not_sampled (notSampled)   left out by --sample (0 without it)\n"
 	"  flowed (flowed)            packets accounted to a flow\n"
 	"  not_parsed (notParsed)     protocol not parsed (left out with -p, ARP, ...)\n"
 	"  self_export (selfExport)   of not_parsed: our own TCP export connection\n"
@@ -39,7 +40,8 @@ static const char counters_help[] =
 	"  unsent (unsentRecords)     records that could not be sent or held\n"
 	"                             (refused, buffer full, undelivered at exit)\n"
 	"  send_errors (sendErrors)   failed sends and ICMP refusals\n"
-	"At exit: packets = flowed + not_parsed + malformed + internal, and\n"
+	"At exit: packets = not_sampled + flowed + not_parsed + malformed +\n"
+	"internal, and\n"
 	"flowed - overflow = the packets exported.\n";
 
 /* The help text, and where else the option may be given. */

@@ -416,6 +416,7 @@ int run_live(const struct config *cfg)
 		.slot_mask = cfg->slot_mask,
 		.max_flows = cfg->kernel_flows,
 		.reuse_path = cfg->map_path,
+		.sample_rate = cfg->sample_rate,
 	};
 	struct meter m = { .cfg = cfg, .inst.lock = LOCKFILE_INIT };
 	bool test_mode = cfg->test_seconds > 0;

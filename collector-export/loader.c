@@ -122,6 +122,7 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 	}
 	p->skel = skel;
 	skel->rodata->share_mode = opts->share;
+	skel->rodata->sample_rate = opts->sample_rate ? opts->sample_rate : 1;
 
 	if (opts->reuse_path) {
 		reuse_fd = bpf_obj_get(opts->reuse_path);

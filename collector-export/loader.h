@@ -23,6 +23,7 @@ struct pipeline_opts {
 	__u32 max_flows;       /* entries of each flow table */
 	const char *reuse_path; /* -M: pinned flow_tables to continue */
 	bool lock;             /* live: lock file of flow_tables (swaps, owner) */
+	__u32 sample_rate;     /* --sample N: meter 1 packet in N; 0 or 1: all */
 };
 
 struct pipeline {

@@ -165,6 +165,7 @@ int run_offline(const struct config *cfg)
 		.share = cfg->share,
 		.slot_mask = cfg->slot_mask,
 		.max_flows = cfg->kernel_flows,
+		.sample_rate = cfg->sample_rate,
 	};
 	struct replay r = { .cfg = cfg };
 	struct capture *cap;

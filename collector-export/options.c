@@ -20,6 +20,7 @@ enum opt_id {
 	OPT_FORMAT, OPT_DOMAIN, OPT_TEMPLATE, OPT_BIFLOW, OPT_TMPL_SEC,
 	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
 	OPT_UDP_RATE, OPT_KERNEL_FLOWS, OPT_STATS_SEC, OPT_STATS_FILE,
+	OPT_SAMPLE,
 	OPT_CONFIG, OPT_VERSION, OPT_BALANCE,
 };
 
@@ -36,6 +37,8 @@ const struct option_desc options[] = {
 	  "parsers to load: `eth,ip,ipv6,tcp,udp,icmp,icmpv6` [all]; packets of a protocol left out are counted as not parsed" },
 	{ { "share", required_argument, NULL, OPT_SHARE }, "S",
 	  "how parse state travels between tail calls: `meta`, `percpu`, `global` [percpu]" },
+	{ { "sample", required_argument, NULL, OPT_SAMPLE }, "N",
+	  "meter 1 packet in N, chosen at random (the rate goes to collectors in the options records) [1: all]" },
 	{ { "DPI", no_argument, NULL, 'D' }, NULL,
 	  "deep packet inspection (not available yet: refused with a message)" },
 	{ { "collector", required_argument, NULL, 'c' }, "DEST",
@@ -367,6 +370,11 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 		break;
 	case OPT_UDP_RATE:
 		PARSE_UINT(cfg->udp_rate, 10000000);
+		break;
+	case OPT_SAMPLE:
+		PARSE_UINT(cfg->sample_rate, 1000000000);
+		if (cfg->sample_rate == 0)
+			return opt_fail(where, d, "--sample 0 samples nothing; give N >= 1 (1: every packet)");
 		break;
 	case OPT_IDLE:
 		PARSE_UINT(cfg->idle_timeout, 86400);

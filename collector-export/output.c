@@ -114,6 +114,12 @@ void output_write_text(FILE *f, const struct flow_record *r)
 	fprintf(f, " end %s\n", reason_name(r->end_reason));
 }
 
+static void json_mac(FILE *f, const char *name, const __u8 *m)
+{
+	fprintf(f, ",\"%s\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", name, m[0], m[1],
+		m[2], m[3], m[4], m[5]);
+}
+
 static void json_u32_array(FILE *f, const char *name, const __u32 *v, int n)
 {
 	fprintf(f, ",\"%s\":[", name);
@@ -150,6 +156,8 @@ static void json_direction(FILE *f, const char *prefix,
 	fprintf(f, ",\"%s\":%u", KEY("minimumTTL"), s->min_ttl);
 	fprintf(f, ",\"%s\":%u", KEY("maximumTTL"), s->max_ttl);
 	fprintf(f, ",\"%s\":%u", KEY("ipClassOfService"), s->tos);
+	json_mac(f, KEY("sourceMacAddress"), s->src_mac);
+	json_mac(f, KEY("destinationMacAddress"), s->dst_mac);
 	if (k->ip_version == 6)
 		fprintf(f, ",\"%s\":%u", KEY("flowLabelIPv6"), s->flow_label);
 	if (k->protocol == 6) {
@@ -299,14 +307,15 @@ void output_counters(struct output *o, const struct counters_report *c)
 
 	if (o->cfg->json)
 		snprintf(line, sizeof(line),
-			 "{\"counters\":{\"packets\":%llu,\"pps\":%.1f,\"flowed\":%llu,"
+			 "{\"counters\":{\"packets\":%llu,\"pps\":%.1f,\"notSampled\":%llu,\"flowed\":%llu,"
 			 "\"notParsed\":%llu,\"selfExport\":%llu,\"malformed\":%llu,\"internal\":%llu,"
 			 "\"missedTailCalls\":%llu,\"ringPackets\":%llu,"
 			 "\"overflowPackets\":%llu,\"overflowOctets\":%llu,"
 			 "\"activeFlows\":%llu,\"evictedFlows\":%llu,\"exportedRecords\":%llu,"
 			 "\"exportedPackets\":%llu,\"exportedOctets\":%llu,"
 			 "\"sentRecords\":%llu,\"unsentRecords\":%llu,\"sendErrors\":%llu}}\n",
-			 c->seen, c->pps, c->flowed, c->not_parsed, c->self_export,
+			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
+			 c->self_export,
 			 c->malformed, c->internal, c->missed_tail_calls, c->ring_packets,
 			 c->overflow_packets, c->overflow_octets, c->active_flows,
 			 c->evicted_flows, c->records, c->record_packets,
@@ -314,14 +323,14 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 c->send_errors);
 	else
 		snprintf(line, sizeof(line),
-			 "counters: packets %llu pps %.1f flowed %llu not_parsed %llu "
+			 "counters: packets %llu pps %.1f not_sampled %llu flowed %llu not_parsed %llu "
 			 "self_export %llu malformed %llu internal %llu "
 			 "missed_tail_calls %llu ring %llu overflow %llu (%llu octets) "
 			 "active_flows %llu evicted %llu "
 			 "exported %llu (packets %llu octets %llu) "
 			 "sent %llu unsent %llu send_errors %llu\n",
-			 c->seen, c->pps, c->flowed, c->not_parsed, c->self_export,
-			 c->malformed, c->internal, c->missed_tail_calls,
+			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
+			 c->self_export, c->malformed, c->internal, c->missed_tail_calls,
 			 c->ring_packets, c->overflow_packets, c->overflow_octets,
 			 c->active_flows, c->evicted_flows, c->records,
 			 c->record_packets, c->record_octets, c->sent_records,

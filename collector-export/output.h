@@ -18,6 +18,7 @@
 /* One counters line: the kernel's packet counters and the cache's books. */
 struct counters_report {
 	__u64 seen;            /* packets that reached the meter */
+	__u64 not_sampled;     /* of those, left out by --sample */
 	__u64 flowed;          /* of those, accounted to a flow */
 	__u64 not_parsed;
 	__u64 malformed;

@@ -278,9 +278,9 @@ def compare(path, output, label, stats=None):
         check(c["packets"] == frames_n, f"counters: packets {c['packets']} == frames in the file {frames_n}")
         check(c["malformed"] == malformed, f"counters: malformed {c['malformed']} == {malformed}")
         check(c["notParsed"] == not_parsed, f"counters: not parsed {c['notParsed']} == {not_parsed}")
-        check(c["packets"] == c["flowed"] + c["notParsed"] + c["malformed"] + c["internal"]
-              and c["internal"] == 0,
-              "counters: packets == flowed + notParsed + malformed + internal, internal 0")
+        check(c["packets"] == c["notSampled"] + c["flowed"] + c["notParsed"] + c["malformed"]
+              + c["internal"] and c["internal"] == 0,
+              "counters: packets == notSampled + flowed + notParsed + malformed + internal, internal 0")
     return failed
 
 

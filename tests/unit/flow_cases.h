@@ -739,6 +739,68 @@ static void other_check(struct pipeline *p)
 	check_counts(p, 4, 2, 2, 0);
 }
 
+/* ---- MAC addresses: the first packet's stay with the flow ---- */
+
+static const uint8_t MAC_A[6] = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x01 };
+static const uint8_t MAC_B[6] = { 0x00, 0x1b, 0x21, 0xfe, 0x80, 0xff };
+static const uint8_t MAC_C[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+static void mac_packet(struct pipeline *p, __u64 ts, const uint8_t *src,
+		       const uint8_t *dst, int v6, uint16_t vlan)
+{
+	struct pkt pk;
+
+	pkt_eth_macs(&pk, src, dst);
+	if (vlan)
+		pkt_vlan(&pk, ETHERTYPE_8021Q, vlan);
+	if (v6)
+		pkt_ipv6(&pk, &(struct ip6_spec){ .src = "2001:db8::a",
+						  .dst = "2001:db8::b" });
+	else
+		pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.9.0.1",
+						  .dst = "10.9.0.2" });
+	pkt_udp(&pk, 5000, 6000);
+	pkt_payload(&pk, 10);
+	pkt_finish(&pk);
+	h_send(p, &pk, ts);
+}
+
+static void mac_send(struct pipeline *p)
+{
+	mac_packet(p, T(1), MAC_A, MAC_B, 0, 0);
+	/* a later packet from elsewhere does not change the flow's MACs */
+	mac_packet(p, T(2), MAC_C, MAC_A, 0, 0);
+	mac_packet(p, T(3), MAC_B, MAC_C, 1, 0);
+	mac_packet(p, T(4), MAC_C, MAC_B, 0, 77); /* behind a tag */
+}
+
+static void mac_check(struct pipeline *p)
+{
+	struct flow_key k4 = key4(PROTO_UDP, "10.9.0.1", "10.9.0.2", 5000, 6000);
+	struct flow_key k6 = key6(PROTO_UDP, "2001:db8::a", "2001:db8::b", 5000, 6000);
+	struct flow_key kv = k4;
+	struct flow_stats a = stats_none(), b = stats_none(), c = stats_none();
+	struct flow_list l;
+
+	kv.vlan_id = 77;
+	stats_add(&a, T(1), 38, 64);
+	stats_add(&a, T(2), 38, 64);
+	memcpy(a.src_mac, MAC_A, 6);
+	memcpy(a.dst_mac, MAC_B, 6);
+	stats_add(&b, T(3), 58, 64);
+	memcpy(b.src_mac, MAC_B, 6);
+	memcpy(b.dst_mac, MAC_C, 6);
+	stats_add(&c, T(4), 38, 64);
+	memcpy(c.src_mac, MAC_C, 6);
+	memcpy(c.dst_mac, MAC_B, 6);
+	read_flows(p, &l, 3);
+	check_flow(&l, &k4, &a);
+	check_flow(&l, &k6, &b);
+	check_flow(&l, &kv, &c);
+	flow_list_free(&l);
+	check_counts(p, 4, 4, 0, 0);
+}
+
 static const struct flow_case flow_cases[] = {
 	{ "IPv4 TCP: SYN options (MSS, WS), flags, data, retransmission, SYN-ACK",
 	  tcp4_send, tcp4_check },
@@ -763,6 +825,8 @@ static const struct flow_case flow_cases[] = {
 	  outer_tags_send, outer_tags_check },
 	{ "ARP and triple tags not parsed; GRE and SCTP flows without ports",
 	  other_send, other_check },
+	{ "MAC addresses of the first packet, IPv4, IPv6 and behind a VLAN tag",
+	  mac_send, mac_check },
 };
 
 #define N_FLOW_CASES (sizeof(flow_cases) / sizeof(flow_cases[0]))

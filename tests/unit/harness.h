@@ -162,6 +162,7 @@ static const char *counter_name(int c, char *buf, size_t size)
 	static const char *const names[CNT_MISSED_TAIL_CALL] = {
 		"seen", "flowed", "not parsed", "malformed", "insert failed",
 		"overflow packets", "overflow octets", "internal",
+		"self export", "not sampled",
 	};
 
 	if (c < CNT_MISSED_TAIL_CALL)
@@ -172,12 +173,16 @@ static const char *counter_name(int c, char *buf, size_t size)
 	return buf;
 }
 
-/* seen = flowed + not parsed + malformed, and no internal failure. */
+/* seen = not sampled + flowed + not parsed + malformed, and no internal
+ * failure. */
 static void check_identity(const __u64 *c)
 {
-	CHECK(c[CNT_SEEN] == c[CNT_FLOWED] + c[CNT_NOT_PARSED] + c[CNT_MALFORMED],
-	      "counter identity broken: seen %llu != flowed %llu + not parsed %llu + malformed %llu",
-	      (unsigned long long)c[CNT_SEEN], (unsigned long long)c[CNT_FLOWED],
+	CHECK(c[CNT_SEEN] == c[CNT_NOT_SAMPLED] + c[CNT_FLOWED] +
+			     c[CNT_NOT_PARSED] + c[CNT_MALFORMED],
+	      "counter identity broken: seen %llu != not sampled %llu + flowed %llu + not parsed %llu + malformed %llu",
+	      (unsigned long long)c[CNT_SEEN],
+	      (unsigned long long)c[CNT_NOT_SAMPLED],
+	      (unsigned long long)c[CNT_FLOWED],
 	      (unsigned long long)c[CNT_NOT_PARSED],
 	      (unsigned long long)c[CNT_MALFORMED]);
 	CHECK_EQ("CNT_INTERNAL", c[CNT_INTERNAL], 0);
@@ -248,9 +253,12 @@ static void stats_add(struct flow_stats *s, __u64 ts, __u32 ip_len, __u8 ttl)
 	static const __u32 size_upper[FLOW_SIZE_BINS - 1] = { 128, 256, 512, 1024, 1514 };
 	int bin = 0;
 
-	if (!s->packets)
+	if (!s->packets) {
 		s->first_seen_ns = ts;
-	else
+		/* the first packet's, and pkt_eth's unless a test says */
+		memcpy(s->src_mac, PKT_SRC_MAC, 6);
+		memcpy(s->dst_mac, PKT_DST_MAC, 6);
+	} else
 		s->iat_sum_ns += ts - s->last_seen_ns;
 	s->last_seen_ns = ts;
 	s->packets++;
@@ -304,6 +312,12 @@ static void check_stats(const struct flow_stats *got, const struct flow_stats *w
 	CHECK_FIELD(tcp_mss);
 	CHECK_FIELD(tcp_wscale);
 	CHECK_FIELD(tos);
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "src_mac[%d]", i);
+		CHECK_EQ(name, got->src_mac[i], want->src_mac[i]);
+		snprintf(name, sizeof(name), "dst_mac[%d]", i);
+		CHECK_EQ(name, got->dst_mac[i], want->dst_mac[i]);
+	}
 	/* flow_stats has no padding: this catches a field added later */
 	CHECK(!memcmp(got, want, sizeof(*got)), "flow_stats differ in bytes");
 }

@@ -218,10 +218,14 @@ static inline void pkt_init(struct pkt *p)
 	p->l3_off = p->l4_off = p->udp_off = -1;
 }
 
-static inline void pkt_eth(struct pkt *p)
+/* The addresses pkt_eth gives every frame. */
+static const uint8_t PKT_SRC_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t PKT_DST_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+/* An Ethernet header with these addresses. */
+static inline void pkt_eth_macs(struct pkt *p, const uint8_t *src,
+				const uint8_t *dst)
 {
-	static const uint8_t dst[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	struct eth_hdr *eth;
 
 	pkt_init(p);
@@ -230,6 +234,11 @@ static inline void pkt_eth(struct pkt *p)
 	memcpy(eth->src, src, 6);
 	p->next_off = offsetof(struct eth_hdr, type);
 	p->next_size = 2;
+}
+
+static inline void pkt_eth(struct pkt *p)
+{
+	pkt_eth_macs(p, PKT_SRC_MAC, PKT_DST_MAC);
 }
 
 /* tpid is the ethertype that announces this tag (802.1Q or 802.1ad). */

@@ -478,6 +478,8 @@ static void run_full_table_case(enum share_mode share)
 		CHECK_EQ("event ip_length", ev.ip_length, 28);
 		CHECK_EQ("event ttl", ev.ttl, 99);
 		CHECK_EQ("event tos", ev.tos, 4);
+		CHECK(!memcmp(ev.src_mac, PKT_SRC_MAC, 6) &&
+		      !memcmp(ev.dst_mac, PKT_DST_MAC, 6), "event MACs");
 		ring_buffer__free(ring);
 	}
 	pipeline_close(&p);
@@ -554,6 +556,67 @@ out:
 		   share_mode_name(share));
 }
 
+/*
+ * --sample N: N_SAMPLE_RUNS runs of one frame; each is metered with
+ * probability 1/rate, so the metered count is binomial. It must lie within
+ * 5 standard deviations of n/rate (a false alarm about once in 1.7
+ * million runs), every packet is seen, the rest is counted as not sampled,
+ * and the flow holds exactly the metered ones. Rate 1 meters every packet.
+ */
+#define N_SAMPLE_RUNS 20000
+static double square_root(double x) /* Newton: no libm for one root */
+{
+	double r = x > 1 ? x : 1;
+
+	for (int i = 0; i < 60; i++)
+		r = (r + x / r) / 2;
+	return r;
+}
+
+static void run_sampling_case(enum share_mode share, __u32 rate)
+{
+	struct pipeline_opts opts = { .share = share, .slot_mask = ALL_SLOTS,
+				      .max_flows = TEST_MAX_FLOWS,
+				      .sample_rate = rate };
+	double mean = (double)N_SAMPLE_RUNS / rate;
+	double sigma = square_root(N_SAMPLE_RUNS * (1.0 / rate) * (1 - 1.0 / rate));
+	struct flow_list l = { 0 };
+	struct pipeline p;
+	__u64 c[CNT_MAX];
+	__u32 retval = 0;
+	struct pkt pk;
+	int err = pipeline_open(&p, &opts);
+
+	CHECK(!err, "pipeline_open: %s", strerror(-err));
+	if (err)
+		goto out;
+	pkt_eth(&pk);
+	pkt_ipv4(&pk, &(struct ip4_spec){ .src = "10.5.0.1", .dst = "10.5.0.2" });
+	pkt_udp(&pk, 1, 2);
+	pkt_finish(&pk);
+	err = pipeline_run_packet(pipeline_start_fd(&p), pk.buf, pk.len, NULL,
+				  N_SAMPLE_RUNS, &retval, NULL);
+	CHECK(!err && retval == XDP_PASS, "test run: %d, action %u", err, retval);
+	h_counters(&p, c);
+	CHECK_EQ("CNT_SEEN", c[CNT_SEEN], N_SAMPLE_RUNS);
+	check_identity(c);
+	CHECK((double)c[CNT_FLOWED] >= mean - 5 * sigma &&
+	      (double)c[CNT_FLOWED] <= mean + 5 * sigma,
+	      "rate %u: %llu metered, want %.0f +- %.0f (5 sigma)", rate,
+	      (unsigned long long)c[CNT_FLOWED], mean, 5 * sigma);
+	printf("# %s rate %u: %llu of %d metered (expected %.0f +- %.0f)\n",
+	       share_mode_name(share), rate, (unsigned long long)c[CNT_FLOWED],
+	       N_SAMPLE_RUNS, mean, 5 * sigma);
+	read_flows(&p, &l, 1);
+	CHECK(l.n == 1 && l.v[0].stats.packets == c[CNT_FLOWED],
+	      "the flow holds the metered packets");
+	flow_list_free(&l);
+	pipeline_close(&p);
+out:
+	tap_result("%s: --sample %u: seen = not sampled + metered, metered within 5 sigma of 1/%u",
+		   share_mode_name(share), rate, rate);
+}
+
 static int run_strategy(enum share_mode share)
 {
 	for (size_t i = 0; i < N_FLOW_CASES; i++)
@@ -570,6 +633,8 @@ static int run_strategy(enum share_mode share)
 	run_capture_times(share);
 	run_protocol_matrix(share);
 	run_loader_masks(share);
+	run_sampling_case(share, 1);
+	run_sampling_case(share, 10);
 	return 0;
 }
 
