@@ -264,6 +264,8 @@ int parse_share_mode(const char *s, enum share_mode *mode)
 	return fail("unknown --share '%s'", s, "use meta, percpu or global");
 }
 
+/* 0: run with cfg, 1: nothing to run (--help printed), -EINVAL after a
+ * message. Touches nothing but cfg, getopt's globals and stdout/stderr. */
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
 	struct option long_opts[N_OPTIONS + 1];
@@ -418,7 +420,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			return 1; /* done: exit 0 */
 		case ':':
 			/* argv[optind - 1] is the option for a long one and
 			 * the whole cluster (-jd) for a short one */
@@ -493,8 +495,9 @@ int main(int argc, char **argv)
 	int err;
 
 	config_defaults(&cfg);
-	if (parse_args(argc, argv, &cfg))
-		return 2;
+	err = parse_args(argc, argv, &cfg);
+	if (err)
+		return err > 0 ? 0 : 2;
 	log_init(cfg.verbosity == 0 ? LOG_LEVEL_WARN :
 		 cfg.verbosity == 2 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	if (cfg.log_file && (err = log_open_file(cfg.log_file))) {

@@ -14,76 +14,9 @@
  * killed.
  */
 #include <arpa/inet.h>
-#include <linux/types.h>
-#include <fixbuf/public.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
-
-#define TID_COLLECT 0x0500
-
-struct rec {
-	__u8 src6[16];
-	__u32 src4;
-	__u32 pad;
-	__u64 packets;
-	__u64 octets;
-};
-
-static fbInfoElementSpec_t rec_spec[] = {
-	{ "sourceIPv6Address", 16, 0 },
-	{ "sourceIPv4Address", 4, 0 },
-	{ "paddingOctets", 4, 0 },
-	{ "packetDeltaCount", 8, 0 },
-	{ "octetDeltaCount", 8, 0 },
-	FB_IESPEC_NULL
-};
-
-static void print_rec(const struct rec *r)
-{
-	char src[INET6_ADDRSTRLEN];
-	__u32 v4 = htonl(r->src4);
-
-	if (r->src4)
-		inet_ntop(AF_INET, &v4, src, sizeof(src));
-	else
-		inet_ntop(AF_INET6, r->src6, src, sizeof(src));
-	printf("rec %s %llu %llu\n", src, (unsigned long long)r->packets,
-	       (unsigned long long)r->octets);
-}
-
-/* Reads the records of one message; true when the connection ended. */
-static bool read_all(fBuf_t *fbuf)
-{
-	bool ended;
-
-	GError *err = NULL;
-
-	for (;;) {
-		uint16_t tid;
-		fbTemplate_t *t = fBufNextCollectionTemplate(fbuf, &tid, &err);
-		struct rec r;
-		size_t len = sizeof(r);
-
-		if (!t || !fBufSetInternalTemplate(fbuf, TID_COLLECT, &err))
-			break;
-		memset(&r, 0, sizeof(r));
-		if (!fBufNext(fbuf, (uint8_t *)&r, &len, &err))
-			break;
-		if (fbTemplateGetOptionsScope(t))
-			printf("opt\n");
-		else
-			print_rec(&r);
-		fflush(stdout);
-	}
-	ended = !g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM);
-	if (ended)
-		fprintf(stderr, "connection ended: %s\n", err ? err->message : "?");
-	g_clear_error(&err);
-	return ended;
-}
+#include "ipfix_records.h"
 
 /* Our own listening socket with SO_REUSEADDR: a collector restarted right
  * after being killed must get its port back despite TIME_WAIT, which
@@ -127,7 +60,7 @@ static void serve_tcp(fbListener_t *listener, const char *port,
 			close(fd);
 			continue;
 		}
-		while (!read_all(fbuf))
+		while (!read_all(fbuf, stdout))
 			;
 		fBufFree(fbuf);
 	}
@@ -137,8 +70,7 @@ int main(int argc, char **argv)
 {
 	fbConnSpec_t spec = FB_CONNSPEC_INIT;
 	fbInfoModel_t *model = fbInfoModelAlloc();
-	fbSession_t *session = fbSessionAlloc(model);
-	fbTemplate_t *tmpl = fbTemplateAlloc(model);
+	fbSession_t *session;
 	fbListener_t *listener;
 	GError *err = NULL;
 
@@ -150,8 +82,8 @@ int main(int argc, char **argv)
 	spec.host = argc == 4 ? argv[3] : "127.0.0.1";
 	/* TCP: libfixbuf's listener only wraps our sockets (ephemeral port) */
 	spec.svc = spec.transport == FB_TCP ? "0" : argv[2];
-	if (!fbTemplateAppendSpecArray(tmpl, rec_spec, 0, &err) ||
-	    !fbSessionAddTemplate(session, TRUE, TID_COLLECT, tmpl, &err))
+	session = collect_session(model, &err);
+	if (!session)
 		goto fail;
 	listener = fbListenerAlloc(&spec, session, NULL, NULL, &err);
 	if (!listener)
@@ -167,7 +99,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		fBufSetAutomaticMode(fbuf, FALSE);
-		read_all(fbuf);
+		read_all(fbuf, stdout);
 	}
 fail:
 	fprintf(stderr, "ipfix_collector: %s\n", err->message);
