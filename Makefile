@@ -122,7 +122,7 @@ fuzz: deps
 
 valgrind: deps
 	$(MAKE) all
-	tests/valgrind.sh
+	tests/run.sh 41-valgrind
 
 bench: deps
 	$(MAKE) all
