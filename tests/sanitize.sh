@@ -27,7 +27,8 @@ done
 ln -s "$build" "$tree/build"
 ln -s "$build/flowexport" "$tree/flowexport"
 
-export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1"
+# verify_asan_link_order=0: 24-clock-step preloads libfaketime before ASan
+export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1:verify_asan_link_order=0"
 export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$repo/tests/lsan.supp:print_suppressions=0"
 start=$SECONDS
