@@ -75,6 +75,14 @@ enum flow_end_reason {
 #define MAX_CPUS 512      /* .bss state slots of the global strategy */
 
 /*
+ * A later fragment of an ICMP or ICMPv6 message whose first fragment was not
+ * seen (lost, or arrived after it) has no type and code: it is keyed with
+ * type 255 code 255, reserved in both ICMP and ICMPv6, so that no collector
+ * shows a message that never happened (0/0 would read "echo reply").
+ */
+#define ICMP_TYPE_CODE_UNKNOWN 0xffff
+
+/*
  * One direction of a flow. Addresses are 16 bytes; IPv4 is stored
  * IPv4-mapped (::ffff:a.b.c.d). Ports in host byte order. For ICMP and
  * ICMPv6, src_port is 0 and dst_port is type << 8 | code, the way nfdump and
@@ -92,6 +100,21 @@ struct flow_key {
 	__u16 dst_port;
 	__u16 icmp_id;
 	__u16 pad;        /* always 0: keys are hashed byte-wise */
+};
+
+/*
+ * What tells a TCP retransmission from new or reordered data: next_seq is
+ * the highest sequence number + length seen (0: none yet), and
+ * [hole_start, hole_end) the most recent gap below it never seen (empty when
+ * equal). Data at or below next_seq is a retransmission unless it lies in
+ * the hole, which it then fills (reordered). It outlives table swaps: a new
+ * entry starts from the previous table's or from the tcp_seq_carry map that
+ * user space fills from every table it drains.
+ */
+struct tcp_seq_state {
+	__u32 next_seq;
+	__u32 hole_start;
+	__u32 hole_end;
 };
 
 /*
@@ -114,7 +137,7 @@ struct flow_stats {
 	 * or work on 32- and 64-bit words only */
 	__u32 tcp_flags;       /* union of TCP flags (low 8 bits + NS as 0x100) */
 	__u32 flow_label;      /* IPv6 flow label of the first packet */
-	__u32 next_seq;        /* TCP: highest seq + len seen, for retransmits */
+	struct tcp_seq_state seq; /* TCP: for retransmissions */
 	__u32 min_length;      /* IP total length */
 	__u32 max_length;
 	__u32 tcp_win_min;
@@ -208,6 +231,7 @@ struct parse_state {
 	__u8 tcp_wscale;
 	__u8 tcp_cut;   /* the capture cut the TCP header after the ports:
 			 * flags, sequence, window and options unknown */
+	__u32 frag_id;  /* IP identification of a fragment (IPv6: 32 bits) */
 };
 
 /*
@@ -228,11 +252,12 @@ static inline void flow_stats_empty(struct flow_stats *fs)
 	_Static_assert(sizeof(type) == (size), #type " size changed: update both sides")
 
 FLOW_ASSERT_SIZE(struct flow_key, 48);
-FLOW_ASSERT_SIZE(struct flow_stats, 160);
+FLOW_ASSERT_SIZE(struct tcp_seq_state, 12);
+FLOW_ASSERT_SIZE(struct flow_stats, 168);
 FLOW_ASSERT_SIZE(struct flow_event, 72);
 FLOW_ASSERT_SIZE(struct pkt_meta, 32);
 FLOW_ASSERT_SIZE(struct self_conn_key, 40);
-FLOW_ASSERT_SIZE(struct parse_state, 104);
+FLOW_ASSERT_SIZE(struct parse_state, 112);
 _Static_assert(sizeof(struct pkt_meta) <= 32 && sizeof(struct pkt_meta) % 4 == 0,
 	       "data_meta holds at most 32 bytes, in multiples of 4");
 

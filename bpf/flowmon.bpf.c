@@ -14,6 +14,8 @@
 #include "flow.h"
 #include "parse.h"
 #include "share.h"
+#include "frag.h"
+#include "tcp_seq.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -37,6 +39,8 @@ struct {
  * drains the first: the swap returns only after an RCU grace period, when no
  * program still holds the old table, so no increment can land between
  * reading and deleting an entry. The loader sets max_entries (--max-flows).
+ * Slot 1 holds the table swapped out last, read only (tcp_seq.h), and only
+ * when a TCP flow's entry is created.
  */
 /* Only a pointer to flow_stats appears in the map type below, and clang
  * then emits a mere forward declaration; libbpf needs its size. */
@@ -44,7 +48,7 @@ struct flow_stats flow_stats_btf_anchor;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
@@ -348,16 +352,10 @@ static __always_inline void stats_update(struct flow_stats *fs,
 		if (st->tcp_wscale != 0xff)
 			fs->tcp_wscale = st->tcp_wscale;
 	}
-	if (st->l4_payload) {
-		__u32 seq_end = st->tcp_seq + st->l4_payload;
-
-		/* data that ends at or before what we saw already is resent */
-		if (fs->next_seq && (__s32)(seq_end - fs->next_seq) <= 0) {
-			__sync_fetch_and_add(&fs->retrans_packets, 1);
-			__sync_fetch_and_add(&fs->retrans_octets, len);
-		} else {
-			fs->next_seq = seq_end;
-		}
+	if (st->l4_payload &&
+	    tcp_seq_resent(&fs->seq, st->tcp_seq, st->l4_payload)) {
+		__sync_fetch_and_add(&fs->retrans_packets, 1);
+		__sync_fetch_and_add(&fs->retrans_octets, len);
 	}
 }
 
@@ -412,6 +410,8 @@ int flow_end(struct xdp_md *ctx)
 	void *table;
 
 	STATE_PROLOGUE;
+	if (cur->frag != FRAG_NONE)
+		frag_join(st, cur->frag);
 	if (self_conn_count && is_self_conn(&st->key)) {
 		count_add(CNT_SELF_EXPORT, 1);
 		return finish(CNT_NOT_PARSED);
@@ -421,7 +421,13 @@ int flow_end(struct xdp_md *ctx)
 		return finish(CNT_INTERNAL);
 	fs = bpf_map_lookup_elem(table, &st->key);
 	if (!fs) {
+		__u32 prev = 1;
+
 		stats_init(&fresh, st, cur->ts_ns);
+		if (st->key.protocol == IPPROTO_TCP)
+			tcp_seq_seed(&fresh.seq,
+				     bpf_map_lookup_elem(&flow_tables, &prev),
+				     &st->key);
 		/* -EEXIST: another CPU inserted it first; use theirs */
 		bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST);
 		fs = bpf_map_lookup_elem(table, &st->key);

@@ -33,6 +33,10 @@
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
 #endif
+/* Outer tags of QinQ before 802.1ad was standard (Cisco, Juniper, and
+ * Linux's vlan_protocol option): still configured on provider edges. */
+#define ETH_P_QINQ1 0x9100
+#define ETH_P_QINQ2 0x9200
 /* linux/icmp.h drags in libc socket headers; the four types we need: */
 #define ICMP_ECHOREPLY 0
 #define ICMP_ECHO 8
@@ -76,7 +80,14 @@ static __always_inline __u32 frame_len(void *data, void *data_end,
 	return cur->wire_len ?: (__u32)(data_end - data);
 }
 
-/* Ethernet with up to two 802.1Q / 802.1ad tags; the outer VLAN id is kept. */
+static __always_inline int is_vlan_tpid(__u16 proto)
+{
+	return proto == ETH_P_8021Q || proto == ETH_P_8021AD ||
+	       proto == ETH_P_QINQ1 || proto == ETH_P_QINQ2;
+}
+
+/* Ethernet with up to two 802.1Q / 802.1ad (or pre-standard 0x9100 /
+ * 0x9200) tags; the outer VLAN id is kept. */
 static __always_inline int parse_eth(void *data, void *data_end,
 				     struct pkt_meta *cur)
 {
@@ -91,7 +102,7 @@ static __always_inline int parse_eth(void *data, void *data_end,
 	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
 		struct vlan_hdr *vh = data + off;
 
-		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+		if (!is_vlan_tpid(proto))
 			break;
 		if ((void *)(vh + 1) > data_end)
 			return PARSE_MALFORMED;
@@ -103,7 +114,7 @@ static __always_inline int parse_eth(void *data, void *data_end,
 	cur->l3_off = off;
 	cur->l3_proto = proto;
 	cur->vlan_id = vlan;
-	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+	if (is_vlan_tpid(proto))
 		return PARSE_UNSUPPORTED; /* more tags than we walk */
 	return PARSE_OK;
 }
@@ -186,12 +197,11 @@ static __always_inline int parse_ipv4(struct xdp_md *ctx, void *data,
 		return PARSE_MALFORMED;
 
 	frag = bpf_ntohs(iph->frag_off);
-	if (frag & IPV4_OFFSET_MASK)
-		cur->frag = FRAG_LATER;
-	else if (frag & IPV4_MF)
-		cur->frag = FRAG_FIRST;
-	else
-		cur->frag = FRAG_NONE;
+	cur->frag = FRAG_NONE;
+	if (frag & (IPV4_OFFSET_MASK | IPV4_MF)) {
+		cur->frag = frag & IPV4_OFFSET_MASK ? FRAG_LATER : FRAG_FIRST;
+		st->frag_id = bpf_ntohs(iph->id);
+	}
 
 	key_init(&st->key, ctx, cur, 4);
 	st->key.protocol = iph->protocol;
@@ -253,6 +263,7 @@ static __always_inline int parse_ipv6(struct xdp_md *ctx, void *data,
 				cur->frag = FRAG_LATER;
 			else if (frag & IPV6_MF)
 				cur->frag = FRAG_FIRST;
+			st->frag_id = bpf_ntohl(fh->identification);
 			nexthdr = fh->nexthdr;
 			l4_off += sizeof(*fh);
 		} else if (nexthdr == IPPROTO_AH) {

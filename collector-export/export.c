@@ -72,8 +72,7 @@ static void options_init(struct exporter *ex)
 			alias[strcspn(alias, "\n")] = '\0';
 			fclose(f);
 		}
-		snprintf(o->ifdesc[o->n_ifaces], IFACE_DESC_LEN, "%s",
-			 alias[0] ? alias : "flowexport XDP ingress");
+		snprintf(o->ifdesc[o->n_ifaces], IFACE_DESC_LEN, "%s", alias);
 		o->n_ifaces++;
 	}
 }
@@ -142,14 +141,18 @@ static int send_templates(struct exporter *ex, time_t now)
 
 static int send_options(struct exporter *ex, time_t now)
 {
-	int done = 0, err;
+	int done = 0, before, err;
 
 	ex->opts.messages = ex->st.messages;
 	ex->opts.records = ex->st.records;
 	ex->opts.octets = ex->st.octets;
+	/* options may take several messages: go on while they advance */
 	do {
+		before = done;
 		err = ADD_OR_FLUSH(ex, ex->ops->add_options(ex->enc, &ex->opts, &done));
-	} while (err == -ENOBUFS && done > 0 && done <= ex->opts.n_ifaces);
+		if (done != before)
+			ex->msg_open = true; /* the next flush sends it */
+	} while (err == -ENOBUFS && done != before);
 	if (err)
 		return err;
 	ex->options_due = false;

@@ -9,6 +9,8 @@
 #define FLOWEXPORT_EXPORT_ENCODER_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <linux/types.h>
 #include <net/if.h>
 #include "config.h"
@@ -35,8 +37,20 @@ struct export_options {
 	int n_ifaces;
 	__u32 ifindex[MAX_IFACES];
 	char ifname[MAX_IFACES][IFNAMSIZ];
-	char ifdesc[MAX_IFACES][IFACE_DESC_LEN];
+	char ifdesc[MAX_IFACES][IFACE_DESC_LEN]; /* alias, "" if none */
 };
+
+/* What the options records give as interface i's description: its name,
+ * then its alias (/sys/class/net/IF/ifalias) if it has one. nfdump shows
+ * the description as the interface's name. */
+static inline void iface_description(const struct export_options *o, int i,
+				     char out[IFACE_DESC_LEN])
+{
+	memset(out, 0, IFACE_DESC_LEN);
+	snprintf(out, IFACE_DESC_LEN, o->ifdesc[i][0] ? "%.*s (%.*s)" : "%.*s",
+		 IFNAMSIZ, o->ifname[i], IFACE_DESC_LEN - IFNAMSIZ - 4,
+		 o->ifdesc[i]);
+}
 
 struct encoder;
 
@@ -52,9 +66,10 @@ struct encoder_ops {
 	 * (finish the message and try again in a new one). */
 	int (*add_templates)(struct encoder *enc);
 	int (*add_record)(struct encoder *enc, const struct flow_record *rec);
-	/* Options records, from item *done on (0 = statistics, 1.. = the
-	 * interfaces); *done advances, so after -ENOBUFS the caller finishes
-	 * the message and calls again to add the rest. */
+	/* Options records (and whatever the format sends with them), from
+	 * step *done on; *done advances. 0 when all is added; -ENOBUFS: the
+	 * caller finishes the message and calls again, for as long as *done
+	 * advances (unchanged in an empty message: it does not fit). */
 	int (*add_options)(struct encoder *enc, const struct export_options *o,
 			   int *done);
 	/* Closes the current message: msg and len give its bytes, valid until the

@@ -8,6 +8,14 @@
  * message size limit is exact. libfixbuf keeps the export time, the
  * sequence number per observation domain and the template encoding, and
  * its information model vouches for the element names. GError stays here.
+ *
+ * Flow records travel in the configured observation domain, the options
+ * records (exporting-process statistics, interface names) in domain 0:
+ * RFC 7011 section 3.1 says the domain SHOULD be 0 when none is relevant,
+ * naming the exporting-process statistics, and the sequence number counts
+ * every data record of a domain, options records included. nfcapd counts
+ * only flow records, so options in the flow records' domain showed as a
+ * sequence error after every options message; apart, both counts agree.
  */
 #include <errno.h>
 #include <fixbuf/public.h>
@@ -16,6 +24,8 @@
 #include "export_encoder.h"
 #include "log.h"
 
+#define OPTIONS_DOMAIN 0
+
 /* Internal (in-memory) layouts of the options records, in template order. */
 struct stats_rec {
 	__u32 domain;
@@ -23,8 +33,8 @@ struct stats_rec {
 } __attribute__((packed));
 
 struct iface_rec {
-	__u32 ifindex;
 	char name[IFNAMSIZ];
+	__u32 ifindex;
 	char desc[IFACE_DESC_LEN];
 } __attribute__((packed));
 
@@ -39,9 +49,13 @@ static const fbInfoElementSpec_t stats_spec[] = {
 	FB_IESPEC_NULL
 };
 
+/* Scope: the interface, by name. nfdump (1.7.1) skips the scope fields and
+ * reads exactly ingressInterface (4 bytes) and interfaceDescription after
+ * them, showing the description as the interface's name; another element
+ * among the non-scope fields shifts every record it reads. */
 static const fbInfoElementSpec_t iface_spec[] = {
-	{ "ingressInterface", 4, 0 },
 	{ "interfaceName", IFNAMSIZ, 0 },
+	{ "ingressInterface", 4, 0 },
 	{ "interfaceDescription", IFACE_DESC_LEN, 0 },
 	FB_IESPEC_NULL
 };
@@ -111,7 +125,8 @@ static gboolean add_pair(fbSession_t *s, __u16 tid, fbTemplate_t *in,
 	       fbSessionAddTemplate(s, FALSE, tid, ex, err);
 }
 
-/* A fresh session (sequence number 0) with all four templates. */
+/* A fresh session (sequence numbers 0) with the data templates in the
+ * flow records' domain and the options templates in OPTIONS_DOMAIN. */
 static int ipfix_build(struct encoder *enc)
 {
 	fbSession_t *s = fbSessionAlloc(enc->model);
@@ -123,14 +138,19 @@ static int ipfix_build(struct encoder *enc)
 	if (!add_pair(s, TID_DATA_IPV4, data_template(enc, TMPL_IPV4, true, &err),
 		      data_template(enc, TMPL_IPV4, false, &err), &err) ||
 	    !add_pair(s, TID_DATA_IPV6, data_template(enc, TMPL_IPV6, true, &err),
-		      data_template(enc, TMPL_IPV6, false, &err), &err) ||
-	    !add_pair(s, TID_OPT_STATS, spec_template(enc->model, stats_spec, 1, &err),
+		      data_template(enc, TMPL_IPV6, false, &err), &err)) {
+		fbSessionFree(s);
+		return gerr("cannot build templates", err);
+	}
+	fbSessionSetDomain(s, OPTIONS_DOMAIN);
+	if (!add_pair(s, TID_OPT_STATS, spec_template(enc->model, stats_spec, 1, &err),
 		      spec_template(enc->model, stats_spec, 1, &err), &err) ||
 	    !add_pair(s, TID_OPT_IFACE, spec_template(enc->model, iface_spec, 1, &err),
 		      spec_template(enc->model, iface_spec, 1, &err), &err)) {
 		fbSessionFree(s);
 		return gerr("cannot build templates", err);
 	}
+	fbSessionSetDomain(s, enc->domain);
 	x = fbExporterAllocBuffer(enc->msg, enc->max_msg);
 	enc->fbuf = fBufAllocForExport(s, x);
 	fBufSetAutomaticMode(enc->fbuf, FALSE);
@@ -152,6 +172,8 @@ static void ipfix_destroy(struct encoder *enc)
 	free(enc);
 }
 
+static int check_fit(const struct encoder *enc);
+
 static int ipfix_create(struct encoder **out, const struct config *cfg,
 			const struct export_template *t, size_t max_msg)
 {
@@ -172,7 +194,9 @@ static int ipfix_create(struct encoder **out, const struct config *cfg,
 		ipfix_destroy(enc);
 		return -ENOMEM;
 	}
-	err = ipfix_build(enc);
+	err = check_fit(enc);
+	if (!err)
+		err = ipfix_build(enc);
 	if (err) {
 		ipfix_destroy(enc);
 		return err;
@@ -197,6 +221,21 @@ static int append_result(GError *err, const char *what)
 		return -ENOBUFS;
 	}
 	return gerr(what, err);
+}
+
+/* Messages carry one domain: switch only between messages (-ENOBUFS asks
+ * the caller to close the open one first). */
+static int use_domain(struct encoder *enc, __u32 domain)
+{
+	fbSession_t *s = fBufGetSession(enc->fbuf);
+
+	if (fbSessionGetDomain(s) == domain)
+		return 0;
+	if (enc->dirty)
+		return -ENOBUFS;
+	fbSessionSetDomain(s, domain);
+	enc->cur_tid = 0; /* export templates are per domain */
+	return 0;
 }
 
 static int use_template(struct encoder *enc, __u16 tid)
@@ -225,10 +264,14 @@ static int append(struct encoder *enc, __u16 tid, void *rec, size_t len)
 	return 0;
 }
 
+/* The data templates (the options templates go with the options). */
 static int ipfix_add_templates(struct encoder *enc)
 {
 	GError *err = NULL;
+	int ret = use_domain(enc, enc->domain);
 
+	if (ret)
+		return ret;
 	if (!fbSessionExportTemplates(fBufGetSession(enc->fbuf), &err))
 		return append_result(err, "cannot export templates");
 	enc->dirty = true;
@@ -240,19 +283,58 @@ static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
 	enum tmpl_af af = template_af(rec->key.ip_version);
 	const struct tmpl_elem *e = enc->tmpl->elems[af];
 	__u8 *p = enc->rec;
+	int ret = use_domain(enc, enc->domain);
 
+	if (ret)
+		return ret;
 	for (int i = 0; i < enc->tmpl->n[af]; i++)
 		p += field_put_host(e[i].def, rec, e[i].reverse, p);
 	return append(enc, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
 		      enc->rec, p - enc->rec);
 }
 
+static int export_template(struct encoder *enc, __u16 tid)
+{
+	fbSession_t *s = fBufGetSession(enc->fbuf);
+	GError *err = NULL;
+	gboolean ok = fbSessionExportTemplate(s, tid, &err);
+
+	/* in an empty message, libfixbuf's "end of message" only marks the
+	 * switch to templates: ask again rather than send an empty message */
+	if (!ok && !enc->dirty &&
+	    g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM)) {
+		g_clear_error(&err);
+		ok = fbSessionExportTemplate(s, tid, &err);
+	}
+	if (!ok)
+		return append_result(err, "cannot export options template");
+	enc->dirty = true;
+	return 0;
+}
+
+/*
+ * Options go in OPTIONS_DOMAIN, in steps (*done): 0 = both options
+ * templates, 1 = statistics, 2.. = the interfaces. The templates share one
+ * set, the interfaces' first: nfdump reads only the first template of an
+ * options template set, and needs no other.
+ */
 static int ipfix_add_options(struct encoder *enc, const struct export_options *o,
 			     int *done)
 {
-	int err = 0;
+	int err = use_domain(enc, OPTIONS_DOMAIN);
 
+	if (err)
+		return err;
 	if (*done == 0) {
+		if (o->n_ifaces)
+			err = export_template(enc, TID_OPT_IFACE);
+		if (!err)
+			err = export_template(enc, TID_OPT_STATS);
+		if (err)
+			return err;
+		(*done)++;
+	}
+	if (*done == 1) {
 		struct stats_rec s = {
 			.domain = o->domain, .messages = o->messages,
 			.records = o->records, .octets = o->octets,
@@ -264,12 +346,12 @@ static int ipfix_add_options(struct encoder *enc, const struct export_options *o
 		if (!err)
 			(*done)++;
 	}
-	while (!err && *done <= o->n_ifaces) {
-		int i = *done - 1;
+	while (!err && *done <= o->n_ifaces + 1) {
+		int i = *done - 2;
 		struct iface_rec r = { .ifindex = o->ifindex[i] };
 
 		memcpy(r.name, o->ifname[i], sizeof(r.name));
-		memcpy(r.desc, o->ifdesc[i], sizeof(r.desc));
+		iface_description(o, i, r.desc);
 		err = append(enc, TID_OPT_IFACE, (__u8 *)&r, sizeof(r));
 		if (!err)
 			(*done)++;
@@ -291,6 +373,61 @@ static int ipfix_finish(struct encoder *enc, const __u8 **msg, size_t *len)
 	enc->cur_tid = 0; /* a new message opens a new set */
 	*len = fbExporterGetMsgLen(fBufGetExporter(enc->fbuf));
 	return 0;
+}
+
+#define IPFIX_HEADER_LEN 16
+#define PROBE_MSG_LEN 65535
+
+/*
+ * Refuses a --max-message-size that cannot carry what must travel alone:
+ * the data templates (one message), the options templates with the
+ * statistics and one interface, a data record. The sizes are measured by
+ * encoding them with libfixbuf into a message of the largest size, so the
+ * smallest size that works is exact, not estimated.
+ */
+static int check_fit(const struct encoder *enc)
+{
+	struct encoder probe = *enc;
+	struct export_options o = { .n_ifaces = 1 };
+	size_t tmpl = 0, opts = 0, rec = 0, need;
+	const __u8 *msg;
+	int done = 0, err;
+
+	probe.msg = calloc(1, PROBE_MSG_LEN);
+	probe.max_msg = PROBE_MSG_LEN;
+	if (!probe.msg)
+		return -ENOMEM;
+	/* libfixbuf answers "end of message" once when a message turns to
+	 * templates (export.c retries in the same way): ask twice */
+	err = ipfix_build(&probe);
+	if (!err && (err = ipfix_add_templates(&probe)) == -ENOBUFS)
+		err = ipfix_add_templates(&probe);
+	if (!err)
+		err = ipfix_finish(&probe, &msg, &tmpl);
+	while (!err || err == -ENOBUFS) {
+		int before = done;
+
+		err = ipfix_add_options(&probe, &o, &done);
+		if (!err || done == before)
+			break;
+	}
+	if (!err)
+		err = ipfix_finish(&probe, &msg, &opts);
+	if (probe.fbuf)
+		fBufFree(probe.fbuf);
+	free(probe.msg);
+	if (err)
+		return gerr("cannot measure the templates", NULL);
+	for (int af = 0; af < TMPL_AF_MAX; af++)
+		if (IPFIX_HEADER_LEN + 4 + enc->tmpl->wire_len[af] > rec)
+			rec = IPFIX_HEADER_LEN + 4 + enc->tmpl->wire_len[af];
+	need = tmpl > opts ? tmpl : opts;
+	need = need > rec ? need : rec;
+	if (need <= enc->max_msg)
+		return 0;
+	pr_warn("template %s does not fit --max-message-size %zu in IPFIX: its templates take %zu bytes, the options %zu and a record %zu; the smallest size that works is %zu\n",
+		enc->tmpl->path, enc->max_msg, tmpl, opts, rec, need);
+	return -EMSGSIZE;
 }
 
 const struct encoder_ops ipfix_encoder_ops = {

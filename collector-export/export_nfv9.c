@@ -3,21 +3,36 @@
  * export_nfv9.c - NetFlow v9 (RFC 3954) messages, encoded here because
  * libfixbuf only reads v9. Same templates as IPFIX (v9 field types are the
  * IANA element ids for everything we export), no enterprise elements, so no
- * --biflow. Header: sysUptime = ms since this encoder started, unix secs,
- * sequence = count of export packets sent, source id = observation domain.
+ * --biflow. Header: sysUptime = ms since the machine booted (32 bits, it
+ * wraps after 49.7 days as a router's does), counted from a whole second
+ * so that unix secs * 1000 - sysUptime gives the origin exactly; unix secs;
+ * sequence = count of export packets sent; source id = observation domain.
+ *
+ * Times: the template's own elements (flowStartMilliseconds etc., read by
+ * nfcapd and nfacctd) plus, when metering live, FIRST_SWITCHED (22) /
+ * LAST_SWITCHED (21) in ms of sysUptime, what RFC 3954 collectors such as
+ * goflow2 read. nfcapd and nfacctd prefer 21/22 when a template has them
+ * (nfcapd to the ms, nfacctd in whole seconds); a replayed capture's times
+ * (-r) are older than sysUptime can express, so a replay's templates leave
+ * them out.
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "export_encoder.h"
+#include "log.h"
 
 #define V9_HEADER_LEN 20
 #define V9_SET_TEMPLATE 0
 #define V9_SET_OPTIONS_TEMPLATE 1
 #define V9_SCOPE_SYSTEM 1
 #define V9_SCOPE_INTERFACE 2
+#define V9_FIRST_SWITCHED 22
+#define V9_LAST_SWITCHED 21
+#define V9_SWITCHED_FIELDS 2 /* appended to each data template, 4 bytes each */
 
 struct v9_field { __u16 type, len; };
 
@@ -29,16 +44,21 @@ static const struct v9_field stats_fields[] = {
 	{ 166, 8 }, /* notSentFlowTotalCount */
 };
 #define N_STATS_FIELDS (sizeof(stats_fields) / sizeof(stats_fields[0]))
+/* After the Interface scope: what nfdump reads of an interface options
+ * record, exactly (it skips the scope and shows IF_DESC as the name). */
 static const struct v9_field iface_fields[] = {
-	{ 82, IFNAMSIZ },       /* IF_NAME */
-	{ 83, IFACE_DESC_LEN }, /* IF_DESC */
+	{ 10, 4 },              /* INPUT_SNMP */
+	{ 83, IFACE_DESC_LEN }, /* IF_DESC: the name, then the alias if any */
 };
+#define N_IFACE_FIELDS (sizeof(iface_fields) / sizeof(iface_fields[0]))
+#define IFACE_REC_LEN (4 + 4 + IFACE_DESC_LEN)
 
 struct encoder {
 	const struct export_template *tmpl;
 	__u32 source_id;
 	__u32 sequence;     /* export packets sent in this session */
-	__u64 boot_ms;      /* sysUptime origin */
+	__u64 boot_ms;      /* sysUptime origin: epoch ms, a whole second */
+	int n_switched;     /* FIRST/LAST_SWITCHED in the data templates: 0 or 2 */
 	__u8 *msg;
 	size_t max_msg, len;
 	size_t set_start;   /* offset of the open flowset, 0 = none */
@@ -52,6 +72,17 @@ static __u64 now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When the machine booted, in epoch ms, rounded down to a whole second. */
+static __u64 boot_epoch_ms(void)
+{
+	struct timespec up;
+	__u64 boot;
+
+	clock_gettime(CLOCK_BOOTTIME, &up);
+	boot = now_ms() - ((__u64)up.tv_sec * 1000 + up.tv_nsec / 1000000);
+	return boot - boot % 1000;
 }
 
 static void put16(__u8 *p, __u16 v) { v = htobe16(v); memcpy(p, &v, 2); }
@@ -70,19 +101,31 @@ static void close_set(struct encoder *enc)
 	enc->set_id = 0;
 }
 
+/* Bytes that pad a flowset of len bytes to a multiple of 4. */
+static size_t pad4(size_t len)
+{
+	return (4 - len % 4) % 4;
+}
+
 /* Makes room for n bytes in a flowset with this id, opening one (and the
- * header) as needed; -ENOBUFS when the message cannot hold them. */
+ * header) as needed; -ENOBUFS when the message cannot hold them. Exact:
+ * the open set's padding, the new set's header and the padding the set
+ * will need once the n bytes are in must all fit in max_msg. */
 static int reserve(struct encoder *enc, __u16 set_id, size_t n)
 {
-	size_t need = n + 3; /* worst-case padding */
 	/* flowset id 0 (templates) is valid: "open" is set_start != 0 */
 	bool new_set = !enc->set_start || enc->set_id != set_id;
+	size_t len = enc->len ? enc->len : V9_HEADER_LEN, set_len;
 
-	if (new_set)
-		need += 4;
-	if (!enc->len)
-		need += V9_HEADER_LEN;
-	if (enc->len + need > enc->max_msg)
+	if (new_set) {
+		if (enc->set_start)
+			len += pad4(len - enc->set_start);
+		set_len = 4 + n;
+	} else {
+		set_len = len - enc->set_start + n;
+	}
+	len += (new_set ? 4 : 0) + n;
+	if (len + pad4(set_len) > enc->max_msg)
 		return -ENOBUFS;
 	if (!enc->len)
 		enc->len = V9_HEADER_LEN;
@@ -96,11 +139,47 @@ static int reserve(struct encoder *enc, __u16 set_id, size_t n)
 	return 0;
 }
 
+static size_t data_template_len(const struct export_template *t,
+				enum tmpl_af af, int n_switched);
+static size_t options_template_len(void);
+
+/* The smallest message that holds each thing that must travel alone: all
+ * templates (they go in one message), one data record of either IP
+ * version, one options record. */
+static int check_fit(const struct export_template *t, int n_switched,
+		     size_t max_msg)
+{
+	size_t tmpl = V9_HEADER_LEN + 4 +
+		      data_template_len(t, TMPL_IPV4, n_switched) +
+		      data_template_len(t, TMPL_IPV6, n_switched) +
+		      options_template_len();
+	size_t rec = 0, need;
+
+	for (int af = 0; af < TMPL_AF_MAX; af++) {
+		size_t r = V9_HEADER_LEN + 4 + t->wire_len[af] + 4 * n_switched;
+
+		r += pad4(r);
+		if (r > rec)
+			rec = r;
+	}
+	need = tmpl > rec ? tmpl : rec;
+	if (need <= max_msg)
+		return 0;
+	pr_warn("template %s does not fit --max-message-size %zu in NetFlow v9: its templates take %zu bytes and a record %zu; the smallest size that works is %zu\n",
+		t->path, max_msg, tmpl, rec, need);
+	return -EMSGSIZE;
+}
+
 static int nfv9_create(struct encoder **out, const struct config *cfg,
 		       const struct export_template *t, size_t max_msg)
 {
-	struct encoder *enc = calloc(1, sizeof(*enc));
+	int n_switched = cfg->pcap_file ? 0 : V9_SWITCHED_FIELDS;
+	int err = check_fit(t, n_switched, max_msg);
+	struct encoder *enc;
 
+	if (err)
+		return err;
+	enc = calloc(1, sizeof(*enc));
 	if (!enc || !(enc->msg = calloc(1, max_msg))) {
 		free(enc);
 		return -ENOMEM;
@@ -108,7 +187,8 @@ static int nfv9_create(struct encoder **out, const struct config *cfg,
 	enc->tmpl = t;
 	enc->source_id = cfg->observation_domain;
 	enc->max_msg = max_msg;
-	enc->boot_ms = now_ms();
+	enc->boot_ms = boot_epoch_ms();
+	enc->n_switched = n_switched;
 	*out = enc;
 	return 0;
 }
@@ -136,59 +216,86 @@ static __u16 v9_type(__u16 ie)
 	return ie == 139 ? 32 : ie;
 }
 
-static size_t data_template_len(const struct encoder *enc, enum tmpl_af af)
+static size_t data_template_len(const struct export_template *t,
+				enum tmpl_af af, int n_switched)
 {
-	return 4 + 4 * enc->tmpl->n[af];
+	return 4 + 4 * (t->n[af] + n_switched);
+}
+
+/* One options template record: id, scope length, option length, one
+ * scope field (4 bytes), the option fields. */
+static size_t options_record_len(size_t n_fields)
+{
+	return 10 + 4 * n_fields;
+}
+
+/* Both options templates, each in a flowset of its own: nfdump reads only
+ * the first template of an options template flowset. */
+static size_t options_template_len(void)
+{
+	size_t stats = 4 + options_record_len(N_STATS_FIELDS);
+	size_t iface = 4 + options_record_len(N_IFACE_FIELDS);
+
+	return stats + pad4(stats) + iface + pad4(iface);
+}
+
+static int put_options_template(struct encoder *enc, __u16 tid, __u16 scope,
+				const struct v9_field *f, size_t n)
+{
+	__u8 *p;
+
+	close_set(enc); /* a flowset of its own */
+	if (reserve(enc, V9_SET_OPTIONS_TEMPLATE, options_record_len(n)))
+		return -ENOBUFS;
+	p = enc->msg + enc->len;
+	put16(p, tid);
+	put16(p + 2, 4);
+	put16(p + 4, 4 * n);
+	put16(p + 6, scope);
+	put16(p + 8, 4);
+	for (size_t i = 0; i < n; i++) {
+		put16(p + 10 + 4 * i, f[i].type);
+		put16(p + 12 + 4 * i, f[i].len);
+	}
+	enc->len += options_record_len(n);
+	enc->count++;
+	return 0;
 }
 
 static int nfv9_add_templates(struct encoder *enc)
 {
-	/* each options template: id, scope length, option length, 1 scope */
-	size_t opt_len = (10 + 4 * N_STATS_FIELDS) + (10 + 4 * 2);
-	size_t n = data_template_len(enc, TMPL_IPV4) +
-		   data_template_len(enc, TMPL_IPV6);
+	size_t opt_len = options_template_len();
+	size_t n = data_template_len(enc->tmpl, TMPL_IPV4, enc->n_switched) +
+		   data_template_len(enc->tmpl, TMPL_IPV6, enc->n_switched);
 	__u8 *p;
 
-	/* data templates in one flowset, both options templates in another */
-	if (reserve(enc, V9_SET_TEMPLATE, n + 4 + opt_len + 3))
+	/* data templates in one flowset, the options templates after them */
+	if (reserve(enc, V9_SET_TEMPLATE, n + opt_len))
 		return -ENOBUFS;
 	for (int af = 0; af < TMPL_AF_MAX; af++) {
+		int n_fields = enc->tmpl->n[af];
+
 		p = enc->msg + enc->len;
 		put16(p, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6);
-		put16(p + 2, enc->tmpl->n[af]);
-		for (int i = 0; i < enc->tmpl->n[af]; i++) {
+		put16(p + 2, n_fields + enc->n_switched);
+		for (int i = 0; i < n_fields; i++) {
 			put16(p + 4 + 4 * i, v9_type(enc->tmpl->elems[af][i].def->ie));
 			put16(p + 6 + 4 * i, enc->tmpl->elems[af][i].len);
 		}
-		enc->len += data_template_len(enc, af);
+		if (enc->n_switched) {
+			put16(p + 4 + 4 * n_fields, V9_FIRST_SWITCHED);
+			put16(p + 6 + 4 * n_fields, 4);
+			put16(p + 8 + 4 * n_fields, V9_LAST_SWITCHED);
+			put16(p + 10 + 4 * n_fields, 4);
+		}
+		enc->len += data_template_len(enc->tmpl, af, enc->n_switched);
 		enc->count++;
 	}
-	if (reserve(enc, V9_SET_OPTIONS_TEMPLATE, opt_len))
+	if (put_options_template(enc, TID_OPT_STATS, V9_SCOPE_SYSTEM,
+				 stats_fields, N_STATS_FIELDS) ||
+	    put_options_template(enc, TID_OPT_IFACE, V9_SCOPE_INTERFACE,
+				 iface_fields, N_IFACE_FIELDS))
 		return -ENOBUFS;
-	p = enc->msg + enc->len;
-	/* statistics: scope System */
-	put16(p, TID_OPT_STATS);
-	put16(p + 2, 4);
-	put16(p + 4, 4 * N_STATS_FIELDS);
-	put16(p + 6, V9_SCOPE_SYSTEM);
-	put16(p + 8, 4);
-	for (size_t i = 0; i < N_STATS_FIELDS; i++) {
-		put16(p + 10 + 4 * i, stats_fields[i].type);
-		put16(p + 12 + 4 * i, stats_fields[i].len);
-	}
-	p += 10 + 4 * N_STATS_FIELDS;
-	/* interface names: scope Interface */
-	put16(p, TID_OPT_IFACE);
-	put16(p + 2, 4);
-	put16(p + 4, 8);
-	put16(p + 6, V9_SCOPE_INTERFACE);
-	put16(p + 8, 4);
-	for (int i = 0; i < 2; i++) {
-		put16(p + 10 + 4 * i, iface_fields[i].type);
-		put16(p + 12 + 4 * i, iface_fields[i].len);
-	}
-	enc->len += opt_len;
-	enc->count += 2;
 	return 0;
 }
 
@@ -199,12 +306,18 @@ static int nfv9_add_record(struct encoder *enc, const struct flow_record *rec)
 	__u8 *p;
 
 	if (reserve(enc, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
-		    enc->tmpl->wire_len[af]))
+		    enc->tmpl->wire_len[af] + 4 * enc->n_switched))
 		return -ENOBUFS;
 	p = enc->msg + enc->len;
 	for (int i = 0; i < enc->tmpl->n[af]; i++) {
 		field_put_wire(e[i].def, rec, e[i].reverse, e[i].len, p);
 		p += e[i].len;
+	}
+	if (enc->n_switched) {
+		/* modulo 2^32, like sysUptime itself */
+		put32(p, (__u32)(rec->start_ms - enc->boot_ms));
+		put32(p + 4, (__u32)(rec->end_ms - enc->boot_ms));
+		p += 4 * enc->n_switched;
 	}
 	enc->len = p - enc->msg;
 	enc->count++;
@@ -234,13 +347,13 @@ static int nfv9_add_options(struct encoder *enc, const struct export_options *o,
 		int i = *done - 1;
 		__u8 *p;
 
-		if (reserve(enc, TID_OPT_IFACE, 4 + IFNAMSIZ + IFACE_DESC_LEN))
+		if (reserve(enc, TID_OPT_IFACE, IFACE_REC_LEN))
 			return -ENOBUFS;
 		p = enc->msg + enc->len;
 		put32(p, o->ifindex[i]);
-		memcpy(p + 4, o->ifname[i], IFNAMSIZ);
-		memcpy(p + 4 + IFNAMSIZ, o->ifdesc[i], IFACE_DESC_LEN);
-		enc->len += 4 + IFNAMSIZ + IFACE_DESC_LEN;
+		put32(p + 4, o->ifindex[i]);
+		iface_description(o, i, (char *)p + 8);
+		enc->len += IFACE_REC_LEN;
 		enc->count++;
 		(*done)++;
 	}
@@ -251,6 +364,7 @@ static int nfv9_finish(struct encoder *enc, const __u8 **msg, size_t *len)
 {
 	__u64 now = now_ms();
 	__u8 *h = enc->msg;
+	__u32 secs = now / 1000;
 
 	*msg = enc->msg;
 	*len = 0;
@@ -259,8 +373,9 @@ static int nfv9_finish(struct encoder *enc, const __u8 **msg, size_t *len)
 	close_set(enc);
 	put16(h, 9);
 	put16(h + 2, enc->count);
-	put32(h + 4, (__u32)(now - enc->boot_ms));
-	put32(h + 8, (__u32)(now / 1000));
+	/* collectors take the origin as unix secs * 1000 - sysUptime */
+	put32(h + 4, (__u32)((__u64)secs * 1000 - enc->boot_ms));
+	put32(h + 8, secs);
 	put32(h + 12, enc->sequence++);
 	put32(h + 16, enc->source_id);
 	*len = enc->len;

@@ -86,6 +86,20 @@ static int template_add(struct export_template *t, unsigned int af_mask,
 	return 0;
 }
 
+/*
+ * Where an RFC 5103 reverse element goes: the order of a template's
+ * elements means nothing to IPFIX, but nfdump (1.7) maps every reverse
+ * element other than the octet and packet counters onto its forward twin,
+ * in template order, so a reverse value placed after the forward one
+ * replaced it (1970 times and no flags where the reverse direction was
+ * empty). Placed before, the forward value is the one nfdump keeps; the
+ * reverse counters it reads as out bytes and packets, in any order.
+ */
+static bool reverse_goes_first(const struct field_def *def)
+{
+	return def->ie != 1 && def->ie != 2;
+}
+
 /* Parses "name [length] [ipv4|ipv6]" (comment and blank lines skipped). */
 static int template_line(struct export_template *t, fbInfoModel_t *model,
 			 char *line, int lineno, bool biflow)
@@ -140,9 +154,9 @@ static int template_line(struct export_template *t, fbInfoModel_t *model,
 			reducible(ie) ? "at most " : "exactly ", def->len);
 		return -EINVAL;
 	}
-	err = template_add(t, af_mask, def, false, len, name);
-	if (!err && biflow && def->per_direction) {
+	if (biflow && def->per_direction) {
 		char rname[TMPL_NAME_LEN];
+		bool rev_first = reverse_goes_first(def);
 
 		snprintf(rname, sizeof(rname), "reverse%c%s",
 			 toupper((unsigned char)name[0]), name + 1);
@@ -151,7 +165,13 @@ static int template_line(struct export_template *t, fbInfoModel_t *model,
 				where, lineno, rname);
 			return -EINVAL;
 		}
-		err = template_add(t, af_mask, def, true, len, rname);
+		err = template_add(t, af_mask, def, rev_first, len,
+				   rev_first ? rname : name);
+		if (!err)
+			err = template_add(t, af_mask, def, !rev_first, len,
+					   rev_first ? name : rname);
+	} else {
+		err = template_add(t, af_mask, def, false, len, name);
 	}
 	if (err)
 		pr_warn("%s:%d: too many elements (at most %d a template)\n",

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
+#include <net/if.h>
 #include "flowtable.h"
 
 #define NS_PER_SEC 1000000000ULL
@@ -37,6 +38,8 @@ struct flow_cache {
 	GArray *out;            /* struct flow_record, one pass's output */
 	__u32 pass;
 	struct flow_cache_totals totals;
+	__u32 ifindex[MAX_IFACES]; /* the metered interfaces, for biflow pairs */
+	int n_ifindex;
 };
 
 /* One expiry decision: a flow, its reverse when pairing, and why. */
@@ -76,6 +79,12 @@ struct flow_cache *flow_cache_new(const struct config *cfg,
 	fc->emit_ctx = emit_ctx;
 	fc->flows = g_hash_table_new_full(key_hash, key_equal, NULL, g_free);
 	fc->out = g_array_new(FALSE, FALSE, sizeof(struct flow_record));
+	for (int i = 0; i < cfg->n_ifaces && i < MAX_IFACES; i++) {
+		__u32 ifindex = if_nametoindex(cfg->ifnames[i]);
+
+		if (ifindex)
+			fc->ifindex[fc->n_ifindex++] = ifindex;
+	}
 	return fc;
 }
 
@@ -91,6 +100,14 @@ void flow_cache_free(struct flow_cache *fc)
 void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns)
 {
 	fc->epoch_offset_ns = epoch_offset_ns;
+}
+
+bool flow_cache_has_seq(const struct flow_cache *fc, const struct flow_key *key,
+			const struct tcp_seq_state *seq)
+{
+	const struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
+
+	return e && !memcmp(&e->acc.seq, seq, sizeof(*seq));
 }
 
 size_t flow_cache_count(const struct flow_cache *fc)
@@ -172,8 +189,8 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		a->tcp_mss = d->tcp_mss;
 	if (d->tcp_wscale != 0xff)
 		a->tcp_wscale = d->tcp_wscale;
-	if (d->next_seq)
-		a->next_seq = d->next_seq;
+	if (d->seq.next_seq)
+		a->seq = d->seq;
 	if (d->tcp_flags & (TCP_FIN | TCP_RST))
 		e->closing = true;
 }
@@ -215,39 +232,79 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev)
 	return flow_cache_merge(fc, &ev->key, &d);
 }
 
-/* The key of the other direction: addresses and ports swapped; an ICMP
- * echo request pairs with its reply (same identifier). */
-static void reverse_key(const struct flow_key *k, struct flow_key *r)
+/*
+ * What a biflow pair is (--biflow): two flows of opposite directions with
+ * the same IP version, protocol and VLAN, the addresses swapped and the
+ * ports swapped. ICMP and ICMPv6 pair only an echo request with the echo
+ * reply of the same identifier: other messages (unreachable, time
+ * exceeded, ...) answer nothing and stay one-way records. The two
+ * directions may enter by different metered interfaces (a router or a
+ * bridge metered on both sides); a partner on the same interface comes
+ * first, and a pair is made only when each is the other's partner, so
+ * that every flow is in at most one pair.
+ */
+
+/* The key of the other direction (ifindex unchanged); false when the flow
+ * has no other direction to pair with. */
+static bool reverse_key(const struct flow_key *k, struct flow_key *r)
 {
 	*r = *k;
 	memcpy(r->src_addr, k->dst_addr, sizeof(r->src_addr));
 	memcpy(r->dst_addr, k->src_addr, sizeof(r->dst_addr));
 	if (k->protocol == 1 || k->protocol == 58) {
-		static const __u8 echo[2][2] = { { 8, 0 }, { 128, 129 } };
+		static const __u16 echo[2][2] = { { 8 << 8, 0 },
+						  { 128 << 8, 129 << 8 } };
 		int v6 = k->protocol == 58;
-		__u8 type = k->dst_port >> 8;
 
-		if (type == echo[v6][0])
-			r->dst_port = echo[v6][1] << 8;
-		else if (type == echo[v6][1])
-			r->dst_port = echo[v6][0] << 8;
-		return;
+		if (k->dst_port == echo[v6][0])
+			r->dst_port = echo[v6][1];
+		else if (k->dst_port == echo[v6][1])
+			r->dst_port = echo[v6][0];
+		else
+			return false;
+		return true;
 	}
 	r->src_port = k->dst_port;
 	r->dst_port = k->src_port;
+	return true;
+}
+
+/* The flow e would pair with: the other direction on e's interface, else
+ * on the first metered interface that has it. */
+static struct flow_entry *partner(struct flow_cache *fc,
+				  const struct flow_entry *e)
+{
+	struct flow_key rk;
+	struct flow_entry *r;
+
+	if (!reverse_key(&e->key, &rk))
+		return NULL;
+	r = g_hash_table_lookup(fc->flows, &rk);
+	if (r)
+		return r == e ? NULL : r;
+	for (int i = 0; i < fc->n_ifindex; i++) {
+		if (fc->ifindex[i] == e->key.ifindex)
+			continue;
+		rk.ifindex = fc->ifindex[i];
+		r = g_hash_table_lookup(fc->flows, &rk);
+		if (r)
+			return r;
+	}
+	return NULL;
 }
 
 static struct flow_entry *reverse_of(struct flow_cache *fc,
 				     const struct flow_entry *e)
 {
-	struct flow_key rk;
 	struct flow_entry *r;
 
 	if (!fc->cfg->biflow)
 		return NULL;
-	reverse_key(&e->key, &rk);
-	r = g_hash_table_lookup(fc->flows, &rk);
-	return r == e ? NULL : r;
+	r = partner(fc, e);
+	/* mutual only: a flow has one partner at most */
+	if (r && r->key.ifindex != e->key.ifindex && partner(fc, r) != e)
+		return NULL;
+	return r;
 }
 
 /* Timeouts of a flow, or of a biflow pair seen as one: idle when both

@@ -10,6 +10,7 @@
 #ifndef FLOWEXPORT_FLOWTABLE_H
 #define FLOWEXPORT_FLOWTABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "config.h"
@@ -55,6 +56,11 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev);
 void flow_cache_expire(struct flow_cache *fc, __u64 now_ns);
 /* Export every flow still held with this end reason and empty the cache. */
 void flow_cache_flush(struct flow_cache *fc, __u8 end_reason);
+
+/* True if the cache holds this flow with exactly this TCP sequence state,
+ * merged from an earlier table (so it was saved then: seq_carry.h). */
+bool flow_cache_has_seq(const struct flow_cache *fc, const struct flow_key *key,
+			const struct tcp_seq_state *seq);
 
 size_t flow_cache_count(const struct flow_cache *fc);
 const struct flow_cache_totals *flow_cache_totals(const struct flow_cache *fc);

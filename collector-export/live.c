@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "log.h"
 #include "modes.h"
+#include "seq_carry.h"
 #include "sink.h"
 
 #define NS_PER_SEC 1000000000ULL
@@ -95,6 +96,10 @@ static int drain_swapped(struct meter *m)
 		pr_warn("cannot swap flow tables: %s\n", strerror(-old));
 		return old;
 	}
+	/* before draining: a resent segment must find what was sent */
+	err = seq_carry_save(&m->p, old, m->fc);
+	if (err)
+		pr_warn("cannot save TCP sequence state: %s\n", strerror(-err));
 	err = drain_table(old, m->fc, &m->ds);
 	pipeline_swap_done(&m->p, old);
 	if (err) {

@@ -168,6 +168,10 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 	err = bpf_map__set_inner_map_fd(skel->maps.flow_tables, p->table_fd[0]);
 	if (err)
 		goto fail;
+	/* TCP sequence state of as many flows as one table holds */
+	err = bpf_map__set_max_entries(skel->maps.tcp_seq_carry, p->max_flows);
+	if (err)
+		goto fail;
 
 	err = flowmon__load(skel);
 	if (err) {
@@ -212,7 +216,7 @@ int pipeline_swap(struct pipeline *p)
 {
 	int outer = bpf_map__fd(p->skel->maps.flow_tables);
 	int displaced, spare, err;
-	__u32 zero = 0, id;
+	__u32 zero = 0, one = 1, id;
 
 	/* our signal handlers do not restart: a SIGTERM while waiting for
 	 * another instance must not let us swap without the lock */
@@ -226,6 +230,13 @@ int pipeline_swap(struct pipeline *p)
 		goto fail;
 	}
 	spare = id == p->table_id[0] ? 1 : 0;
+	/* the old one goes to slot 1 first: while it is drained, the new
+	 * table's TCP entries find their sequence state there (tcp_seq.h) */
+	if (bpf_map_update_elem(outer, &one, &displaced, BPF_ANY)) {
+		err = -errno;
+		close(displaced);
+		goto fail;
+	}
 	/* returns after an RCU grace period: nobody writes the old one now */
 	if (bpf_map_update_elem(outer, &zero, &p->table_fd[spare], BPF_ANY)) {
 		err = -errno;

@@ -19,6 +19,7 @@
 #include "loader.h"
 #include "log.h"
 #include "modes.h"
+#include "seq_carry.h"
 #include "sink.h"
 
 #define NS_PER_SEC 1000000000ULL
@@ -50,8 +51,12 @@ struct replay {
 
 static int drain(struct replay *r)
 {
-	int err = drain_table(r->p.table_fd[r->p.active], r->fc, &r->ds);
+	int fd = r->p.table_fd[r->p.active];
+	int err = seq_carry_save(&r->p, fd, r->fc);
 
+	if (err)
+		pr_warn("cannot save TCP sequence state: %s\n", strerror(-err));
+	err = drain_table(fd, r->fc, &r->ds);
 	if (err) {
 		pr_warn("cannot read the flow table: %s\n", strerror(-err));
 		return err;

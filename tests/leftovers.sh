@@ -8,12 +8,22 @@ leftover_pins_before=$(pins_now)
 leftover_xdp_before=$(xdp_now)
 
 # Drop lines naming an fx* object after a pid that is alive and not ours.
+# A tag may end in digits too (fxhcr1 + 2133): any digit suffix counts.
+_others_pid() {
+	local digits=$1 i
+	for ((i = 0; i < ${#digits} - 1; i++)); do
+		local pid=${digits:i}
+		[ "$pid" = "$$" ] && return 1
+		[ -d "/proc/$pid" ] && return 0
+	done
+	return 1
+}
 _not_others() {
-	local line pid
+	local line digits
 	while IFS= read -r line; do
 		[ -z "$line" ] && continue
-		pid=$(grep -oE 'fx[a-z-]*[0-9]+' <<<"$line" | head -1 | grep -oE '[0-9]+$')
-		if [ -n "$pid" ] && [ "$pid" != "$$" ] && [ -d "/proc/$pid" ]; then
+		digits=$(grep -oE 'fx[a-z0-9-]*[0-9]+' <<<"$line" | head -1 | grep -oE '[0-9]+$')
+		if [ -n "$digits" ] && _others_pid "$digits"; then
 			continue
 		fi
 		echo "$line"

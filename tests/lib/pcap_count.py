@@ -14,7 +14,9 @@ the capture kept. What the capture describes, read the way RFC 791/8200
 say: a frame under 14 bytes, an IP header or extension chain the capture
 cut, or the ports / ICMP type it cut, is malformed; a frame that is not
 IPv4/IPv6 (after at most two VLAN tags) is not parsed; a later fragment
-has no ports.
+takes the ports (ICMP: type/code) of its first fragment when that was seen
+earlier in the file (same addresses, protocol, VLAN and IP identification),
+else ports 0 (ICMP: 255/255, which no ICMP message has).
 """
 import argparse
 import json
@@ -26,6 +28,7 @@ LINKTYPES = {1: "EN10MB", 113: "LINUX_SLL", 276: "LINUX_SLL2"}
 HOPOPTS, ROUTING, FRAGMENT, AH, DSTOPTS = 0, 43, 44, 51, 60
 IPV6_EXT = (HOPOPTS, ROUTING, FRAGMENT, AH, DSTOPTS)
 cut_frames = 0  # frames the capture kept less of than the wire carried
+first_frags = {}  # (version, src, dst, proto, vlan, ip id) -> (sport, dport)
 
 
 def read_pcap(f, head):
@@ -123,7 +126,7 @@ def parse(linktype, data, wire):
     # the frame on the wire, measured from where data starts
     wire = max(wire, len(data))
     vlan, tags = 0, 0
-    while etype in (0x8100, 0x88a8):
+    while etype in (0x8100, 0x88a8, 0x9100, 0x9200):
         if tags == 2:
             return ("not parsed",)
         if len(data) < off + 4:
@@ -137,12 +140,13 @@ def parse(linktype, data, wire):
     if etype == 0x0800:
         if len(data) < off + 20:
             return ("malformed",)
-        vihl, _, tot, _, frag, _, proto = struct.unpack(">BBHHHBB", data[off:off + 10])
+        vihl, _, tot, ipid, frag, _, proto = struct.unpack(">BBHHHBB", data[off:off + 10])
         ihl = (vihl & 15) * 4
         if vihl >> 4 != 4 or ihl < 20 or tot < ihl or off + tot > wire:
             return ("malformed",)
         src, dst, ver = addr(data[off + 12:off + 16]), addr(data[off + 16:off + 20]), 4
         later = (frag & 0x1fff) != 0
+        first = not later and (frag & 0x2000) != 0
         l4, ip_len, ip_end = off + ihl, tot, off + tot
     elif etype == 0x86dd:
         if len(data) < off + 40 or data[off] >> 4 != 6:
@@ -152,13 +156,15 @@ def parse(linktype, data, wire):
         if off + ip_len > wire:
             return ("malformed",)
         src, dst, ver = addr(data[off + 8:off + 24]), addr(data[off + 24:off + 40]), 6
-        l4, n = off + 40, 0
+        l4, n, first, ipid = off + 40, 0, False, None
         while proto in IPV6_EXT and not later:
             if n == 6 or len(data) < l4 + 8:
                 return ("malformed",)
             nxt = data[l4]
             if proto == FRAGMENT:
-                later = (struct.unpack(">H", data[l4 + 2:l4 + 4])[0] & 0xfff8) != 0
+                fo = struct.unpack(">H", data[l4 + 2:l4 + 4])[0]
+                later, first = (fo & 0xfff8) != 0, fo == 1
+                ipid = struct.unpack(">I", data[l4 + 4:l4 + 8])[0]
                 size = 8
             elif proto == AH:
                 size = (data[l4 + 1] + 2) * 4
@@ -170,7 +176,11 @@ def parse(linktype, data, wire):
     else:
         return ("not parsed",)
     sport = dport = 0
-    if not later:
+    frag_key = (ver, src, dst, proto, vlan, ipid)
+    if later:
+        sport, dport = first_frags.get(
+            frag_key, (0, 0xffff if proto in (1, 58) else 0))
+    else:
         if proto in (6, 17):
             if l4 + (20 if proto == 6 else 8) > ip_end or len(data) < l4 + 4:
                 return ("malformed",)
@@ -182,6 +192,8 @@ def parse(linktype, data, wire):
             echo = (8, 0) if proto == 1 else (128, 129)
             if data[l4] in echo and (l4 + 8 > ip_end or len(data) < l4 + 6):
                 return ("malformed",)
+        if first:
+            first_frags[frag_key] = (sport, dport)
     v = "IPv6" if ver == 6 else "IPv4"
     key = {f"source{v}Address": src, f"destination{v}Address": dst,
            "sourceTransportPort": sport, "destinationTransportPort": dport,
@@ -193,6 +205,7 @@ def count(path):
     flows, n, malformed, not_parsed = {}, 0, 0, 0
     global cut_frames
     cut_frames = 0
+    first_frags.clear()
     for linktype, ts, data, wire in frames(path):
         if linktype not in LINKTYPES:
             raise SystemExit(f"link type {linktype} not counted here")

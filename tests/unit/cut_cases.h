@@ -78,7 +78,7 @@ static void e_tcp_data(__u64 ts, struct flow_key *k, struct flow_stats *s)
 	stats_add(s, ts, 1440, 64);
 	s->tcp_flags = TCP_PSH | TCP_ACK;
 	s->tcp_win_min = s->tcp_win_max = 501;
-	s->next_seq = 5000 + 1400;
+	s->seq.next_seq = 5000 + 1400;
 }
 
 /* the capture kept the ports of the TCP header and no more: the flow
@@ -234,7 +234,7 @@ static void e_tso(__u64 ts, struct flow_key *k, struct flow_stats *s)
 	stats_add(s, ts, 65000, 64);
 	s->tcp_flags = TCP_ACK;
 	s->tcp_win_min = s->tcp_win_max = 3000;
-	s->next_seq = 100 + 65000 - 40;
+	s->seq.next_seq = 100 + 65000 - 40;
 }
 
 static const struct cut_frame cut_flows[] = {

@@ -9,9 +9,11 @@
  *                 [--buffer N] [--refresh-msgs N] [--refresh-sec S]
  *                 [--max-msg B] [--options-sec S] [--iface IF]
  *                 [--expect FILE] [--seed N] [--udp-rate MSGS]
+ *                 [--domain ID]
  *
  * Writes the records it sent to --expect as lines of
- * "proto src sport dst dport packets octets flags vlan ifindex start_ms end_ms"
+ * "proto src sport dst dport packets octets flags vlan ifindex start_ms end_ms
+ * rev_packets rev_octets" (the last two 0 without --biflow)
  * and prints "records=N dropped=N messages=N octets=N connects=N" per
  * exporter at the end. Exit status 0 unless an exporter could not open.
  */
@@ -110,17 +112,19 @@ static void write_expect(FILE *f, const struct flow_record *r)
 		inet_ntop(AF_INET6, k->src_addr, src, sizeof(src));
 		inet_ntop(AF_INET6, k->dst_addr, dst, sizeof(dst));
 	}
-	fprintf(f, "%u %s %u %s %u %llu %llu %u %u %u %llu %llu\n", k->protocol,
-		src, k->src_port, dst, k->dst_port,
+	fprintf(f, "%u %s %u %s %u %llu %llu %u %u %u %llu %llu %llu %llu\n",
+		k->protocol, src, k->src_port, dst, k->dst_port,
 		(unsigned long long)r->fwd.packets,
 		(unsigned long long)r->fwd.octets, r->fwd.tcp_flags, k->vlan_id,
 		k->ifindex, (unsigned long long)r->start_ms,
-		(unsigned long long)r->end_ms);
+		(unsigned long long)r->end_ms,
+		(unsigned long long)r->rev.packets,
+		(unsigned long long)r->rev.octets);
 }
 
 enum { O_RECORDS = 256, O_BATCH, O_PAUSE, O_FORMAT, O_TEMPLATE, O_BIFLOW,
        O_BUFFER, O_RMSGS, O_RSEC, O_MAXMSG, O_OPTSEC, O_IFACE, O_EXPECT,
-       O_SEED, O_V4, O_UDP_RATE };
+       O_SEED, O_V4, O_UDP_RATE, O_DOMAIN };
 
 int main(int argc, char **argv)
 {
@@ -142,6 +146,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "v4-only", no_argument, NULL, O_V4 },
 		{ "udp-rate", required_argument, NULL, O_UDP_RATE },
+		{ "domain", required_argument, NULL, O_DOMAIN },
 		{ 0 }
 	};
 	struct exporter *ex[MAX_COLLECTORS];
@@ -171,6 +176,7 @@ int main(int argc, char **argv)
 		case O_RSEC: cfg.template_refresh_sec = strtoul(optarg, NULL, 0); break;
 		case O_MAXMSG: cfg.max_message_size = strtoul(optarg, NULL, 0); break;
 		case O_UDP_RATE: cfg.udp_rate = strtoul(optarg, NULL, 0); break;
+		case O_DOMAIN: cfg.observation_domain = strtoul(optarg, NULL, 0); break;
 		case O_OPTSEC: cfg.options_interval = strtoul(optarg, NULL, 0); break;
 		case O_IFACE: cfg.ifnames[cfg.n_ifaces++] = optarg; break;
 		case O_EXPECT: expect = optarg; break;

@@ -138,7 +138,7 @@ static void tcp4_check(struct pipeline *p)
 	c.tcp_win_max = 64240;
 	c.tcp_mss = 1460;
 	c.tcp_wscale = 7;
-	c.next_seq = 1101;
+	c.seq.next_seq = 1101;
 	c.retrans_packets = 1;
 	c.retrans_octets = 140;
 
@@ -357,7 +357,7 @@ static void ext6_check(struct pipeline *p)
 	t.tcp_win_max = 28800;
 	t.tcp_mss = 1440;
 	t.tcp_wscale = 9;
-	t.next_seq = 0xfffffff1 + 30; /* wraps to 15 */
+	t.seq.next_seq = 0xfffffff1 + 30; /* wraps to 15 */
 	stats_add(&u, T(32), 40 + 8 + 8 + 8 + 100, 255);
 	u.flow_label = 0xfffff;
 	read_flows(p, &l, 2);
@@ -408,7 +408,7 @@ static void ext6_more_check(struct pipeline *p)
 	check_counts(p, 2, 2, 0, 0);
 }
 
-/* ---- fragments: the first has ports, later ones do not ---- */
+/* ---- fragments: later ones join the flow of the first (its ports) ---- */
 
 static void frag4_packet(struct pipeline *p, __u64 ts, uint16_t frag)
 {
@@ -458,25 +458,90 @@ static void frag_send(struct pipeline *p)
 
 static void frag_check(struct pipeline *p)
 {
-	struct flow_key k4first = key4(PROTO_UDP, "10.4.0.1", "10.4.0.2", 7000, 8000);
-	struct flow_key k4later = key4(PROTO_UDP, "10.4.0.1", "10.4.0.2", 0, 0);
-	struct flow_key k6first = key6(PROTO_UDP, "2001:db8::5", "2001:db8::6", 9000, 9001);
-	struct flow_key k6later = key6(PROTO_UDP, "2001:db8::5", "2001:db8::6", 0, 0);
-	struct flow_stats s4f = stats_none(), s4l = stats_none();
-	struct flow_stats s6f = stats_none(), s6l = stats_none();
+	struct flow_key k4 = key4(PROTO_UDP, "10.4.0.1", "10.4.0.2", 7000, 8000);
+	struct flow_key k6 = key6(PROTO_UDP, "2001:db8::5", "2001:db8::6", 9000, 9001);
+	struct flow_stats s4 = stats_none(), s6 = stats_none();
 	struct flow_list l;
 
-	stats_add(&s4f, T(50), 20 + 8 + 96, 64);
-	stats_add(&s4l, T(51), 20 + 50, 64);
-	stats_add(&s4l, T(52), 20 + 50, 64);
-	stats_add(&s6f, T(60), 40 + 8 + 8 + 96, 64);
-	stats_add(&s6l, T(61), 40 + 8 + 8 + 50, 64);
-	stats_add(&s6l, T(63), 40 + 8 + 8 + 50, 64);
-	read_flows(p, &l, 4);
-	check_flow(&l, &k4first, &s4f);
-	check_flow(&l, &k4later, &s4l);
-	check_flow(&l, &k6first, &s6f);
-	check_flow(&l, &k6later, &s6l);
+	stats_add(&s4, T(50), 20 + 8 + 96, 64);
+	stats_add(&s4, T(51), 20 + 50, 64);
+	stats_add(&s4, T(52), 20 + 50, 64);
+	stats_add(&s6, T(60), 40 + 8 + 8 + 96, 64);
+	stats_add(&s6, T(61), 40 + 8 + 8 + 50, 64);
+	stats_add(&s6, T(63), 40 + 8 + 8 + 50, 64);
+	read_flows(p, &l, 2);
+	check_flow(&l, &k4, &s4);
+	check_flow(&l, &k6, &s6);
+	flow_list_free(&l);
+	check_counts(p, 6, 6, 0, 0);
+}
+
+/* ---- ICMP fragments: the type/code of the first, or one never sent ---- */
+
+/* An echo request of ICMP or ICMPv6 in fragments: the first (with the
+ * ICMP header) or a later one (payload only) of IP packet ipid. */
+static void icmp_frag_packet(struct pipeline *p, __u64 ts, int version,
+			     const char *src, const char *dst, uint32_t ipid,
+			     int first)
+{
+	uint8_t proto = version == 4 ? PROTO_ICMP : PROTO_ICMPV6;
+	struct pkt pk;
+
+	pkt_eth(&pk);
+	if (version == 4)
+		pkt_ipv4(&pk, &(struct ip4_spec){ .src = src, .dst = dst,
+						  .id = (uint16_t)ipid,
+						  .frag = first ? IP4_MF : 185 });
+	else {
+		pkt_ipv6(&pk, &(struct ip6_spec){ .src = src, .dst = dst });
+		pkt_ipv6_frag(&pk, first ? 0 : 185, first, ipid);
+	}
+	if (first) {
+		pkt_icmp(&pk, proto, version == 4 ? 8 : 128, 0, 0x77, 1);
+		pkt_payload(&pk, 1472);
+	} else {
+		pkt_l4_opaque(&pk, proto, 600);
+	}
+	pkt_finish(&pk);
+	h_send(p, &pk, ts);
+}
+
+static void icmp_frag_send(struct pipeline *p)
+{
+	/* ping -s 2000: a first and a later fragment, v4 and v6 */
+	icmp_frag_packet(p, T(100), 4, "10.4.1.1", "10.4.1.2", 300, 1);
+	icmp_frag_packet(p, T(101), 4, "10.4.1.1", "10.4.1.2", 300, 0);
+	icmp_frag_packet(p, T(102), 6, "2001:db8:4::1", "2001:db8:4::2", 300, 1);
+	icmp_frag_packet(p, T(103), 6, "2001:db8:4::1", "2001:db8:4::2", 300, 0);
+	/* later fragments of packets whose first was not seen */
+	icmp_frag_packet(p, T(104), 4, "10.4.1.1", "10.4.1.2", 301, 0);
+	icmp_frag_packet(p, T(105), 6, "2001:db8:4::1", "2001:db8:4::2", 301, 0);
+}
+
+static void icmp_frag_check(struct pipeline *p)
+{
+	struct flow_key e4 = key4(PROTO_ICMP, "10.4.1.1", "10.4.1.2", 0, 0x0800);
+	struct flow_key e6 = key6(PROTO_ICMPV6, "2001:db8:4::1", "2001:db8:4::2", 0, 0x8000);
+	struct flow_key u4 = key4(PROTO_ICMP, "10.4.1.1", "10.4.1.2", 0,
+				  ICMP_TYPE_CODE_UNKNOWN);
+	struct flow_key u6 = key6(PROTO_ICMPV6, "2001:db8:4::1", "2001:db8:4::2", 0,
+				  ICMP_TYPE_CODE_UNKNOWN);
+	struct flow_stats se4 = stats_none(), se6 = stats_none();
+	struct flow_stats su4 = stats_none(), su6 = stats_none();
+	struct flow_list l;
+
+	e4.icmp_id = e6.icmp_id = 0x77;
+	stats_add(&se4, T(100), 20 + 8 + 1472, 64);
+	stats_add(&se4, T(101), 20 + 600, 64);
+	stats_add(&se6, T(102), 40 + 8 + 8 + 1472, 64);
+	stats_add(&se6, T(103), 40 + 8 + 600, 64);
+	stats_add(&su4, T(104), 20 + 600, 64);
+	stats_add(&su6, T(105), 40 + 8 + 600, 64);
+	read_flows(p, &l, 4); /* and none with type/code 0/0 (echo reply) */
+	check_flow(&l, &e4, &se4);
+	check_flow(&l, &e6, &se6);
+	check_flow(&l, &u4, &su4);
+	check_flow(&l, &u6, &su6);
 	flow_list_free(&l);
 	check_counts(p, 6, 6, 0, 0);
 }
@@ -569,6 +634,59 @@ static void vlan_check(struct pipeline *p)
 	check_counts(p, 2, 2, 0, 0);
 }
 
+/* ---- every outer tag type, alone and over 802.1Q: keyed by its id ---- */
+
+static const uint16_t outer_tpids[] = { ETHERTYPE_8021Q, ETHERTYPE_8021AD,
+					ETHERTYPE_QINQ1, ETHERTYPE_QINQ2 };
+#define N_OUTER_TPIDS (sizeof(outer_tpids) / sizeof(outer_tpids[0]))
+
+/* Frame i: tag type i / 2, inner 802.1Q tag when i is odd; outer id
+ * 400 + i, source 10.5.1.i. */
+static void outer_tag_frame(struct pkt *pk, unsigned int i)
+{
+	char src[16];
+
+	snprintf(src, sizeof(src), "10.5.1.%u", i);
+	pkt_eth(pk);
+	pkt_vlan(pk, outer_tpids[i / 2], 400 + i);
+	if (i & 1)
+		pkt_vlan(pk, ETHERTYPE_8021Q, 500 + i);
+	pkt_ipv4(pk, &(struct ip4_spec){ .src = src, .dst = "10.5.1.254" });
+	pkt_udp(pk, 1000 + i, 53);
+	pkt_payload(pk, 10);
+	pkt_finish(pk);
+}
+
+static void outer_tags_send(struct pipeline *p)
+{
+	struct pkt pk;
+
+	for (unsigned int i = 0; i < 2 * N_OUTER_TPIDS; i++) {
+		outer_tag_frame(&pk, i);
+		h_send(p, &pk, T(85 + i));
+	}
+}
+
+static void outer_tags_check(struct pipeline *p)
+{
+	struct flow_list l;
+
+	read_flows(p, &l, 2 * N_OUTER_TPIDS);
+	for (unsigned int i = 0; i < 2 * N_OUTER_TPIDS; i++) {
+		struct flow_stats s = stats_none();
+		struct flow_key k;
+		char src[16];
+
+		snprintf(src, sizeof(src), "10.5.1.%u", i);
+		k = key4(PROTO_UDP, src, "10.5.1.254", 1000 + i, 53);
+		k.vlan_id = 400 + i;
+		stats_add(&s, T(85 + i), 20 + 8 + 10, 64);
+		check_flow(&l, &k, &s);
+	}
+	flow_list_free(&l);
+	check_counts(p, 2 * N_OUTER_TPIDS, 2 * N_OUTER_TPIDS, 0, 0);
+}
+
 /* ---- not IP, or IP carrying a protocol we have no parser for ---- */
 
 static void other_send(struct pipeline *p)
@@ -634,11 +752,15 @@ static const struct flow_case flow_cases[] = {
 	  ext6_check },
 	{ "IPv6 UDP behind routing + AH, and behind exactly MAX_IPV6_EXT_HDRS",
 	  ext6_more_send, ext6_more_check },
-	{ "IPv4 and IPv6 fragments: first keyed with ports, later ones without",
+	{ "IPv4 and IPv6 UDP fragments: later ones join the first one's flow",
 	  frag_send, frag_check },
+	{ "ICMP/ICMPv6 echo fragments: later ones join; alone, type/code 255/255",
+	  icmp_frag_send, icmp_frag_check },
 	{ "ICMPv6 echo request/reply and neighbour solicitation", icmp6_send,
 	  icmp6_check },
 	{ "802.1Q VLAN and QinQ (outer 802.1ad id kept)", vlan_send, vlan_check },
+	{ "outer tag 0x8100, 0x88a8, 0x9100, 0x9200, alone and over 802.1Q: outer id kept",
+	  outer_tags_send, outer_tags_check },
 	{ "ARP and triple tags not parsed; GRE and SCTP flows without ports",
 	  other_send, other_check },
 };

@@ -292,7 +292,9 @@ static void check_stats(const struct flow_stats *got, const struct flow_stats *w
 	}
 	CHECK_FIELD(tcp_flags);
 	CHECK_FIELD(flow_label);
-	CHECK_FIELD(next_seq);
+	CHECK_FIELD(seq.next_seq);
+	CHECK_FIELD(seq.hole_start);
+	CHECK_FIELD(seq.hole_end);
 	CHECK_FIELD(min_length);
 	CHECK_FIELD(max_length);
 	CHECK_FIELD(tcp_win_min);

@@ -67,6 +67,12 @@ static void m_qinq_inner_cut(struct pkt *p)
 	pkt_vlan(p, ETHERTYPE_8021Q, 200);
 	p->len = 20;
 }
+static void m_qinq9100_cut(struct pkt *p)
+{
+	pkt_eth(p);
+	pkt_vlan(p, ETHERTYPE_QINQ1, 100);
+	p->len = 16;
+}
 static void m_ip4_cut(struct pkt *p) { udp4(p, NULL, 0); p->len = 14 + 19; }
 static void m_ip4_ihl4(struct pkt *p) { udp4(p, NULL, 0); ip4_of(p)->ver_ihl = 0x44; }
 static void m_ip4_ihl0(struct pkt *p) { udp4(p, NULL, 0); ip4_of(p)->ver_ihl = 0x40; }
@@ -231,6 +237,7 @@ static void m_icmp6_echo_cut(struct pkt *p) { icmp_cut(p, PROTO_ICMPV6, 129, 7);
 static const struct malformed_case malformed_cases[] = {
 	{ "Ethernet header and one byte of IPv4 (15 bytes)", m_eth_only },
 	{ "802.1Q tag cut", m_vlan_cut },
+	{ "0x9100 tag cut", m_qinq9100_cut },
 	{ "QinQ inner tag cut", m_qinq_inner_cut },
 	{ "IPv4 header cut", m_ip4_cut },
 	{ "IPv4 IHL 4", m_ip4_ihl4 },

@@ -29,6 +29,8 @@
 #define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_8021Q 0x8100
 #define ETHERTYPE_8021AD 0x88a8
+#define ETHERTYPE_QINQ1 0x9100 /* pre-standard QinQ outer tags */
+#define ETHERTYPE_QINQ2 0x9200
 
 #define PROTO_HOPOPTS 0
 #define PROTO_ICMP 1

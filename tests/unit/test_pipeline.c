@@ -21,6 +21,7 @@
 #include "log.h"
 #include "malformed_cases.h"
 #include "protocol_matrix.h"
+#include "tcp_seq_cases.h"
 #include "flowmon.skel.h"
 #include "tap.h"
 
@@ -557,6 +558,8 @@ static int run_strategy(enum share_mode share)
 {
 	for (size_t i = 0; i < N_FLOW_CASES; i++)
 		run_flow_case(share, &flow_cases[i]);
+	for (size_t i = 0; i < N_SEQ_CASES; i++)
+		run_seq_case(share, &seq_cases[i]);
 	run_kernel_clock_case(share);
 	run_junk_meta_case(share);
 	run_full_table_case(share);
