@@ -3,7 +3,7 @@
 #   make         build ./flowexport (BPF objects, skeletons, user space)
 #   make test    deps + build + every test; ends with "N passed, N failed"
 #   make test SANITIZE=1   the same, user space built with ASan+UBSan in build-san/
-#   make fuzz    libFuzzer targets, FUZZ_SECONDS (60) each
+#   make fuzz    libFuzzer targets and the BPF frame fuzzer, FUZZ_SECONDS (60) each
 #   make valgrind  a pcap run and a live run under valgrind
 #   make bench   measure and print (not a test)
 #   make clean
@@ -119,6 +119,7 @@ endif
 fuzz: deps
 	$(MAKE) all fuzz-build
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD)
+	$(BUILD)/tests/frame_fuzz --seed $$(date +%s) --frames 4000 --seconds $(FUZZ_SECONDS)
 
 valgrind: deps
 	$(MAKE) all
