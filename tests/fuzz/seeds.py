@@ -32,9 +32,10 @@ def stats(first, last, packets, octets, flags=0x18):
                     last - first, 0, 0)
     s += struct.pack("<6I", packets, 0, 0, 0, 0, 0)
     s += struct.pack("<10I", 0, 0, packets, 0, 0, 0, 0, 0, 0, 0)
-    s += struct.pack("<9I", flags, 0, 0, 40, 1500, 0, 65535, 64, 64)
+    s += struct.pack("<II3I", flags, 0, 0, 0, 0)  # flags, label, seq state
+    s += struct.pack("<6I", 40, 1500, 0, 65535, 64, 64)
     s += struct.pack("<HBB", 1460, 7, 0)
-    assert len(s) == 160
+    assert len(s) == 168  # FLOW_ASSERT_SIZE(struct flow_stats) in bpf/flow.h
     return s
 
 
