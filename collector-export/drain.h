@@ -31,4 +31,9 @@ struct overflow_reader *overflow_open(int ring_fd, struct flow_cache *fc,
 int overflow_consume(struct overflow_reader *r, int timeout_ms);
 void overflow_close(struct overflow_reader *r);
 
+/* Before anything else touches a cache adopted from a run that died: what
+ * that run was merging when it died (a table batch, an overflow event) is
+ * merged now, exactly once. 0 or -errno. */
+int drain_recover(struct flow_cache *fc);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <glib.h>
 #include <net/if.h>
+#include "cache_store.h"
 #include "flowtable.h"
 
 #define NS_PER_SEC 1000000000ULL
@@ -25,6 +26,7 @@ struct flow_entry {
 	__u64 born_ns;           /* first packet ever: the biflow initiator */
 	bool seen;               /* born_ns and last_seen_ns are set (a
 				  * capture time may be 0) */
+	__u64 mark;              /* merge mark of the last delta merged */
 	__u32 pass;              /* expiry pass that last decided on it */
 	bool closing;            /* FIN or RST seen */
 };
@@ -35,6 +37,7 @@ struct flow_cache {
 	flow_emit_fn emit;
 	void *emit_ctx;
 	GHashTable *flows;      /* &entry->key -> entry */
+	struct cache_store *store; /* where the entries live (cache_store.h) */
 	GArray *out;            /* struct flow_record, one pass's output */
 	__u32 pass;
 	struct flow_cache_totals totals;
@@ -65,19 +68,34 @@ static gboolean key_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, sizeof(struct flow_key)) == 0;
 }
 
-struct flow_cache *flow_cache_new(const struct config *cfg,
-				  __s64 epoch_offset_ns, flow_emit_fn emit,
-				  void *emit_ctx)
+static void adopt_entry(void *item, void *ctx)
+{
+	struct flow_cache *fc = ctx;
+	struct flow_entry *e = item;
+
+	e->pass = 0;
+	g_hash_table_insert(fc->flows, &e->key, e);
+}
+
+struct flow_cache *flow_cache_open(const struct config *cfg,
+				   __s64 epoch_offset_ns, flow_emit_fn emit,
+				   void *emit_ctx, const char *store_path)
 {
 	struct flow_cache *fc = calloc(1, sizeof(*fc));
 
 	if (!fc)
 		return NULL;
+	fc->store = cache_store_open(store_path, sizeof(struct flow_entry));
+	if (!fc->store) {
+		free(fc);
+		return NULL;
+	}
 	fc->cfg = cfg;
 	fc->epoch_offset_ns = epoch_offset_ns;
 	fc->emit = emit;
 	fc->emit_ctx = emit_ctx;
-	fc->flows = g_hash_table_new_full(key_hash, key_equal, NULL, g_free);
+	/* entries belong to the store, not to the hash table */
+	fc->flows = g_hash_table_new(key_hash, key_equal);
 	fc->out = g_array_new(FALSE, FALSE, sizeof(struct flow_record));
 	for (int i = 0; i < cfg->n_ifaces && i < MAX_IFACES; i++) {
 		__u32 ifindex = if_nametoindex(cfg->ifnames[i]);
@@ -85,13 +103,23 @@ struct flow_cache *flow_cache_new(const struct config *cfg,
 		if (ifindex)
 			fc->ifindex[fc->n_ifindex++] = ifindex;
 	}
+	cache_store_for_each(fc->store, adopt_entry, fc);
 	return fc;
+}
+
+struct flow_cache *flow_cache_new(const struct config *cfg,
+				  __s64 epoch_offset_ns, flow_emit_fn emit,
+				  void *emit_ctx)
+{
+	return flow_cache_open(cfg, epoch_offset_ns, emit, emit_ctx, NULL);
 }
 
 void flow_cache_free(struct flow_cache *fc)
 {
 	if (!fc)
 		return;
+	/* a file store with flows left in it is for the next run */
+	cache_store_close(fc->store, g_hash_table_size(fc->flows) == 0);
 	g_hash_table_destroy(fc->flows);
 	g_array_free(fc->out, TRUE);
 	free(fc);
@@ -110,6 +138,11 @@ bool flow_cache_has_seq(const struct flow_cache *fc, const struct flow_key *key,
 	return e && !memcmp(&e->acc.seq, seq, sizeof(*seq));
 }
 
+struct cache_journal *flow_cache_journal(struct flow_cache *fc)
+{
+	return cache_store_journal(fc->store);
+}
+
 size_t flow_cache_count(const struct flow_cache *fc)
 {
 	return g_hash_table_size(fc->flows);
@@ -120,18 +153,41 @@ const struct flow_cache_totals *flow_cache_totals(const struct flow_cache *fc)
 	return &fc->totals;
 }
 
-static struct flow_entry *entry_get(struct flow_cache *fc,
-				    const struct flow_key *key)
+/* The entry of key (made if new) opened for one change: the store saves
+ * it first, so a death before entry_change_end() leaves it as it was. */
+static struct flow_entry *entry_change_begin(struct flow_cache *fc,
+					     const struct flow_key *key,
+					     bool *created)
 {
 	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
 
-	if (e)
+	*created = !e;
+	if (!e) {
+		e = cache_store_alloc(fc->store);
+		if (!e)
+			return NULL;
+		cache_store_begin(fc->store, e);
+		e->key = *key;
+		flow_stats_empty(&e->acc);
+		cache_store_set_live(fc->store, e, true);
 		return e;
-	e = g_new0(struct flow_entry, 1);
-	e->key = *key;
-	flow_stats_empty(&e->acc);
-	g_hash_table_insert(fc->flows, &e->key, e);
+	}
+	cache_store_begin(fc->store, e);
 	return e;
+}
+
+static void entry_change_end(struct flow_cache *fc, struct flow_entry *e,
+			     bool created)
+{
+	cache_store_end(fc->store);
+	if (created)
+		g_hash_table_insert(fc->flows, &e->key, e);
+}
+
+static void entry_remove(struct flow_cache *fc, struct flow_entry *e)
+{
+	g_hash_table_remove(fc->flows, &e->key);
+	cache_store_set_live(fc->store, e, false);
 }
 
 #define MIN_INTO(a, b) do { if ((b) < (a)) (a) = (b); } while (0)
@@ -195,11 +251,27 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		e->closing = true;
 }
 
+int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
+			    const struct flow_stats *delta, __u64 mark)
+{
+	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
+	bool created;
+
+	if (mark && e && e->mark == mark)
+		return 0; /* merged before a crash: once is enough */
+	e = entry_change_begin(fc, key, &created);
+	if (!e)
+		return -ENOMEM;
+	merge_stats(e, delta);
+	e->mark = mark;
+	entry_change_end(fc, e, created);
+	return 0;
+}
+
 int flow_cache_merge(struct flow_cache *fc, const struct flow_key *key,
 		     const struct flow_stats *delta)
 {
-	merge_stats(entry_get(fc, key), delta);
-	return 0;
+	return flow_cache_merge_marked(fc, key, delta, 0);
 }
 
 static __u32 size_bin(__u32 len)
@@ -213,7 +285,8 @@ static __u32 size_bin(__u32 len)
 }
 
 /* A ring packet becomes a one-packet delta, merged like a table entry. */
-int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev)
+int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
+			   __u64 mark)
 {
 	struct flow_stats d;
 	__u32 ttl_bin = ev->ttl / FLOW_TTL_BIN_WIDTH;
@@ -229,7 +302,7 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev)
 	d.tos = ev->tos;
 	d.flow_label = ev->flow_label;
 	d.tcp_flags = ev->tcp_flags;
-	return flow_cache_merge(fc, &ev->key, &d);
+	return flow_cache_merge_marked(fc, &ev->key, &d, mark);
 }
 
 /*
@@ -406,14 +479,19 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
 
 		if (v->reason == END_ACTIVE) {
+			cache_store_begin(fc->store, v->e);
 			flow_stats_empty(&v->e->acc);
-			if (v->rev)
+			cache_store_end(fc->store);
+			if (v->rev) {
+				cache_store_begin(fc->store, v->rev);
 				flow_stats_empty(&v->rev->acc);
+				cache_store_end(fc->store);
+			}
 			continue;
 		}
 		if (v->rev)
-			g_hash_table_remove(fc->flows, &v->rev->key);
-		g_hash_table_remove(fc->flows, &v->e->key);
+			entry_remove(fc, v->rev);
+		entry_remove(fc, v->e);
 	}
 	if (fc->out->len) {
 		qsort(fc->out->data, fc->out->len, sizeof(struct flow_record),

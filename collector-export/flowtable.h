@@ -17,6 +17,8 @@
 #include "flow.h"
 #include "record.h"
 
+struct cache_journal;
+
 /* After a FIN or RST, wait this long without packets before the flow ends:
  * the last ACKs of the close and a late retransmission stay in the record
  * instead of opening a new flow. */
@@ -41,15 +43,28 @@ struct flow_cache;
 struct flow_cache *flow_cache_new(const struct config *cfg,
 				  __s64 epoch_offset_ns, flow_emit_fn emit,
 				  void *emit_ctx);
+/* The same, its entries kept in a file (store_path) that outlives a crash:
+ * the flows a killed run held are adopted from it. */
+struct flow_cache *flow_cache_open(const struct config *cfg,
+				   __s64 epoch_offset_ns, flow_emit_fn emit,
+				   void *emit_ctx, const char *store_path);
+/* Frees; the file goes too when no flow is left in it. */
 void flow_cache_free(struct flow_cache *fc);
 /* Records made from now on convert kernel time with this offset. */
 void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns);
+/* The store's journal, for crash-safe drains (drain.c). */
+struct cache_journal *flow_cache_journal(struct flow_cache *fc);
 
 /* Add one kernel delta (one drained table entry) to its flow. */
 int flow_cache_merge(struct flow_cache *fc, const struct flow_key *key,
 		     const struct flow_stats *delta);
+/* The same, once per mark: a delta merged before under this mark (by a run
+ * that died before it could note so elsewhere) is not merged again. */
+int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
+			    const struct flow_stats *delta, __u64 mark);
 /* Add one packet that came through the overflow ring. */
-int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev);
+int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
+			   __u64 mark);
 
 /* Expire by idle / active timeout, FIN/RST grace and table pressure, with
  * now_ns in kernel time. */

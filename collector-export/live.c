@@ -5,8 +5,11 @@
  * a counters line every --stats-interval and at exit.
  * SIGINT/SIGTERM (and SIGHUP, SIGPIPE): detach first, drain what is left,
  * export every flow with flowEndReason "forced end", unpin, exit 0.
+ * A run that died (SIGKILL, a crash) leaves its programs attached and
+ * metering into pinned tables; the next run takes them over (instance.h).
  */
 #include <errno.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +18,13 @@
 #include "books.h"
 #include "drain.h"
 #include "flowtable.h"
+#include "instance.h"
 #include "loader.h"
 #include "log.h"
 #include "modes.h"
 #include "seq_carry.h"
 #include "sink.h"
+#include <bpf/bpf.h>
 
 #define NS_PER_SEC 1000000000ULL
 /* The loop wakes this often to read the overflow ring and to notice a
@@ -75,6 +80,7 @@ static __s64 epoch_offset_ns(void)
 
 struct meter {
 	const struct config *cfg;
+	struct instance inst; /* our pins; dir "" in -t mode (nothing pinned) */
 	struct pipeline p;
 	struct sink sink;
 	struct flow_cache *fc;
@@ -159,13 +165,11 @@ static int attach_all(struct meter *m)
 {
 	for (int i = 0; i < m->cfg->n_ifaces; i++) {
 		int err = pipeline_attach(&m->p, m->cfg->ifnames[i],
-					  m->cfg->modes[i]);
+					  m->cfg->modes[i],
+					  m->inst.dir[0] ? m->inst.dir : NULL);
 
-		if (err) {
-			pr_warn("cannot attach to '%s': %s\n",
-				m->cfg->ifnames[i], strerror(-err));
+		if (err) /* pipeline_attach said why */
 			return err;
-		}
 	}
 	return 0;
 }
@@ -175,6 +179,97 @@ static __u64 next_tick(__u64 tick, __u64 now, unsigned int period_s)
 {
 	tick += period_s * NS_PER_SEC;
 	return tick > now ? tick : now + period_s * NS_PER_SEC;
+}
+
+static __u32 fd_map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* A table of a run that died and is not installed: nobody writes it, but
+ * an instance sharing the flow table (-M) may have displaced it and be
+ * draining it: take the swap lock, then drain what is left. */
+static int drain_stale_table(struct meter *m, const char *run_dir,
+			     const char *name)
+{
+	char path[640];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", run_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	pipeline_lock_swaps(&m->p);
+	/* still installed: whoever swaps it out drains it */
+	if (fd_map_id(fd) != pipeline_installed_id(&m->p))
+		err = drain_table(fd, m->fc, &m->ds);
+	pipeline_unlock_swaps(&m->p);
+	close(fd);
+	return err;
+}
+
+static int drain_stale_ring(struct meter *m, const char *run_dir)
+{
+	struct overflow_reader *r;
+	char path[640];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/%s", run_dir, RUN_PIN_RING);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = overflow_open(fd, m->fc, &m->ds);
+	n = r ? overflow_consume(r, 0) : -errno;
+	overflow_close(r);
+	close(fd);
+	return n < 0 ? n : 0;
+}
+
+/* Everything a dead run left in its folder goes into our cache, then the
+ * folder goes. A failure leaves the folder for the next run: a table
+ * drains to empty, so draining again never counts twice. */
+static int drain_stale_run(const char *run_dir, void *ctx)
+{
+	struct meter *m = ctx;
+	__u64 entries = m->ds.entries, events = m->ds.ring_events;
+	int err;
+
+	err = drain_stale_table(m, run_dir, RUN_PIN_TABLE0);
+	if (!err)
+		err = drain_stale_table(m, run_dir, RUN_PIN_TABLE1);
+	if (!err)
+		err = drain_stale_ring(m, run_dir);
+	if (err) {
+		pr_warn("cannot drain what a previous run left in '%s': %s\n",
+			run_dir, strerror(-err));
+		return 0; /* the others may still drain */
+	}
+	pr_info("drained what a previous run left in '%s': %llu flow entries, %llu overflow events\n",
+		run_dir, m->ds.entries - entries, m->ds.ring_events - events);
+	err = instance_remove_dir(run_dir);
+	if (err)
+		pr_warn("cannot remove '%s': %s\n", run_dir, strerror(-err));
+	return 0;
+}
+
+/*
+ * Our links now run our programs; a previous run's programs may still be
+ * finishing a packet. One swap waits for them (RCU grace period) and
+ * drains the table installed before, which they wrote to; then the tables
+ * and rings of runs that died are no longer written and drain directly.
+ */
+static int take_over_stale(struct meter *m)
+{
+	int err;
+
+	instance_drop_foreign_links(&m->inst, &m->p);
+	err = drain_swapped(m);
+	if (err)
+		return err;
+	return instance_for_each_stale_run(&m->inst, drain_stale_run, m);
 }
 
 static int meter_loop(struct meter *m)
@@ -259,6 +354,55 @@ static int test_run(struct meter *m)
 	return 0;
 }
 
+/*
+ * The flow cache, in a file of the instance when metering for real: the
+ * flows a killed run had read but not exported are adopted from it, and
+ * what it was merging when it died is merged now, once.
+ */
+static int open_cache(struct meter *m)
+{
+	char path[128];
+	int err = 0;
+
+	if (!m->inst.dir[0]) {
+		m->fc = flow_cache_new(m->cfg, epoch_offset_ns(), sink_records,
+				       &m->sink);
+		return m->fc ? 0 : -ENOMEM;
+	}
+	err = instance_cache_path(&m->inst, path, sizeof(path));
+	if (err) {
+		pr_warn("cannot make the flow cache's folder: %s\n", strerror(-err));
+		return err;
+	}
+	m->fc = flow_cache_open(m->cfg, epoch_offset_ns(), sink_records, &m->sink,
+				path);
+	if (!m->fc) {
+		err = -errno;
+		pr_warn("cannot open the flow cache file '%s': %s\n", path,
+			strerror(-err));
+		return err;
+	}
+	err = drain_recover(m->fc);
+	if (err)
+		pr_warn("cannot finish what a previous run was merging: %s\n",
+			strerror(-err));
+	if (flow_cache_count(m->fc))
+		pr_info("continuing %zu flows a previous run held\n",
+			flow_cache_count(m->fc));
+	return 0;
+}
+
+/* -M: our folder goes beside the table we continue; else in -F. */
+static int claim_instance(struct meter *m)
+{
+	const struct config *cfg = m->cfg;
+	char dir[512];
+
+	snprintf(dir, sizeof(dir), "%s", cfg->map_path ? cfg->map_path : "");
+	return instance_claim(&m->inst, cfg->map_path ? dirname(dir) : cfg->pin_dir,
+			      cfg->ifnames[0]);
+}
+
 int run_live(const struct config *cfg)
 {
 	struct pipeline_opts opts = {
@@ -267,29 +411,44 @@ int run_live(const struct config *cfg)
 		.max_flows = cfg->kernel_flows,
 		.reuse_path = cfg->map_path,
 	};
-	struct meter m = { .cfg = cfg };
+	struct meter m = { .cfg = cfg, .inst.lock = LOCKFILE_INIT };
 	bool test_mode = cfg->test_seconds > 0;
+	bool started = false;
+	char orphan[512];
 	int err;
 
 	err = install_signals();
 	if (err)
 		return err;
+	if (!test_mode) {
+		/* a table pinned by a run that died: continue it */
+		snprintf(orphan, sizeof(orphan), "%s/%s", cfg->pin_dir,
+			 FLOW_TABLE_PIN_NAME);
+		if (!cfg->map_path && pipeline_pin_orphaned(orphan) == 1)
+			opts.reuse_path = orphan;
+		opts.lock = true;
+	}
 	err = pipeline_open(&m.p, &opts);
 	if (err)
-		return err;
+		goto out_instance;
 	if (!cfg->map_path && !test_mode) {
 		err = pipeline_pin(&m.p, cfg->pin_dir);
+		if (err)
+			goto out_pipeline;
+	}
+	if (!test_mode) {
+		err = claim_instance(&m);
+		if (!err)
+			err = instance_pin_run(&m.inst, &m.p);
 		if (err)
 			goto out_pipeline;
 	}
 	err = sink_open(&m.sink, cfg);
 	if (err)
 		goto out_pipeline;
-	m.fc = flow_cache_new(cfg, epoch_offset_ns(), sink_records, &m.sink);
-	if (!m.fc) {
-		err = -ENOMEM;
+	err = open_cache(&m);
+	if (err)
 		goto out_sink;
-	}
 	m.ring = overflow_open(pipeline_ring_fd(&m.p), m.fc, &m.ds);
 	if (!m.ring) {
 		err = -errno;
@@ -300,15 +459,19 @@ int run_live(const struct config *cfg)
 	err = attach_all(&m);
 	if (err)
 		goto out_ring;
+	started = true;
 	keep_out_own_export(&m); /* exporters connected in sink_open */
 	if (test_mode) {
 		err = test_run(&m);
 		goto out_ring;
 	}
+	err = take_over_stale(&m);
+	if (err)
+		pr_warn("taking over from a previous run: %s\n", strerror(-err));
 	pr_info("metering %d interface(s); flows expire after %u s idle, reported every %u s while active\n",
 		cfg->n_ifaces, cfg->idle_timeout, cfg->active_timeout);
 	/* -i 0: print what there is once and exit */
-	err = cfg->interval ? meter_loop(&m) : 0;
+	err = !err && cfg->interval ? meter_loop(&m) : err;
 	if (final_drain(&m) && !err)
 		err = -EIO;
 out_ring:
@@ -318,6 +481,11 @@ out_cache:
 out_sink:
 	sink_close(&m.sink);
 out_pipeline:
+	/* a start that failed leaves a previous run as it was */
+	if (!started)
+		pipeline_give_back_all(&m.p);
 	pipeline_close(&m.p); /* detaches (if still attached) and unpins */
+out_instance:
+	instance_release(&m.inst);
 	return err;
 }

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * loader.c - skeleton open/load, jmp_table, the flow-table pair, pinning and
- * libxdp attach/detach.
+ * loader.c - skeleton open/load, jmp_table, the flow-table pair, pinning,
+ * the flow tables' lock file and attach/detach.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -65,22 +64,20 @@ static __u32 map_id(int fd)
 
 /*
  * Instances sharing a pinned flow table (-M) take turns swapping and
- * draining: a lock file named after the pin's inode, so that any path to
- * the same pin finds the same lock.
+ * draining, under a lock file named after the outer map's id, so that any
+ * path to the same map (or a pin made again) finds the same lock.
  */
-static void lock_open(struct pipeline *p, const char *pin_path)
+static void table_lock_open(struct pipeline *p)
 {
-	char path[128];
-	struct stat st;
+	__u32 id = map_id(bpf_map__fd(p->skel->maps.flow_tables));
+	char name[32];
+	int err;
 
-	if (stat(pin_path, &st))
-		return;
-	snprintf(path, sizeof(path), "/run/lock/flowexport-%lx-%lx.lock",
-		 (unsigned long)st.st_dev, (unsigned long)st.st_ino);
-	p->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (p->lock_fd < 0)
-		pr_warn("cannot open lock file '%s' (%s): instances sharing %s may race\n",
-			path, strerror(errno), pin_path);
+	snprintf(name, sizeof(name), "map%u", id);
+	err = lockfile_open(&p->table_lock, name);
+	if (err)
+		pr_warn("cannot open lock file '%s' (%s): instances sharing the flow table may race\n",
+			p->table_lock.path, strerror(-err));
 }
 
 /* The table currently in slot 0 of a reused flow_tables map. */
@@ -113,8 +110,9 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 
 	memset(p, 0, sizeof(*p));
 	p->table_fd[0] = p->table_fd[1] = -1;
-	p->lock_fd = -1;
+	p->table_lock.fd = -1;
 	p->max_flows = opts->max_flows;
+	p->reuse_path = opts->reuse_path;
 
 	skel = flowmon__open();
 	if (!skel) {
@@ -141,7 +139,6 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 			goto fail;
 		}
 		close(err);
-		lock_open(p, opts->reuse_path);
 		err = bpf_map__reuse_fd(skel->maps.flow_tables, reuse_fd);
 		if (err) {
 			pr_warn("'%s' does not fit this flowexport (%s); was it made by another version?\n",
@@ -202,6 +199,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		pr_warn("cannot install the flow table: %s\n", strerror(-err));
 		goto fail;
 	}
+	if (opts->lock)
+		table_lock_open(p);
 	if (reuse_fd >= 0)
 		close(reuse_fd);
 	return 0;
@@ -218,10 +217,7 @@ int pipeline_swap(struct pipeline *p)
 	int displaced, spare, err;
 	__u32 zero = 0, one = 1, id;
 
-	/* our signal handlers do not restart: a SIGTERM while waiting for
-	 * another instance must not let us swap without the lock */
-	while (p->lock_fd >= 0 && flock(p->lock_fd, LOCK_EX) && errno == EINTR)
-		;
+	pipeline_lock_swaps(p);
 	/* hold a reference first: once displaced, the outer map no longer
 	 * keeps an exited instance's table alive */
 	if (bpf_map_lookup_elem(outer, &zero, &id) ||
@@ -246,16 +242,35 @@ int pipeline_swap(struct pipeline *p)
 	p->active = spare;
 	return displaced;
 fail:
-	if (p->lock_fd >= 0)
-		flock(p->lock_fd, LOCK_UN);
+	pipeline_unlock_swaps(p);
 	return err;
 }
 
 void pipeline_swap_done(struct pipeline *p, int displaced_fd)
 {
 	close(displaced_fd);
-	if (p->lock_fd >= 0)
-		flock(p->lock_fd, LOCK_UN);
+	pipeline_unlock_swaps(p);
+}
+
+void pipeline_lock_swaps(struct pipeline *p)
+{
+	int err = lockfile_take(&p->table_lock, LOCK_SWAP, true);
+
+	if (err)
+		pr_warn("cannot take the flow table's lock: %s\n", strerror(-err));
+}
+
+void pipeline_unlock_swaps(struct pipeline *p)
+{
+	lockfile_release(&p->table_lock, LOCK_SWAP);
+}
+
+__u32 pipeline_installed_id(struct pipeline *p)
+{
+	__u32 zero = 0, id = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.flow_tables), &zero, &id);
+	return id;
 }
 
 int pipeline_set_self_conns(struct pipeline *p,
@@ -309,6 +324,11 @@ int pipeline_start_fd(struct pipeline *p)
 	return bpf_program__fd(p->skel->progs.flow_start);
 }
 
+int pipeline_jmp_table_fd(struct pipeline *p)
+{
+	return bpf_map__fd(p->skel->maps.jmp_table);
+}
+
 int pipeline_floor_fd(struct pipeline *p)
 {
 	return bpf_program__fd(p->skel->progs.floor_pass);
@@ -349,7 +369,7 @@ int pipeline_run_packet(int prog_fd, const void *pkt, __u32 len,
 	return 0;
 }
 
-static int ensure_bpffs(const char *dir)
+int pipeline_mkdir(const char *dir)
 {
 	struct statfs st;
 	char path[512];
@@ -376,12 +396,45 @@ static int ensure_bpffs(const char *dir)
 	return 0;
 }
 
+/* The lock file of the flow table pinned at path, open; or -errno. */
+static int pinned_table_lock(const char *path, struct lockfile *l)
+{
+	char name[32];
+	int fd = bpf_obj_get(path);
+	__u32 id;
+
+	if (fd < 0)
+		return -errno;
+	id = map_id(fd);
+	close(fd);
+	snprintf(name, sizeof(name), "map%u", id);
+	return lockfile_open(l, name);
+}
+
+int pipeline_pin_orphaned(const char *path)
+{
+	struct lockfile l = LOCKFILE_INIT;
+	int err = pinned_table_lock(path, &l);
+
+	if (err)
+		return err;
+	err = lockfile_take(&l, LOCK_OWNER, false);
+	lockfile_close(&l);
+	return err == 0 ? 1 : 0;
+}
+
+static void warn_pinned(const char *path)
+{
+	pr_warn("a flow table is already pinned at '%s': is another flowexport running? Share it with -M %s or pin elsewhere with -F DIR\n",
+		path, path);
+}
+
 int pipeline_pin(struct pipeline *p, const char *dir)
 {
 	char path[512];
 	int err;
 
-	err = ensure_bpffs(dir);
+	err = pipeline_mkdir(dir);
 	if (err) {
 		pr_warn("cannot create pin folder '%s': %s\n", dir, strerror(-err));
 		return err;
@@ -389,84 +442,58 @@ int pipeline_pin(struct pipeline *p, const char *dir)
 	if (snprintf(path, sizeof(path), "%s/%s", dir, FLOW_TABLE_PIN_NAME) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if (bpf_obj_pin(bpf_map__fd(p->skel->maps.flow_tables), path)) {
+	if (p->reuse_path && !strcmp(p->reuse_path, path)) {
+		/* continuing the pin of a run that died: ours if its
+		 * owner's lock is free */
+		if (lockfile_take(&p->table_lock, LOCK_OWNER, false)) {
+			warn_pinned(path);
+			return -EEXIST;
+		}
+		pr_info("continuing the flow table a previous run left at '%s'\n",
+			path);
+		p->pin_adopted = true;
+	} else if (bpf_obj_pin(bpf_map__fd(p->skel->maps.flow_tables), path)) {
 		err = -errno;
 		if (err == -EEXIST)
-			pr_warn("a flow table is already pinned at '%s': is another flowexport running? Share it with -M %s or pin elsewhere with -F DIR\n",
-				path, path);
+			warn_pinned(path);
 		else
 			pr_warn("cannot pin the flow table at '%s': %s\n", path,
 				strerror(-err));
 		return err;
+	} else {
+		lockfile_take(&p->table_lock, LOCK_OWNER, false);
 	}
 	snprintf(p->pin_path, sizeof(p->pin_path), "%s", path);
-	lock_open(p, path);
 	return 0;
 }
 
-static const char *mode_name(enum xdp_attach_mode mode)
-{
-	switch (mode) {
-	case XDP_MODE_NATIVE: return "native";
-	case XDP_MODE_HW: return "hw";
-	case XDP_MODE_SKB: return "skb";
-	default: return "unspec";
-	}
-}
-
 int pipeline_attach(struct pipeline *p, const char *ifname,
-		    enum xdp_attach_mode mode)
+		    enum xdp_attach_mode mode, const char *link_dir)
 {
-	int ifindex = if_nametoindex(ifname);
-	struct xdp_program *prog;
 	int err;
 
-	if (!ifindex) {
-		pr_warn("no interface '%s'\n", ifname);
-		return -ENODEV;
-	}
 	if (p->n_attached == MAX_IFACES)
 		return -E2BIG;
-	/* from the loaded fd: libxdp tries its dispatcher and falls back to
-	 * attaching this program alone where the dispatcher cannot load */
-	prog = xdp_program__from_fd(pipeline_start_fd(p));
-	err = libxdp_get_error(prog);
-	if (err) {
-		pr_warn("libxdp cannot use the start program: %s\n", strerror(-err));
+	err = xdp_link_attach(&p->attached[p->n_attached], pipeline_start_fd(p),
+			      ifname, mode, link_dir);
+	if (err)
 		return err;
-	}
-	err = xdp_program__attach(prog, ifindex, mode, 0);
-	if (err) {
-		pr_warn("cannot attach to %s in %s mode: %s%s\n", ifname,
-			mode_name(mode), strerror(-err),
-			err == -EOPNOTSUPP || err == -EINVAL ?
-				" (does the driver support this mode? try -m skb)" :
-			err == -EEXIST || err == -EBUSY ?
-				" (another XDP program is attached there)" : "");
-		xdp_program__close(prog);
-		return err;
-	}
-	p->attached[p->n_attached].prog = prog;
-	p->attached[p->n_attached].ifindex = ifindex;
-	p->attached[p->n_attached].mode = mode;
 	p->n_attached++;
-	pr_info("attached to %s (%s mode)\n", ifname, mode_name(mode));
 	return 0;
 }
 
 void pipeline_detach_all(struct pipeline *p)
 {
-	while (p->n_attached > 0) {
-		int i = --p->n_attached;
-		int err = xdp_program__detach(p->attached[i].prog,
-					      p->attached[i].ifindex,
-					      p->attached[i].mode, 0);
+	while (p->n_attached > 0)
+		xdp_link_detach(&p->attached[--p->n_attached]);
+}
 
-		if (err)
-			pr_warn("cannot detach from ifindex %d: %s\n",
-				p->attached[i].ifindex, strerror(-err));
-		xdp_program__close(p->attached[i].prog);
-	}
+void pipeline_give_back_all(struct pipeline *p)
+{
+	while (p->n_attached > 0)
+		xdp_link_give_back(&p->attached[--p->n_attached]);
+	if (p->pin_adopted) /* the previous run's programs still use it */
+		p->pin_path[0] = '\0';
 }
 
 void pipeline_close(struct pipeline *p)
@@ -481,9 +508,7 @@ void pipeline_close(struct pipeline *p)
 		if (p->table_fd[i] >= 0)
 			close(p->table_fd[i]);
 	p->table_fd[0] = p->table_fd[1] = -1;
-	if (p->lock_fd >= 0)
-		close(p->lock_fd);
-	p->lock_fd = -1;
+	lockfile_close(&p->table_lock);
 	flowmon__destroy(p->skel);
 	p->skel = NULL;
 }

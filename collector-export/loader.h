@@ -2,7 +2,7 @@
 /*
  * loader.h - the BPF pipeline as user space sees it: open and load the
  * skeleton for one share strategy, fill jmp_table, own the two flow tables
- * that take turns in flow_tables[0], pin, attach and detach with libxdp.
+ * that take turns in flow_tables[0], pin, attach and detach (BPF links).
  */
 #ifndef FLOWEXPORT_LOADER_H
 #define FLOWEXPORT_LOADER_H
@@ -12,6 +12,8 @@
 #include <xdp/libxdp.h>
 #include "config.h"
 #include "flow.h"
+#include "lockfile.h"
+#include "xdp_link.h"
 
 struct flowmon;
 
@@ -20,6 +22,7 @@ struct pipeline_opts {
 	__u32 slot_mask;       /* bit per enum flow_slot to fill */
 	__u32 max_flows;       /* entries of each flow table */
 	const char *reuse_path; /* -M: pinned flow_tables to continue */
+	bool lock;             /* live: lock file of flow_tables (swaps, owner) */
 };
 
 struct pipeline {
@@ -27,15 +30,15 @@ struct pipeline {
 	int table_fd[2];       /* our two flow tables */
 	__u32 table_id[2];
 	int active;            /* the one we installed last */
-	int lock_fd;           /* serializes swaps of instances sharing a pin */
+	/* named after flow_tables' map id: serializes the swaps of instances
+	 * sharing it (-M), and its owner (the pinner) holds it for life */
+	struct lockfile table_lock;
 	__u32 max_flows;
 	int n_attached;
-	struct {
-		struct xdp_program *prog;
-		int ifindex;
-		enum xdp_attach_mode mode;
-	} attached[MAX_IFACES];
+	struct xdp_attachment attached[MAX_IFACES];
+	const char *reuse_path; /* the pinned flow_tables we continue */
 	char pin_path[512];    /* where we pinned flow_tables, "" if not us */
+	bool pin_adopted;      /* ... or continued the pin of a run that died */
 	struct self_conn_key self[MAX_SELF_CONNS]; /* in self_conns now */
 	int n_self;
 };
@@ -43,12 +46,33 @@ struct pipeline {
 int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts);
 void pipeline_close(struct pipeline *p); /* detaches and unpins too */
 
+/* Attach the entry program; with link_dir, through a link pinned there
+ * (a link of a previous run pinned there is taken over). */
 int pipeline_attach(struct pipeline *p, const char *ifname,
-		    enum xdp_attach_mode mode);
+		    enum xdp_attach_mode mode, const char *link_dir);
 void pipeline_detach_all(struct pipeline *p);
+/* Start failed: links taken over go back to the programs they had. */
+void pipeline_give_back_all(struct pipeline *p);
 
-/* Pin flow_tables as <dir>/flow_stats (mkdir -p, bpffs mounted if needed). */
+/*
+ * Pin flow_tables as <dir>/flow_stats (mkdir -p, bpffs mounted if needed)
+ * and own it. When pipeline_open() continued that very pin (left by a run
+ * that died), ownership passes to us if its owner is gone. -EEXIST with a
+ * message when a live flowexport owns it.
+ */
 int pipeline_pin(struct pipeline *p, const char *dir);
+/* Is a flow table pinned at path whose owner is gone (1), owned by a
+ * live flowexport (0), or nothing there (-ENOENT)? */
+int pipeline_pin_orphaned(const char *path);
+
+/* mkdir -p on bpffs, mounting it if needed. 0 or -errno. */
+int pipeline_mkdir(const char *dir);
+
+/* Hold the swap lock (what pipeline_swap takes) to drain a table that is
+ * not installed; pipeline_installed_id() says which one is. */
+void pipeline_lock_swaps(struct pipeline *p);
+void pipeline_unlock_swaps(struct pipeline *p);
+__u32 pipeline_installed_id(struct pipeline *p);
 
 /*
  * Install our spare table and return an fd of the table it displaced (ours,
@@ -71,6 +95,7 @@ int pipeline_set_self_conns(struct pipeline *p,
 int pipeline_counters(struct pipeline *p, __u64 *out);
 
 int pipeline_start_fd(struct pipeline *p);
+int pipeline_jmp_table_fd(struct pipeline *p);
 int pipeline_floor_fd(struct pipeline *p);
 int pipeline_ring_fd(struct pipeline *p);
 

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cache_store.h - fixed-size items in a shared file mapping, so that what
+ * a process held survives its death (SIGKILL included: the pages belong to
+ * the file, not the process) and the next run adopts it. Items never move
+ * (the file grows by chunks, each mapped on its own). Every change of an
+ * item happens between cache_store_begin() and cache_store_end(): begin
+ * saves the item in an undo area, so a death in the middle of a change
+ * rolls that one item back at adoption and no item is ever half-changed.
+ * The header also carries a small journal for the callers (drain.c).
+ */
+#ifndef FLOWEXPORT_CACHE_STORE_H
+#define FLOWEXPORT_CACHE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "flow.h"
+
+#define DRAIN_BATCH 4096
+
+/* What a drain or a ring read was doing when the process died. */
+struct cache_journal {
+	__u64 seq;            /* last merge mark handed out */
+	/* a table batch: deleted from the kernel, landed below, being merged */
+	__u64 batch_mark;     /* 0: no batch pending */
+	/* an overflow event being merged, still in its ring */
+	__u32 ring_id;
+	__u32 pad;
+	__u64 ring_pos;       /* the ring's consumer position at that event */
+	__u64 ring_mark;
+	struct flow_key batch_keys[DRAIN_BATCH];
+	struct flow_stats batch_vals[DRAIN_BATCH]; /* packets 0: empty */
+};
+
+struct cache_store;
+
+/* path NULL: memory only. An existing file of the same item size is
+ * adopted (an interrupted change undone); another one is replaced. NULL
+ * with errno on failure. */
+struct cache_store *cache_store_open(const char *path, size_t item_size);
+/* Unmap; remove the file when asked (a clean stop left nothing in it). */
+void cache_store_close(struct cache_store *s, bool remove_file);
+
+struct cache_journal *cache_store_journal(struct cache_store *s);
+
+/* A free item, zeroed, not live yet: fill it inside begin/end and make it
+ * live with cache_store_set_live(). NULL with errno when out of memory. */
+void *cache_store_alloc(struct cache_store *s);
+void cache_store_set_live(struct cache_store *s, void *item, bool live);
+void cache_store_begin(struct cache_store *s, void *item);
+void cache_store_end(struct cache_store *s);
+
+/* Each live item (adoption). */
+void cache_store_for_each(struct cache_store *s,
+			  void (*fn)(void *item, void *ctx), void *ctx);
+
+#endif

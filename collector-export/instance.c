@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * instance.c - the instance folder: claim it, pin a run, find the runs that
+ * died, remove them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "instance.h"
+#include "log.h"
+
+#define RUN_PREFIX "run-"
+
+/* FNV-1a, 64 bits */
+static __u64 path_hash(const char *s)
+{
+	__u64 h = 14695981039346656037ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+int instance_claim(struct instance *in, const char *dir, const char *ifname)
+{
+	struct stat st;
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	in->lock.fd = -1;
+	if (snprintf(in->dir, sizeof(in->dir), "%s/flowexport-%s", dir, ifname) >=
+	    (int)sizeof(in->dir))
+		return -ENAMETOOLONG;
+	err = pipeline_mkdir(in->dir);
+	if (err || stat(in->dir, &st)) {
+		err = err ? err : -errno;
+		pr_warn("cannot create pin folder '%s': %s\n", in->dir, strerror(-err));
+		return err;
+	}
+	/* the path too: a folder removed by hand and made again elsewhere
+	 * may get the inode of one whose cache a crash left behind */
+	snprintf(in->id, sizeof(in->id), "dir-%lx-%lx-%016llx",
+		 (unsigned long)st.st_dev, (unsigned long)st.st_ino,
+		 (unsigned long long)path_hash(in->dir));
+	err = lockfile_open(&in->lock, in->id);
+	if (err) {
+		pr_warn("cannot open lock file '%s': %s\n", in->lock.path, strerror(-err));
+		return err;
+	}
+	err = lockfile_take(&in->lock, LOCK_OWNER, false);
+	if (err) {
+		pr_warn("another flowexport is running on %s (its pins are in '%s')\n",
+			ifname, in->dir);
+		lockfile_close(&in->lock);
+		return err == -EAGAIN ? -EBUSY : err;
+	}
+	return 0;
+}
+
+#define CACHE_DIR "/run/flowexport"
+
+int instance_cache_path(struct instance *in, char *buf, size_t len)
+{
+	if (mkdir(CACHE_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	if (snprintf(buf, len, CACHE_DIR "/%s.cache", in->id) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int pin_in(const char *dir, const char *name, int fd)
+{
+	char path[640];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		pr_warn("cannot pin '%s': %s\n", path, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int instance_pin_run(struct instance *in, struct pipeline *p)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	/* the entry program's id: unique while it lives, i.e. as long as
+	 * the folder matters */
+	if (bpf_obj_get_info_by_fd(pipeline_start_fd(p), &info, &len))
+		return -errno;
+	snprintf(in->run_dir, sizeof(in->run_dir), "%s/" RUN_PREFIX "%u", in->dir,
+		 info.id);
+	if (mkdir(in->run_dir, 0700)) {
+		err = -errno;
+		pr_warn("cannot create '%s': %s\n", in->run_dir, strerror(-err));
+		in->run_dir[0] = '\0';
+		return err;
+	}
+	/* the jump table above all: unpinned, it is emptied when we die
+	 * and the programs left attached would meter nothing */
+	err = pin_in(in->run_dir, RUN_PIN_JMP, pipeline_jmp_table_fd(p));
+	if (!err)
+		err = pin_in(in->run_dir, RUN_PIN_TABLE0, p->table_fd[0]);
+	if (!err)
+		err = pin_in(in->run_dir, RUN_PIN_TABLE1, p->table_fd[1]);
+	if (!err)
+		err = pin_in(in->run_dir, RUN_PIN_RING, pipeline_ring_fd(p));
+	if (err) {
+		instance_remove_dir(in->run_dir);
+		in->run_dir[0] = '\0';
+	}
+	return err;
+}
+
+int instance_for_each_stale_run(struct instance *in,
+				int (*fn)(const char *run_dir, void *ctx),
+				void *ctx)
+{
+	DIR *d = opendir(in->dir);
+	struct dirent *e;
+	char path[800];
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while (!err && (e = readdir(d))) {
+		if (strncmp(e->d_name, RUN_PREFIX, strlen(RUN_PREFIX)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", in->dir, e->d_name);
+		if (!strcmp(path, in->run_dir))
+			continue;
+		err = fn(path, ctx);
+	}
+	closedir(d);
+	return err;
+}
+
+static bool metered(struct pipeline *p, const char *ifname)
+{
+	for (int i = 0; i < p->n_attached; i++)
+		if (!strcmp(p->attached[i].ifname, ifname))
+			return true;
+	return false;
+}
+
+int instance_drop_foreign_links(struct instance *in, struct pipeline *p)
+{
+	size_t plen = strlen(XDP_LINK_PIN_PREFIX);
+	DIR *d = opendir(in->dir);
+	struct dirent *e;
+	char path[800];
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, XDP_LINK_PIN_PREFIX, plen) ||
+		    metered(p, e->d_name + plen))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", in->dir, e->d_name);
+		pr_warn("%s: detaching a previous run's program (this run does not meter it)\n",
+			e->d_name + plen);
+		xdp_link_drop_pinned(path);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int instance_remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[800];
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path) && !err)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && !err)
+		err = -errno;
+	return err;
+}
+
+void instance_release(struct instance *in)
+{
+	/* whatever ended us (a clean stop, a failed start), none of our
+	 * programs is attached any more: this run's pins serve nobody */
+	if (in->run_dir[0]) {
+		int err = instance_remove_dir(in->run_dir);
+
+		if (err)
+			pr_warn("cannot remove '%s': %s\n", in->run_dir, strerror(-err));
+		in->run_dir[0] = '\0';
+	}
+	/* empty unless another run's pins are still there */
+	if (in->dir[0])
+		rmdir(in->dir);
+	lockfile_close(&in->lock);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * instance.h - what a live run pins so that a crash loses nothing and the
+ * next run (same command line) can take over. One folder per instance,
+ * named after its first interface, beside its flow table:
+ *
+ *   <dir>/flowexport-<if>/link_<if>        XDP link per interface (kept
+ *                                          across runs, updated in place)
+ *   <dir>/flowexport-<if>/run-<id>/        one run: jmp_table (so that its
+ *       jmp_table table_0 table_1           programs keep metering after a
+ *       overflow_ring                       crash), its two flow tables and
+ *                                           its overflow ring
+ *
+ * A lock file held for life says the folder's instance is alive; a run
+ * folder in a folder nobody holds was left by a run that died.
+ */
+#ifndef FLOWEXPORT_INSTANCE_H
+#define FLOWEXPORT_INSTANCE_H
+
+#include <stdbool.h>
+#include "lockfile.h"
+#include "loader.h"
+
+#define RUN_PIN_TABLE0 "table_0"
+#define RUN_PIN_TABLE1 "table_1"
+#define RUN_PIN_RING "overflow_ring"
+#define RUN_PIN_JMP "jmp_table"
+
+struct instance {
+	char dir[512];
+	char id[64];           /* "dir-<dev>-<inode>-<path hash>": names its
+				* lock and its cache file */
+	char run_dir[560];     /* "" until pinned */
+	struct lockfile lock;
+};
+
+/* Create and lock dir/flowexport-<ifname>; -EBUSY with a message when a
+ * live flowexport holds it. */
+int instance_claim(struct instance *in, const char *dir, const char *ifname);
+/* The file that keeps this instance's flow cache across a crash (in
+ * /run/flowexport, made if missing). 0 or -errno. */
+int instance_cache_path(struct instance *in, char *buf, size_t len);
+/* Pin what this run's programs need to outlive us in a new run folder. */
+int instance_pin_run(struct instance *in, struct pipeline *p);
+/* Call fn for each run folder not ours; stops at the first error. */
+int instance_for_each_stale_run(struct instance *in,
+				int (*fn)(const char *run_dir, void *ctx),
+				void *ctx);
+/* Detach and unpin links in the folder for interfaces p does not meter
+ * (a previous run metered more). Returns how many. */
+int instance_drop_foreign_links(struct instance *in, struct pipeline *p);
+/* Unpin everything in dir and remove it. 0 or -errno. */
+int instance_remove_dir(const char *dir);
+/* Remove our run folder, and the instance folder if nothing else is left
+ * in it (a link given back to a previous run); release the lock. */
+void instance_release(struct instance *in);
+
+#endif
