@@ -8,9 +8,13 @@
  *
  * Input: 4 bytes of settings (biflow, max flows, idle and active
  * timeouts), then operations, each one byte of kind and its body:
- *   0  struct flow_event           (what drain.c's ring callback merges)
+ *   0  struct flow_event           (what drain.c's ring callback merges,
+ *                                  under a fresh merge mark)
  *   1  struct flow_key + flow_stats (one drained table entry)
  *   2  __u64 now_ns                (an expiry pass)
+ *   3  struct flow_event           (merged, then merged again under the
+ *                                  same mark, as a restart after a crash
+ *                                  replays it: the second must not count)
  */
 #include <string.h>
 #include "config.h"
@@ -38,7 +42,7 @@ static void on_records(void *ctx, const struct flow_record *recs, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sums out = { 0 };
-	__u64 merged = 0;
+	__u64 merged = 0, mark = 0;
 	struct flow_cache *fc;
 	struct config cfg;
 	size_t pos = 4;
@@ -54,16 +58,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fc = flow_cache_new(&cfg, 0, on_records, &out);
 	FUZZ_CHECK(fc != NULL);
 	while (pos < size) {
-		__u8 kind = data[pos++] % 3;
+		__u8 kind = data[pos++] % 4;
 		struct flow_event ev;
 		struct flow_key key;
 		struct flow_stats st;
 		__u64 now;
 
-		if (kind == 0 && size - pos >= sizeof(ev)) {
+		if ((kind == 0 || kind == 3) && size - pos >= sizeof(ev)) {
 			memcpy(&ev, data + pos, sizeof(ev));
 			pos += sizeof(ev);
-			FUZZ_CHECK(flow_cache_merge_event(fc, &ev) == 0);
+			FUZZ_CHECK(flow_cache_merge_event(fc, &ev, ++mark) == 0);
+			if (kind == 3)
+				FUZZ_CHECK(flow_cache_merge_event(fc, &ev, mark) == 0);
 			merged += 1;
 		} else if (kind == 1 && size - pos >= sizeof(key) + sizeof(st)) {
 			memcpy(&key, data + pos, sizeof(key));

@@ -3,7 +3,8 @@
 (checked in; rerun after a layout change in bpf/flow.h):
 
   events/  flow cache operations (see fuzz_events.c): ring events of a TCP
-           flow with its reverse and a FIN, table entries, expiry passes
+           flow with its reverse and a FIN, one replayed under its mark,
+           table entries, expiry passes
   pcap/    a LINUX_SLL2 capture and a nanosecond Ethernet capture (the
            others come from tests/lib/pcap_build.py)
   cli/     argument lists, NUL-separated
@@ -44,7 +45,9 @@ def events(d):
     fwd, rev = key(a, b, 40000, 80), key(b, a, 80, 40000)
     ops = b""
     for i in range(4):
-        ops += b"\0" + event(fwd, T0 + i * 10**6, flags=0x02 if i == 0 else 0x10)
+        # the first one merged twice under one mark (a restart's replay)
+        ops += (b"\3" if i == 0 else b"\0") + event(
+            fwd, T0 + i * 10**6, flags=0x02 if i == 0 else 0x10)
         ops += b"\0" + event(rev, T0 + i * 10**6 + 500)
     ops += b"\1" + fwd + stats(T0 + 5 * 10**6, T0 + 9 * 10**6, 5, 3000)
     ops += b"\0" + event(fwd, T0 + 10**7, flags=0x11)
