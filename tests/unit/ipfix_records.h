@@ -62,6 +62,20 @@ static inline void print_rec(FILE *out, const struct rec *r)
 		(unsigned long long)r->octets);
 }
 
+/* The fewest bytes a record of t takes on the wire (a variable-length
+ * element at least its length byte). */
+static inline unsigned int record_min_len(fbTemplate_t *t)
+{
+	unsigned int len = 0;
+
+	for (uint32_t i = 0; i < fbTemplateCountElements(t); i++) {
+		const fbInfoElement_t *ie = fbTemplateGetIndexedIE(t, i);
+
+		len += ie->len == FB_IE_VARLEN ? 1 : ie->len;
+	}
+	return len;
+}
+
 /* Reads the records of one message, printing each to out; true when the
  * connection (or file) ended. */
 static inline bool read_all(fBuf_t *fbuf, FILE *out)
@@ -77,12 +91,13 @@ static inline bool read_all(fBuf_t *fbuf, FILE *out)
 
 		if (!t || !fBufSetInternalTemplate(fbuf, TID_COLLECT, &err))
 			break;
-		/* libfixbuf 2.4.1 reads records of 0 bytes from a set whose
-		 * template has no elements, forever: give up the message
-		 * (found by tests/fuzz/fuzz_ipfix_collector) */
-		if (!fbTemplateCountElements(t)) {
+		/* libfixbuf 2.4.1 reads records of 0 bytes, forever, from a
+		 * set whose template has no elements or only elements of
+		 * length 0: give up the message (found by
+		 * tests/fuzz/fuzz_ipfix_collector) */
+		if (!record_min_len(t)) {
 			g_set_error(&err, FB_ERROR_DOMAIN, FB_ERROR_IPFIX,
-				    "data set of template %#x, which has no elements",
+				    "data set of template %#x, whose records take no bytes",
 				    tid);
 			break;
 		}
