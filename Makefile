@@ -2,6 +2,9 @@
 #   make deps    install the Debian packages needed (idempotent)
 #   make         build ./flowexport (BPF objects, skeletons, user space)
 #   make test    deps + build + every test; ends with "N passed, N failed"
+#   make test SANITIZE=1   the same, user space built with ASan+UBSan in build-san/
+#   make fuzz    libFuzzer targets and the BPF frame fuzzer, FUZZ_SECONDS (60) each
+#   make valgrind  a pcap run and a live run under valgrind
 #   make bench   measure and print (not a test)
 #   make install [PREFIX=/usr/local] [DESTDIR=]
 #   make deb     a Debian package (packaging in contrib/debian) in build/deb/
@@ -25,12 +28,13 @@ CLANG   ?= clang
 BPFTOOL ?= bpftool
 CC      ?= gcc
 BUILD   := build
+FX_BIN  := flowexport
 
 # Everything the build, the tests and the demo need, as Debian packages.
 DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libelf-dev zlib1g-dev libfixbuf-dev libfixbuf-tools libglib2.0-dev \
 	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping tcpdump \
-	faketime gdb man-db debhelper python3-yaml
+	faketime gdb man-db debhelper python3-yaml libclang-rt-14-dev valgrind
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.
@@ -40,6 +44,15 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lelf -lz
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Icollector-export
+
+# SANITIZE=1: the same user space and test programs with ASan and UBSan, in
+# their own folder; tests/sanitize.sh runs the suites against them.
+ifeq ($(SANITIZE),1)
+BUILD   := build-san
+FX_BIN  := $(BUILD)/flowexport
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+endif
 BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -I. -Ibpf -I$(BPF_ARCH_INC)
 
@@ -57,9 +70,20 @@ TEST_SRCS := $(wildcard tests/unit/*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_HDRS := $(wildcard tests/unit/*.h)
 
-.PHONY: all deps test bench demo install deb clean check
+# libFuzzer targets (tests/fuzz/fuzz_*.c): clang, over the user-space
+# objects rebuilt with the fuzzer's coverage and ASan+UBSan.
+FUZZ_BUILD  := $(BUILD)/fuzz
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) -std=gnu11 \
+	-I$(BUILD) -Ibpf -Icollector-export -Itests/unit
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
+FUZZ_OBJS   := $(patsubst $(BUILD)/%.o,$(FUZZ_BUILD)/obj/%.o,$(LIB_OBJS))
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps test bench demo install deb clean check fuzz fuzz-build valgrind
 .SECONDARY:
-all: flowexport $(TEST_BINS) $(BUILD)/flowexport.8
+all: $(FX_BIN) $(TEST_BINS) $(BUILD)/flowexport.8
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -102,22 +126,45 @@ $(BUILD)/cli.o $(BUILD)/options.o $(BUILD)/help.o: $(BUILD)/prefix.stamp
 
 # The man page: prose from contrib/flowexport.8.in, the OPTIONS and
 # COUNTERS sections from the option table (flowexport --help=roff).
-$(BUILD)/flowexport.8: contrib/flowexport.8.in flowexport $(BUILD)/version.stamp $(BUILD)/prefix.stamp
-	./flowexport --help=roff > $@.options
+$(BUILD)/flowexport.8: contrib/flowexport.8.in $(FX_BIN) $(BUILD)/version.stamp $(BUILD)/prefix.stamp
+	./$(FX_BIN) --help=roff > $@.options
 	sed -e 's/@VERSION@/$(VERSION)/' -e 's|@CONFIG_FILE@|$(CONFIG_FILE)|g' \
 		-e '/^@OPTIONS@$$/{r $@.options' -e 'd}' $< > $@
 	rm -f $@.options
 
-flowexport: $(USER_OBJS)
+$(FX_BIN): $(USER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HDRS) $(LIB_OBJS) $(SKELETONS) | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
 
+$(FUZZ_BUILD)/obj/%.o: collector-export/%.c $(USER_HDRS) $(SKELETONS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(TEST_HDRS) $(FUZZ_OBJS) collector-export/main.c
+	$(CLANG) $(FUZZ_CFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< \
+		$(FUZZ_OBJS) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
 # deps first, then a fresh make so that pkg-config sees the new packages.
 test: deps
-	$(MAKE) all
+	$(MAKE) all fuzz-build
+ifeq ($(SANITIZE),1)
+	tests/sanitize.sh $(BUILD)
+else
 	tests/run.sh
+endif
+
+fuzz: deps
+	$(MAKE) all fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD)
+	$(BUILD)/tests/frame_fuzz --seed $$(date +%s) --frames 4000 --seconds $(FUZZ_SECONDS)
+
+valgrind: deps
+	$(MAKE) all
+	tests/run.sh 41-valgrind
 
 bench: deps
 	$(MAKE) all
@@ -160,4 +207,4 @@ deb:
 	@ls $(DEB_DIR)/*.deb
 
 clean:
-	rm -rf $(BUILD) flowexport
+	rm -rf build build-san flowexport

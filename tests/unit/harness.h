@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include "flow.h"
+#include "flowmon.skel.h"
 #include "loader.h"
 #include "pkt.h"
 #include "tap.h"
@@ -336,6 +337,64 @@ static void check_flow(const struct flow_list *l, const struct flow_key *key,
 		return;
 	}
 	check_stats(&e->stats, want);
+}
+
+/* ---- -p: the parser slots of jmp_table ---- */
+
+/* The seven parsers of -p, in enum flow_slot order: bit i = slot i. */
+#define N_PARSERS 7
+static const char *const parser_names[N_PARSERS] = {
+	"eth", "ip", "ipv6", "tcp", "udp", "icmp", "icmpv6",
+};
+_Static_assert(SLOT_L2_ETH == 0 && SLOT_L4_ICMPV6 == N_PARSERS - 1 &&
+		       SLOT_END == N_PARSERS,
+	       "the -p parsers are the slots before SLOT_END");
+
+static inline const char *mask_name(__u32 mask, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < N_PARSERS; i++)
+		if (mask & (1U << i))
+			n += snprintf(buf + n, size - n, "%s%s", n ? "," : "",
+				      parser_names[i]);
+	if (!n)
+		snprintf(buf, size, "(none)");
+	return buf;
+}
+
+static inline int jmp_fd(struct pipeline *p)
+{
+	return bpf_map__fd(p->skel->maps.jmp_table);
+}
+
+/* Which slots of jmp_table hold a program: a mask of enum flow_slot. */
+static inline __u32 filled_slots(struct pipeline *p)
+{
+	__u32 mask = 0, id;
+
+	for (__u32 slot = 0; slot < SLOT_MAX; slot++)
+		if (!bpf_map_lookup_elem(jmp_fd(p), &slot, &id))
+			mask |= 1U << slot;
+	return mask;
+}
+
+/* Empty the flow table and zero the counters, for the next combination. */
+static inline void reset_pipeline(struct pipeline *p)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = p->table_fd[p->active];
+	__u64 *zeros = calloc(ncpu, sizeof(__u64));
+	struct flow_key key;
+
+	CHECK(zeros, "out of memory");
+	for (__u32 c = 0; zeros && c < CNT_MAX; c++)
+		CHECK(!bpf_map_update_elem(bpf_map__fd(p->skel->maps.counters), &c,
+					   zeros, BPF_ANY), "zeroing counter %u", c);
+	free(zeros);
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			break;
 }
 
 #endif

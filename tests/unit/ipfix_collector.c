@@ -23,78 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TID_COLLECT 0x0500
-
-struct rec {
-	__u8 src6[16];
-	__u32 src4;
-	__u32 pad;
-	__u64 packets;
-	__u64 octets;
-	__u16 sport;
-	__u16 dport;
-	__u8 proto;
-	__u8 pad2[3];
-	__u64 not_sent;
-};
-
-static fbInfoElementSpec_t rec_spec[] = {
-	{ "sourceIPv6Address", 16, 0 },
-	{ "sourceIPv4Address", 4, 0 },
-	{ "paddingOctets", 4, 0 },
-	{ "packetDeltaCount", 8, 0 },
-	{ "octetDeltaCount", 8, 0 },
-	{ "sourceTransportPort", 2, 0 },
-	{ "destinationTransportPort", 2, 0 },
-	{ "protocolIdentifier", 1, 0 },
-	{ "paddingOctets", 3, 0 },
-	{ "notSentFlowTotalCount", 8, 0 },
-	FB_IESPEC_NULL
-};
-
-static void print_rec(const struct rec *r)
-{
-	char src[INET6_ADDRSTRLEN];
-	__u32 v4 = htonl(r->src4);
-
-	if (r->src4)
-		inet_ntop(AF_INET, &v4, src, sizeof(src));
-	else
-		inet_ntop(AF_INET6, r->src6, src, sizeof(src));
-	printf("rec %s %llu %llu %u %u %u\n", src, (unsigned long long)r->packets,
-	       (unsigned long long)r->octets, r->sport, r->dport, r->proto);
-}
-
-/* Reads the records of one message; true when the connection ended. */
-static bool read_all(fBuf_t *fbuf)
-{
-	bool ended;
-
-	GError *err = NULL;
-
-	for (;;) {
-		uint16_t tid;
-		fbTemplate_t *t = fBufNextCollectionTemplate(fbuf, &tid, &err);
-		struct rec r;
-		size_t len = sizeof(r);
-
-		if (!t || !fBufSetInternalTemplate(fbuf, TID_COLLECT, &err))
-			break;
-		memset(&r, 0, sizeof(r));
-		if (!fBufNext(fbuf, (uint8_t *)&r, &len, &err))
-			break;
-		if (fbTemplateGetOptionsScope(t))
-			printf("opt %llu\n", (unsigned long long)r.not_sent);
-		else
-			print_rec(&r);
-		fflush(stdout);
-	}
-	ended = !g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM);
-	if (ended)
-		fprintf(stderr, "connection ended: %s\n", err ? err->message : "?");
-	g_clear_error(&err);
-	return ended;
-}
+#include "ipfix_records.h"
 
 /* Our own listening socket with SO_REUSEADDR: a collector restarted right
  * after being killed must get its port back despite TIME_WAIT, which
@@ -138,7 +67,7 @@ static void serve_tcp(fbListener_t *listener, const char *port,
 			close(fd);
 			continue;
 		}
-		while (!read_all(fbuf))
+		while (!read_all(fbuf, stdout))
 			;
 		fBufFree(fbuf);
 	}
@@ -178,7 +107,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		fBufSetAutomaticMode(fbuf, FALSE);
-		read_all(fbuf);
+		read_all(fbuf, stdout);
 	}
 fail:
 	fprintf(stderr, "ipfix_collector: %s\n", err->message);

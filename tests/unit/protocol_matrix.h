@@ -12,15 +12,6 @@
 #include "harness.h"
 #include "pkt.h"
 
-/* The seven parsers of -p, in enum flow_slot order: bit i = slot i. */
-#define N_PARSERS 7
-static const char *const parser_names[N_PARSERS] = {
-	"eth", "ip", "ipv6", "tcp", "udp", "icmp", "icmpv6",
-};
-_Static_assert(SLOT_L2_ETH == 0 && SLOT_L4_ICMPV6 == N_PARSERS - 1 &&
-		       SLOT_END == N_PARSERS,
-	       "the -p parsers are the slots before SLOT_END");
-
 enum mix_outcome { MIX_FLOW, MIX_NOT_PARSED, MIX_MALFORMED };
 
 struct mix_frame {
@@ -175,20 +166,6 @@ static const struct mix_frame mix_frames[] = {
 #define N_MIX_FRAMES (sizeof(mix_frames) / sizeof(mix_frames[0]))
 
 /* "eth,ipv6,tcp" for a mask, for the test names */
-static const char *mask_name(__u32 mask, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < N_PARSERS; i++)
-		if (mask & (1U << i))
-			n += snprintf(buf + n, size - n, "%s%s", n ? "," : "",
-				      parser_names[i]);
-	if (!n)
-		snprintf(buf, size, "(none)");
-	return buf;
-}
-
 /*
  * Run the mixed set through p, whose jmp_table holds the slots of mask,
  * and check flows and counters against what the mask allows. The table and

@@ -312,39 +312,6 @@ out:
 		   share_mode_name(share));
 }
 
-static int jmp_fd(struct pipeline *p)
-{
-	return bpf_map__fd(p->skel->maps.jmp_table);
-}
-
-/* Which slots of jmp_table hold a program: a mask of enum flow_slot. */
-static __u32 filled_slots(struct pipeline *p)
-{
-	__u32 mask = 0, id;
-
-	for (__u32 slot = 0; slot < SLOT_MAX; slot++)
-		if (!bpf_map_lookup_elem(jmp_fd(p), &slot, &id))
-			mask |= 1U << slot;
-	return mask;
-}
-
-/* Empty the flow table and zero the counters, for the next combination. */
-static void reset_pipeline(struct pipeline *p)
-{
-	int ncpu = libbpf_num_possible_cpus(), fd = p->table_fd[p->active];
-	__u64 *zeros = calloc(ncpu, sizeof(__u64));
-	struct flow_key key;
-
-	CHECK(zeros, "out of memory");
-	for (__u32 c = 0; zeros && c < CNT_MAX; c++)
-		CHECK(!bpf_map_update_elem(bpf_map__fd(p->skel->maps.counters), &c,
-					   zeros, BPF_ANY), "zeroing counter %u", c);
-	free(zeros);
-	while (!bpf_map_get_next_key(fd, NULL, &key))
-		if (bpf_map_delete_elem(fd, &key))
-			break;
-}
-
 /*
  * All 128 parser subsets on one loaded pipeline: jmp_table is refilled for
  * each (the slot programs taken from a full load), so this is exactly what
