@@ -142,7 +142,7 @@ $(FUZZ_BUILD)/obj/%.o: collector-export/%.c $(USER_HDRS) $(SKELETONS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(TEST_HDRS) $(FUZZ_OBJS) collector-export/main.c
+$(FUZZ_BUILD)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(TEST_HDRS) $(FUZZ_OBJS)
 	$(CLANG) $(FUZZ_CFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< \
 		$(FUZZ_OBJS) $(PKG_LIBS)
 

@@ -176,7 +176,9 @@ struct flow_event {
  * ICMP errors are not matched) are not metered: they are the exporter's,
  * not the network's. Addresses as in flow_key.
  */
-#define MAX_SELF_CONNS 16
+/* every collector (MAX_COLLECTORS) with its live TCP connection and the
+ * three closed lately that it may still be ACKing (export.c GONE_MAX) */
+#define MAX_SELF_CONNS 32
 struct self_conn_key {
 	__u8 src_addr[16];
 	__u8 dst_addr[16];

@@ -38,7 +38,7 @@ struct {
  * space creates two tables, installs one, and later swaps in the other and
  * drains the first: the swap returns only after an RCU grace period, when no
  * program still holds the old table, so no increment can land between
- * reading and deleting an entry. The loader sets max_entries (--max-flows).
+ * reading and deleting an entry. The loader sets max_entries (--kernel-flows).
  * Slot 1 holds the table swapped out last, read only (tcp_seq.h), and only
  * when a TCP flow's entry is created.
  */

@@ -18,7 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include "flow.h"
 
-/* Keyed like the flow table; the loader sizes it like one (--max-flows).
+/* Keyed like the flow table; the loader sizes it like one (--kernel-flows).
  * LRU: flows idle the longest lose their state first. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

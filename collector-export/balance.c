@@ -18,11 +18,16 @@ unsigned int balance_pick(const struct flow_key *key, unsigned int n)
 {
 	const __u8 *a = key->src_addr, *b = key->dst_addr;
 	__u16 pa = key->src_port, pb = key->dst_port;
-	int order = memcmp(a, b, sizeof(key->src_addr));
 	__u32 h = 2166136261u;
+	int order;
 
 	if (n <= 1)
 		return 0;
+	/* ICMP keeps type/code in dst_port: an echo request and its reply
+	 * differ there; the echo identifier (icmp_id) is what they share */
+	if (key->protocol == 1 || key->protocol == 58)
+		pa = pb = key->icmp_id;
+	order = memcmp(a, b, sizeof(key->src_addr));
 	if (order > 0 || (order == 0 && pa > pb)) { /* the lower end first */
 		const __u8 *t = a;
 		__u16 tp = pa;

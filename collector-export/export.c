@@ -30,6 +30,8 @@
 #include "log.h"
 
 #define GONE_MAX 3       /* closed connections kept out of the meter */
+_Static_assert(MAX_SELF_CONNS >= MAX_COLLECTORS * (1 + GONE_MAX),
+	       "self_conns must hold every collector's connections");
 #define CLOSE_WAIT_SEC 3 /* at exit, how long to wait for a TCP collector */
 #define WAKE_MS 200      /* the thread's timers are checked this often */
 #define MOVE_CHUNK 4096  /* records taken from the inbox per lock */

@@ -207,8 +207,12 @@ static int drain_stale_table(struct meter *m, const char *run_dir,
 		return errno == ENOENT ? 0 : -errno;
 	pipeline_lock_swaps(&m->p);
 	/* still installed: whoever swaps it out drains it */
-	if (fd_map_id(fd) != pipeline_installed_id(&m->p))
+	if (fd_map_id(fd) != pipeline_installed_id(&m->p)) {
+		/* a segment resent after the restart must find what was sent */
+		if (seq_carry_save(&m->p, fd, m->fc))
+			pr_warn("cannot save TCP sequence state of '%s'\n", path);
 		err = drain_table(fd, m->fc, &m->ds);
+	}
 	pipeline_unlock_swaps(&m->p);
 	close(fd);
 	return err;
@@ -350,13 +354,13 @@ static int test_run(struct meter *m)
 	if (err)
 		return err;
 	if (m->cfg->json)
-		printf("{\"seconds\":%d,\"packets\":%llu,\"flowed\":%llu,\"notParsed\":%llu,\"malformed\":%llu}\n",
-		       m->cfg->test_seconds, cnt[CNT_SEEN], cnt[CNT_FLOWED],
-		       cnt[CNT_NOT_PARSED], cnt[CNT_MALFORMED]);
+		printf("{\"seconds\":%d,\"packets\":%llu,\"notSampled\":%llu,\"flowed\":%llu,\"notParsed\":%llu,\"malformed\":%llu}\n",
+		       m->cfg->test_seconds, cnt[CNT_SEEN], cnt[CNT_NOT_SAMPLED],
+		       cnt[CNT_FLOWED], cnt[CNT_NOT_PARSED], cnt[CNT_MALFORMED]);
 	else
-		printf("packets: %llu in %d s (flowed %llu, not parsed %llu, malformed %llu)\n",
-		       cnt[CNT_SEEN], m->cfg->test_seconds, cnt[CNT_FLOWED],
-		       cnt[CNT_NOT_PARSED], cnt[CNT_MALFORMED]);
+		printf("packets: %llu in %d s (not sampled %llu, flowed %llu, not parsed %llu, malformed %llu)\n",
+		       cnt[CNT_SEEN], m->cfg->test_seconds, cnt[CNT_NOT_SAMPLED],
+		       cnt[CNT_FLOWED], cnt[CNT_NOT_PARSED], cnt[CNT_MALFORMED]);
 	return 0;
 }
 
@@ -474,7 +478,8 @@ int run_live(const struct config *cfg)
 	}
 	err = take_over_stale(&m);
 	if (err)
-		pr_warn("taking over from a previous run: %s\n", strerror(-err));
+		pr_warn("taking over from a previous run: %s; stopping (detaching, exporting what is held)\n",
+			strerror(-err));
 	pr_info("metering %d interface(s); flows expire after %u s idle, reported every %u s while active\n",
 		cfg->n_ifaces, cfg->idle_timeout, cfg->active_timeout);
 	/* -i 0: print what there is once and exit */

@@ -38,7 +38,7 @@ const struct option_desc options[] = {
 	{ { "share", required_argument, NULL, OPT_SHARE }, "S",
 	  "how parse state travels between tail calls: `meta`, `percpu`, `global` [percpu]" },
 	{ { "sample", required_argument, NULL, OPT_SAMPLE }, "N",
-	  "meter 1 packet in N, chosen at random (the rate goes to collectors in the options records) [1: all]" },
+	  "meter 1 packet in N, chosen at random (the rate goes to collectors in the options records; a later fragment joins its first fragment's flow only when that was sampled too) [1: all]" },
 	{ { "DPI", no_argument, NULL, 'D' }, NULL,
 	  "deep packet inspection (not available yet: refused with a message)" },
 	{ { "collector", required_argument, NULL, 'c' }, "DEST",

@@ -4,7 +4,7 @@
  * table and checks) into struct config. The input is the argument list,
  * NUL-separated. cli_parse touches only cfg, getopt's globals and
  * stdout/stderr (--help and --version return CLI_DONE), so it can run once
- * per input. Inputs naming --config are skipped: a file argument such as
+ * per input. Inputs naming --config (or an abbreviation) are skipped: a file argument such as
  * /dev/zero would be read without end, which tests the file system, not
  * the parser (the configuration file has its own suite).
  */
@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	buf[size] = '\0';
-	if (memmem(data, size, "config", 6)) {
+	/* "--con" is the shortest abbreviation getopt takes for --config */
+	if (memmem(data, size, "config", 6) || memmem(data, size, "--con", 5)) {
 		free(buf);
 		return 0;
 	}
