@@ -69,7 +69,7 @@ struct {
  * the per-packet cost at one load. Written by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_SELF_CONNS);
+	__uint(max_entries, 2 * MAX_SELF_CONNS); /* old and new set at once */
 	__type(key, struct self_conn_key);
 	__type(value, __u8);
 } self_conns SEC(".maps");

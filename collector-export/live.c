@@ -467,11 +467,15 @@ int run_live(const struct config *cfg)
 			strerror(-err));
 		goto out_cache;
 	}
+	/* before attaching: the ACKs of a connection made in sink_open must
+	 * not reach the meter in the moment between attach and the first
+	 * update (and from now on a new connection waits for the meter) */
+	keep_out_own_export(&m);
 	err = attach_all(&m);
 	if (err)
 		goto out_ring;
 	started = true;
-	keep_out_own_export(&m); /* exporters connected in sink_open */
+	keep_out_own_export(&m); /* connections made while attaching */
 	if (test_mode) {
 		err = test_run(&m);
 		goto out_ring;

@@ -274,26 +274,42 @@ __u32 pipeline_installed_id(struct pipeline *p)
 	return id;
 }
 
+static bool self_conn_in(const struct self_conn_key *k,
+			 const struct self_conn_key *set, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!memcmp(k, &set[i], sizeof(*k)))
+			return true;
+	return false;
+}
+
+/* Without a gap: the new entries go in before the old ones leave, and the
+ * count the programs test never drops to 0 meanwhile, so a packet of a
+ * connection that stays (or arrives) is never metered during the change.
+ * The map holds both sets at once (2 * MAX_SELF_CONNS entries). */
 int pipeline_set_self_conns(struct pipeline *p,
 			    const struct self_conn_key *keys, int n)
 {
 	int fd = bpf_map__fd(p->skel->maps.self_conns);
 	__u8 one = 1;
+	int kept = 0;
 
 	if (n > MAX_SELF_CONNS)
 		n = MAX_SELF_CONNS;
 	if (n == p->n_self && !memcmp(keys, p->self, n * sizeof(*keys)))
 		return 0;
-	/* stop matching first, so a half-updated map is never consulted */
-	p->skel->bss->self_conn_count = 0;
-	for (int i = 0; i < p->n_self; i++)
-		bpf_map_delete_elem(fd, &p->self[i]);
-	p->n_self = 0;
-	for (int i = 0; i < n; i++) {
-		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
+	if (n)
+		p->skel->bss->self_conn_count = p->n_self + n;
+	for (int i = 0; i < n; i++)
+		if (!self_conn_in(&keys[i], p->self, p->n_self) &&
+		    bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
 			return -errno;
-		p->self[p->n_self++] = keys[i];
-	}
+	for (int i = 0; i < p->n_self; i++)
+		if (!self_conn_in(&p->self[i], keys, n))
+			bpf_map_delete_elem(fd, &p->self[i]);
+	for (int i = 0; i < n; i++)
+		p->self[kept++] = keys[i];
+	p->n_self = kept;
 	p->skel->bss->self_conn_count = p->n_self;
 	return 0;
 }
