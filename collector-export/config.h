@@ -81,6 +81,8 @@ struct config {
 	/* strings the options point to that are not argv's (config_keep) */
 	struct _GPtrArray *kept;
 	__u32 sample_rate;      /* --sample N: 1 packet in N metered; 1 = all */
+	const char *user;       /* --user: run as this user once attached */
+	const char *metrics;    /* --metrics ADDR:PORT: Prometheus endpoint */
 };
 
 void config_defaults(struct config *cfg);

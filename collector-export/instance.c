@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,11 +65,17 @@ int instance_claim(struct instance *in, const char *dir, const char *ifname)
 
 #define CACHE_DIR "/run/flowexport"
 
+/* systemd's RuntimeDirectory= (a folder a service given only capabilities
+ * can write), else CACHE_DIR: the same for every run of one service. */
 int instance_cache_path(struct instance *in, char *buf, size_t len)
 {
-	if (mkdir(CACHE_DIR, 0700) && errno != EEXIST)
+	const char *dir = getenv("RUNTIME_DIRECTORY");
+
+	if (!dir || !*dir || strchr(dir, ':')) /* one folder only */
+		dir = CACHE_DIR;
+	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
-	if (snprintf(buf, len, CACHE_DIR "/%s.cache", in->id) >= (int)len)
+	if (snprintf(buf, len, "%s/%s.cache", dir, in->id) >= (int)len)
 		return -ENAMETOOLONG;
 	return 0;
 }

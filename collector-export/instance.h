@@ -38,7 +38,8 @@ struct instance {
  * live flowexport holds it. */
 int instance_claim(struct instance *in, const char *dir, const char *ifname);
 /* The file that keeps this instance's flow cache across a crash (in
- * /run/flowexport, made if missing). 0 or -errno. */
+ * $RUNTIME_DIRECTORY when set, else /run/flowexport; made if missing).
+ * 0 or -errno. */
 int instance_cache_path(struct instance *in, char *buf, size_t len);
 /* Pin what this run's programs need to outlive us in a new run folder. */
 int instance_pin_run(struct instance *in, struct pipeline *p);

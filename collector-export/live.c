@@ -21,7 +21,9 @@
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "modes.h"
+#include "privileges.h"
 #include "seq_carry.h"
 #include "sink.h"
 #include <bpf/bpf.h>
@@ -88,6 +90,7 @@ struct meter {
 	struct drain_stats ds;
 	struct books books;
 	__u64 insert_failed;  /* CNT_INSERT_FAILED at the last drain */
+	struct metrics *metrics; /* --metrics, else NULL */
 };
 
 /* Swap in the spare table and drain the one taken out: no program writes
@@ -146,6 +149,7 @@ static void report(struct meter *m, bool counters_due)
 	books_metering(&c, &ms);
 	sink_tick(&m->sink, time(NULL), &ms);
 	keep_out_own_export(m);
+	metrics_publish(m->metrics, &c, &m->sink);
 	if (counters_due && config_counters_wanted(m->cfg)) {
 		output_counters(m->sink.out, &c);
 		books_mark(&m->books, c.seen, now_s);
@@ -457,6 +461,11 @@ int run_live(const struct config *cfg)
 	err = sink_open(&m.sink, cfg);
 	if (err)
 		goto out_pipeline;
+	m.metrics = metrics_start(cfg); /* binds before --user drops root */
+	if (cfg->metrics && !m.metrics) {
+		err = -errno;
+		goto out_sink;
+	}
 	err = open_cache(&m);
 	if (err)
 		goto out_sink;
@@ -484,6 +493,8 @@ int run_live(const struct config *cfg)
 	if (err)
 		pr_warn("taking over from a previous run: %s; stopping (detaching, exporting what is held)\n",
 			strerror(-err));
+	if (!err)
+		err = privileges_drop(cfg); /* --user: after the last start-up step */
 	pr_info("metering %d interface(s); flows expire after %u s idle, reported every %u s while active\n",
 		cfg->n_ifaces, cfg->idle_timeout, cfg->active_timeout);
 	/* -i 0: print what there is once and exit */
@@ -495,6 +506,7 @@ out_ring:
 out_cache:
 	flow_cache_free(m.fc);
 out_sink:
+	metrics_stop(m.metrics);
 	sink_close(&m.sink);
 out_pipeline:
 	/* a start that failed leaves a previous run as it was */

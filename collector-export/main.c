@@ -5,11 +5,11 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "modes.h"
+#include "privileges.h"
 
 int main(int argc, char **argv)
 {
@@ -29,8 +29,7 @@ int main(int argc, char **argv)
 		config_release(&cfg);
 		return 2;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "flowexport: must run as root (BPF and XDP need CAP_BPF and CAP_NET_ADMIN)\n");
+	if (privileges_check(&cfg)) {
 		config_release(&cfg);
 		return 1;
 	}

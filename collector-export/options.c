@@ -13,7 +13,9 @@
 #include "export_dest.h"
 #include "log.h"
 #include "modes.h"
+#include "metrics.h"
 #include "options.h"
+#include "privileges.h"
 
 enum opt_id {
 	OPT_SHARE = 256, OPT_IDLE, OPT_ACTIVE, OPT_MAX_FLOWS, OPT_REPEAT,
@@ -21,7 +23,7 @@ enum opt_id {
 	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
 	OPT_UDP_RATE, OPT_KERNEL_FLOWS, OPT_STATS_SEC, OPT_STATS_FILE,
 	OPT_SAMPLE,
-	OPT_CONFIG, OPT_VERSION, OPT_BALANCE,
+	OPT_CONFIG, OPT_VERSION, OPT_BALANCE, OPT_USER, OPT_METRICS,
 };
 
 /* flags is left out where it is 0 (a command-line option that is also a
@@ -97,6 +99,10 @@ const struct option_desc options[] = {
 	  "`-t 0`: runs per measurement [1000000]" },
 	{ { "flows", required_argument, NULL, OPT_FLOWS }, "N",
 	  "`-t 0`: spread the packets over N flows, each run once [1]" },
+	{ { "user", required_argument, NULL, OPT_USER }, "NAME",
+	  "once the programs are attached, run as user NAME (its group, no other groups) keeping only CAP_SYS_ADMIN (drain), CAP_DAC_OVERRIDE and CAP_FOWNER (remove root's pins and lock files at exit); needs root or CAP_SETUID and CAP_SETGID" },
+	{ { "metrics", required_argument, NULL, OPT_METRICS }, "ADDR:PORT",
+	  "serve the counters at `http://ADDR:PORT/metrics` in the Prometheus text format (IPv6 as `[addr]:port`; updated at every drain, about once a second)" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL,
 	  "more messages (libbpf/libxdp detail, verifier log); with `-c`, also print flows on stdout (printed by default without `-c`)" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL,
@@ -399,6 +405,17 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 	case OPT_STATS_FILE:
 		cfg->stats_file = value;
 		break;
+	case OPT_USER:
+		if (privileges_user_exists(value))
+			return opt_fail(where, d, "no user '%s'", value);
+		cfg->user = value;
+		break;
+	case OPT_METRICS:
+		if (metrics_parse_addr(value, NULL))
+			return opt_fail(where, d, "--metrics '%s' is not ADDR:PORT (e.g. 127.0.0.1:9437 or [::1]:9437)",
+					value);
+		cfg->metrics = value;
+		break;
 	case OPT_REPEAT:
 		PARSE_UINT(cfg->test_repeat, UINT32_MAX);
 		if (cfg->test_repeat == 0)
@@ -473,6 +490,11 @@ int option_finish(struct config *cfg)
 			return -EINVAL;
 		}
 		cfg->kernel_flows = cfg->max_flows;
+	}
+	if ((cfg->user || cfg->metrics) && (cfg->test_seconds == 0 || cfg->pcap_file)) {
+		fprintf(stderr, "flowexport: --%s is for metering interfaces (-d), not for -r or -t 0\n",
+			cfg->user ? "user" : "metrics");
+		return -EINVAL;
 	}
 	if (cfg->test_seconds != 0 && !cfg->pcap_file && cfg->n_ifaces == 0) {
 		fprintf(stderr, "flowexport: no interface given; use -d IF, -r FILE.pcap or -t 0; see --help\n");
