@@ -501,7 +501,10 @@ static void *exporter_main(void *arg)
 	struct metering_stats ms;
 	__u64 inbox_dropped;
 	bool stopping;
+	char subject[sizeof(ex->dest.text) + 16];
 
+	snprintf(subject, sizeof(subject), "collector %s", ex->dest.text);
+	log_set_thread_subject(subject); /* named in every message it logs */
 	for (;;) {
 		struct timespec until;
 		time_t now;

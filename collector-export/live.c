@@ -406,6 +406,18 @@ static int open_cache(struct meter *m)
 	return 0;
 }
 
+/* "eth0,eth1": messages name the interfaces they are about */
+static const char *iface_list(const struct config *cfg, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < cfg->n_ifaces && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+				 cfg->ifnames[i]);
+	return buf;
+}
+
 /* -M: our folder goes beside the table we continue; else in -F. */
 static int claim_instance(struct meter *m)
 {
@@ -429,7 +441,7 @@ int run_live(const struct config *cfg)
 	struct meter m = { .cfg = cfg, .inst.lock = LOCKFILE_INIT };
 	bool test_mode = cfg->test_seconds > 0;
 	bool started = false;
-	char orphan[512];
+	char orphan[512], ifaces[MAX_IFACES * 17];
 	int err;
 
 	err = install_signals();
@@ -495,8 +507,9 @@ int run_live(const struct config *cfg)
 			strerror(-err));
 	if (!err)
 		err = privileges_drop(cfg); /* --user: after the last start-up step */
-	pr_info("metering %d interface(s); flows expire after %u s idle, reported every %u s while active\n",
-		cfg->n_ifaces, cfg->idle_timeout, cfg->active_timeout);
+	pr_info("metering %s; flows expire after %u s idle, reported every %u s while active\n",
+		iface_list(cfg, ifaces, sizeof(ifaces)), cfg->idle_timeout,
+		cfg->active_timeout);
 	/* -i 0: print what there is once and exit */
 	err = !err && cfg->interval ? meter_loop(&m) : err;
 	if (final_drain(&m) && !err)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* log.h - leveled messages to stderr or the -L file; libbpf's and libxdp's
- * own output is routed through here. */
+/* log.h - leveled messages to stderr, the journal or the -L file; libbpf's
+ * and libxdp's own output is routed through here. */
 #ifndef FLOWEXPORT_LOG_H
 #define FLOWEXPORT_LOG_H
 
@@ -24,6 +24,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 void log_set_context(const char *context);
 /* The stream messages go to (stderr unless -L). */
 FILE *log_stream(void);
+/* Messages go to the journal: started by systemd (JOURNAL_STREAM is our
+ * stderr) and no -L; each line then carries a "<N>" priority. */
+bool log_to_journal(void);
+/* What the calling thread works for ("collector host:port", "interface
+ * eth0"): put in front of each message it logs that does not name it
+ * already. NULL or "" clears it. */
+void log_set_thread_subject(const char *subject);
 
 /* Something that may repeat many times a second (a collector that is down)
  * is said at most once per RATELOG_SEC, with how often it happened since. */
