@@ -100,7 +100,7 @@ const struct option_desc options[] = {
 	{ { "flows", required_argument, NULL, OPT_FLOWS }, "N",
 	  "`-t 0`: spread the packets over N flows, each run once [1]" },
 	{ { "user", required_argument, NULL, OPT_USER }, "NAME",
-	  "once the programs are attached, run as user NAME (its group, no other groups) keeping only CAP_SYS_ADMIN (drain), CAP_DAC_OVERRIDE and CAP_FOWNER (remove root's pins and lock files at exit); needs root or CAP_SETUID and CAP_SETGID" },
+	  "once the programs are attached, run as user NAME (its group, no other groups) keeping only CAP_SYS_ADMIN (drain), CAP_DAC_OVERRIDE and CAP_FOWNER (remove root's pins and lock files at exit); needs root, or those with CAP_SETUID and CAP_SETGID" },
 	{ { "metrics", required_argument, NULL, OPT_METRICS }, "ADDR:PORT",
 	  "serve the counters at `http://ADDR:PORT/metrics` in the Prometheus text format (IPv6 as `[addr]:port`; updated at every drain, about once a second)" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL,

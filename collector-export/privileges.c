@@ -38,9 +38,10 @@ static const struct cap_name live_caps[] = {
 	CAP(CAP_BPF), CAP(CAP_PERFMON), CAP(CAP_NET_ADMIN), CAP(CAP_SYS_ADMIN),
 };
 
-/* --user: switching user needs these two besides. */
+/* --user: switching user needs the first two besides, and the run keeps
+ * the last two (kept_caps) to remove root's pins and lock files at exit. */
 static const struct cap_name switch_caps[] = {
-	CAP(CAP_SETUID), CAP(CAP_SETGID),
+	CAP(CAP_SETUID), CAP(CAP_SETGID), CAP(CAP_DAC_OVERRIDE), CAP(CAP_FOWNER),
 };
 
 /*
