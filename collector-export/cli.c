@@ -174,6 +174,8 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	int err;
 
 	config_defaults(cfg);
+	cfg->argc = argc;
+	cfg->argv = argv;
 	args = argv_copy(argc, argv);
 	err = getopt_tables_init(&t);
 	if (!err && !args)
