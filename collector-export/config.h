@@ -90,6 +90,7 @@ struct config {
 	 * with the configuration file, so that it still overrides the file */
 	int argc;
 	char **argv;
+	bool reread;            /* read by a reload: -d names need not exist */
 };
 
 void config_defaults(struct config *cfg);

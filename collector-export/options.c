@@ -292,7 +292,7 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 			       MAX_IFACES, d, where);
 		if (n < 0)
 			return n;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n && !cfg->reread; i++)
 			if (!if_nametoindex(cfg->ifnames[i]))
 				return opt_fail(where, d, "no interface '%s'; check the name with 'ip link'",
 						cfg->ifnames[i]);

@@ -5,9 +5,12 @@
  * are kept while an exporter still uses one: an exporter's thread reads
  * its configuration for as long as it runs.
  */
+#define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <glib.h>
 #include "cli.h"
 #include "log.h"
@@ -279,6 +282,40 @@ static void free_unused(struct reload *r)
 	}
 }
 
+/*
+ * The command line and the file again. What the parser says on stderr
+ * goes to the log (-L, where a daemon's operator looks): fd 2 points at a
+ * memory file meanwhile (an fd swap, so a thread that writes to stderr
+ * then is only logged too).
+ */
+static int parse_to_log(const struct reload *r, struct config *gen)
+{
+	char text[4096];
+	int mem, saved, err;
+	ssize_t len;
+
+	mem = memfd_create("flowexport-reload", MFD_CLOEXEC);
+	saved = mem < 0 ? -1 : dup(STDERR_FILENO);
+	if (saved < 0 || dup2(mem, STDERR_FILENO) < 0) {
+		if (saved >= 0)
+			close(saved);
+		if (mem >= 0)
+			close(mem);
+		return cli_parse_again(r->live.argc, r->live.argv, gen);
+	}
+	err = cli_parse_again(r->live.argc, r->live.argv, gen);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	len = pread(mem, text, sizeof(text) - 1, 0);
+	close(mem);
+	text[len > 0 ? len : 0] = '\0';
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		pr_warn("reload: %s\n", strncmp(line, "flowexport: ", 12) ?
+			line : line + 12);
+	return err;
+}
+
 int reload_apply(struct reload *r, const struct reload_target *t)
 {
 	struct collector_change cc;
@@ -288,9 +325,9 @@ int reload_apply(struct reload *r, const struct reload_target *t)
 	if (!gen)
 		return -ENOMEM;
 	pr_info("SIGHUP: reading the configuration again\n");
-	err = cli_parse(r->live.argc, r->live.argv, gen);
+	err = parse_to_log(r, gen);
 	if (err) {
-		pr_warn("reload: the configuration has an error (said on stderr); the running one is kept\n");
+		pr_warn("reload: the configuration is refused; the running one is kept\n");
 		gen_free(gen);
 		return -EINVAL;
 	}
