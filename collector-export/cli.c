@@ -164,7 +164,7 @@ static int apply_args(int argc, char **argv, const struct getopt_tables *t,
 	return 0;
 }
 
-int cli_parse(int argc, char **argv, struct config *cfg)
+static int parse(int argc, char **argv, struct config *cfg, bool again)
 {
 	struct getopt_tables t = { 0 };
 	struct config_file *file = NULL;
@@ -174,6 +174,9 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	int err;
 
 	config_defaults(cfg);
+	cfg->argc = argc;
+	cfg->argv = argv;
+	cfg->reread = again;
 	args = argv_copy(argc, argv);
 	err = getopt_tables_init(&t);
 	if (!err && !args)
@@ -214,4 +217,14 @@ out:
 	getopt_tables_free(&t);
 	free(args);
 	return err;
+}
+
+int cli_parse(int argc, char **argv, struct config *cfg)
+{
+	return parse(argc, argv, cfg, false);
+}
+
+int cli_parse_again(int argc, char **argv, struct config *cfg)
+{
+	return parse(argc, argv, cfg, true);
 }

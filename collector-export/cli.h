@@ -16,6 +16,10 @@
  * wrong. Release cfg with config_release in every case. */
 int cli_parse(int argc, char **argv, struct config *cfg);
 
+/* The same for a reload (SIGHUP): a -d interface that does not exist now
+ * is not an error (a metered one that went away may come back). */
+int cli_parse_again(int argc, char **argv, struct config *cfg);
+
 /* Prints the version line ("flowexport VERSION"). */
 void cli_print_version(FILE *out);
 

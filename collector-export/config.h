@@ -18,6 +18,8 @@
  * each kernel table (flows active within one drain interval, ~1 s). */
 #define DEFAULT_MAX_FLOWS 262144
 #define DEFAULT_KERNEL_FLOWS 65536
+/* -O files: a new one every 5 minutes, like nfcapd's */
+#define DEFAULT_DUMP_ROTATE 300
 /* Read when present and no --config is given. */
 #ifndef CONFIG_FILE_DEFAULT
 #define CONFIG_FILE_DEFAULT "/etc/flowexport.conf"
@@ -42,7 +44,9 @@ struct config {
 	bool kernel_flows_given;
 
 	/* manager */
-	unsigned int interval;  /* -i: -O file period in s, 0 = once and exit */
+	unsigned int interval;  /* -i: 0 = drain once and exit */
+	bool interval_given;    /* -i alone sets the -O period (as it did) */
+	unsigned int dump_rotate; /* --dump-rotate: -O file period, 0: unset */
 	unsigned int stats_interval; /* counters line period in s, 0 = none */
 	const char *stats_file; /* counters lines go here, NULL: the log */
 	unsigned int idle_timeout;
@@ -83,6 +87,12 @@ struct config {
 	__u32 sample_rate;      /* --sample N: 1 packet in N metered; 1 = all */
 	const char *user;       /* --user: run as this user once attached */
 	const char *metrics;    /* --metrics ADDR:PORT: Prometheus endpoint */
+
+	/* the command line this came from: a reload (SIGHUP) reads it again,
+	 * with the configuration file, so that it still overrides the file */
+	int argc;
+	char **argv;
+	bool reread;            /* read by a reload: -d names need not exist */
 };
 
 void config_defaults(struct config *cfg);

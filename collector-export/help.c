@@ -40,6 +40,8 @@ static const char counters_help[] =
 	"  unsent (unsentRecords)     records that could not be sent or held\n"
 	"                             (refused, buffer full, undelivered at exit)\n"
 	"  send_errors (sendErrors)   failed sends and ICMP refusals\n"
+	"  dump_unwritten (dumpUnwritten)  with -O only: records the dump folder\n"
+	"                             could not take (full, read-only)\n"
 	"At exit: packets = not_sampled + flowed + not_parsed + malformed +\n"
 	"internal, and\n"
 	"flowed - overflow = the packets exported.\n";

@@ -3,14 +3,15 @@
  * live.c - metering real interfaces: load, pin, attach, then once a second
  * swap the flow tables, drain the one taken out, expire, print and export;
  * a counters line every --stats-interval and at exit.
- * SIGINT/SIGTERM (and SIGHUP, SIGPIPE): detach first, drain what is left,
+ * SIGINT/SIGTERM (and SIGPIPE): detach first, drain what is left,
  * export every flow with flowEndReason "forced end", unpin, exit 0.
+ * SIGHUP reloads the configuration (reload.h), SIGUSR1 asks for a
+ * counters line; interfaces that go away and come back: iface_watch.h.
  * A run that died (SIGKILL, a crash) leaves its programs attached and
  * metering into pinned tables; the next run takes them over (instance.h).
  */
 #include <errno.h>
 #include <libgen.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,13 +19,16 @@
 #include "books.h"
 #include "drain.h"
 #include "flowtable.h"
+#include "iface_watch.h"
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
 #include "modes.h"
 #include "privileges.h"
+#include "reload.h"
 #include "seq_carry.h"
+#include "signals.h"
 #include "sink.h"
 #include <bpf/bpf.h>
 
@@ -32,29 +36,6 @@
 /* The loop wakes this often to read the overflow ring and to notice a
  * signal or a full table; drains happen every second or sooner. */
 #define POLL_MS 100
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static int install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop }; /* no SA_RESTART:
-							   * poll returns */
-
-	sigemptyset(&sa.sa_mask);
-	/* SIGPIPE (stdout piped into 'head') and SIGHUP (terminal closed)
-	 * would kill us with XDP left attached and the table pinned: stop
-	 * cleanly instead; a write to the closed pipe then fails with EPIPE */
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
-	    sigaction(SIGHUP, &sa, NULL) || sigaction(SIGPIPE, &sa, NULL))
-		return -errno;
-	return 0;
-}
 
 static __u64 clock_ns(clockid_t id)
 {
@@ -91,6 +72,8 @@ struct meter {
 	struct books books;
 	__u64 insert_failed;  /* CNT_INSERT_FAILED at the last drain */
 	struct metrics *metrics; /* --metrics, else NULL */
+	struct reload reload; /* SIGHUP; owns the configuration cfg points to */
+	struct iface_watch watch;
 };
 
 /* Swap in the spare table and drain the one taken out: no program writes
@@ -135,8 +118,9 @@ static void keep_out_own_export(struct meter *m)
 }
 
 /* Once a drain: exporters' timers, our export sockets, the overflow
- * warning; and a counters line when one is due and wanted. */
-static void report(struct meter *m, bool counters_due)
+ * warning; and a counters line when one is due and wanted, or asked for
+ * (SIGUSR1). */
+static void report(struct meter *m, bool counters_due, bool asked)
 {
 	struct counters_report c;
 	struct metering_stats ms = {};
@@ -150,7 +134,7 @@ static void report(struct meter *m, bool counters_due)
 	sink_tick(&m->sink, time(NULL), &ms);
 	keep_out_own_export(m);
 	metrics_publish(m->metrics, &c, &m->sink);
-	if (counters_due && config_counters_wanted(m->cfg)) {
+	if ((counters_due && config_counters_wanted(m->cfg)) || asked) {
 		output_counters(m->sink.out, &c);
 		books_mark(&m->books, c.seen, now_s);
 	}
@@ -168,12 +152,27 @@ static bool table_full(struct meter *m)
 	return cnt[CNT_INSERT_FAILED] > m->insert_failed;
 }
 
+/* Where links are pinned: the instance folder (none in -t mode). */
+static const char *link_dir(const struct meter *m)
+{
+	return m->inst.dir[0] ? m->inst.dir : NULL;
+}
+
+static void reload(struct meter *m)
+{
+	struct reload_target t = {
+		.p = &m->p, .link_dir = link_dir(m), .sink = &m->sink,
+		.watch = &m->watch,
+	};
+
+	reload_apply(&m->reload, &t);
+}
+
 static int attach_all(struct meter *m)
 {
 	for (int i = 0; i < m->cfg->n_ifaces; i++) {
 		int err = pipeline_attach(&m->p, m->cfg->ifnames[i],
-					  m->cfg->modes[i],
-					  m->inst.dir[0] ? m->inst.dir : NULL);
+					  m->cfg->modes[i], link_dir(m));
 
 		if (err) /* pipeline_attach said why */
 			return err;
@@ -294,7 +293,7 @@ static int meter_loop(struct meter *m)
 
 	books_mark(&m->books, 0, now / 1e9); /* pps of the first line */
 	output_rotate(m->sink.out, time(NULL));
-	while (!stop_requested) {
+	while (!signals_stop_requested()) {
 		bool stats_due;
 
 		err = overflow_consume(m->ring, POLL_MS);
@@ -303,6 +302,8 @@ static int meter_loop(struct meter *m)
 				strerror(-err));
 			return err;
 		}
+		if (signals_take_reload())
+			reload(m);
 		/* an exporter thread reconnected: keep it out at once */
 		if (sink_self_conns_changed(&m->sink))
 			keep_out_own_export(m);
@@ -316,7 +317,8 @@ static int meter_loop(struct meter *m)
 		flow_cache_expire(m->fc, now);
 		next_drain = now + NS_PER_SEC;
 		stats_due = cfg->stats_interval && now >= next_stats;
-		report(m, stats_due);
+		report(m, stats_due, signals_take_counters());
+		iface_watch_tick(&m->watch, &m->p, cfg, link_dir(m));
 		if (stats_due)
 			next_stats = next_tick(next_stats, now, cfg->stats_interval);
 		if (now >= next_dump) {
@@ -341,7 +343,7 @@ static int final_drain(struct meter *m)
 	for (int i = 0; i < 2 && !err; i++)
 		err = drain_swapped(m);
 	flow_cache_flush(m->fc, END_FORCED);
-	report(m, true);
+	report(m, true, false);
 	return err;
 }
 
@@ -351,7 +353,8 @@ static int test_run(struct meter *m)
 	__u64 cnt[CNT_MAX];
 	int err;
 
-	for (int left = m->cfg->test_seconds; left > 0 && !stop_requested; left--)
+	for (int left = m->cfg->test_seconds;
+	     left > 0 && !signals_stop_requested(); left--)
 		sleep(1);
 	pipeline_detach_all(&m->p);
 	err = pipeline_counters(&m->p, cnt);
@@ -429,8 +432,10 @@ static int claim_instance(struct meter *m)
 			      cfg->ifnames[0]);
 }
 
-int run_live(const struct config *cfg)
+int run_live(const struct config *cfg_started)
 {
+	struct meter m = { .inst.lock = LOCKFILE_INIT };
+	const struct config *cfg = reload_init(&m.reload, cfg_started);
 	struct pipeline_opts opts = {
 		.share = cfg->share,
 		.slot_mask = cfg->slot_mask,
@@ -438,15 +443,15 @@ int run_live(const struct config *cfg)
 		.reuse_path = cfg->map_path,
 		.sample_rate = cfg->sample_rate,
 	};
-	struct meter m = { .cfg = cfg, .inst.lock = LOCKFILE_INIT };
 	bool test_mode = cfg->test_seconds > 0;
 	bool started = false;
 	char orphan[512], ifaces[MAX_IFACES * 17];
 	int err;
 
-	err = install_signals();
+	m.cfg = cfg;
+	err = signals_install();
 	if (err)
-		return err;
+		goto out_instance;
 	if (!test_mode) {
 		/* a table pinned by a run that died: continue it */
 		snprintf(orphan, sizeof(orphan), "%s/%s", cfg->pin_dir,
@@ -528,5 +533,6 @@ out_pipeline:
 	pipeline_close(&m.p); /* detaches (if still attached) and unpins */
 out_instance:
 	instance_release(&m.inst);
+	reload_free(&m.reload);
 	return err;
 }

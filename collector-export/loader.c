@@ -499,6 +499,31 @@ int pipeline_attach(struct pipeline *p, const char *ifname,
 	return 0;
 }
 
+int pipeline_detach(struct pipeline *p, const char *ifname)
+{
+	for (int i = 0; i < p->n_attached; i++) {
+		if (strcmp(p->attached[i].ifname, ifname))
+			continue;
+		xdp_link_detach(&p->attached[i]);
+		memmove(&p->attached[i], &p->attached[i + 1],
+			(p->n_attached - i - 1) * sizeof(p->attached[0]));
+		p->n_attached--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int pipeline_reattach(struct pipeline *p, int i, enum xdp_attach_mode mode,
+		      const char *link_dir)
+{
+	char ifname[IF_NAMESIZE];
+
+	snprintf(ifname, sizeof(ifname), "%s", p->attached[i].ifname);
+	xdp_link_detach(&p->attached[i]);
+	return xdp_link_attach(&p->attached[i], pipeline_start_fd(p), ifname,
+			       mode, link_dir);
+}
+
 void pipeline_detach_all(struct pipeline *p)
 {
 	while (p->n_attached > 0)

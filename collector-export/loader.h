@@ -52,6 +52,14 @@ void pipeline_close(struct pipeline *p); /* detaches and unpins too */
 int pipeline_attach(struct pipeline *p, const char *ifname,
 		    enum xdp_attach_mode mode, const char *link_dir);
 void pipeline_detach_all(struct pipeline *p);
+/* Detach one interface (a reload left it out). 0 or -ENOENT. */
+int pipeline_detach(struct pipeline *p, const char *ifname);
+/* Attach attached[i] again under its name: the interface was deleted and
+ * one of that name came back (a new ifindex). Its defunct link is
+ * dropped; on failure the slot stays, detached (link_fd -1). 0 or -errno
+ * after a message. */
+int pipeline_reattach(struct pipeline *p, int i, enum xdp_attach_mode mode,
+		      const char *link_dir);
 /* Start failed: links taken over go back to the programs they had. */
 void pipeline_give_back_all(struct pipeline *p);
 

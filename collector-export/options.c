@@ -22,7 +22,7 @@ enum opt_id {
 	OPT_FORMAT, OPT_DOMAIN, OPT_TEMPLATE, OPT_BIFLOW, OPT_TMPL_SEC,
 	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
 	OPT_UDP_RATE, OPT_KERNEL_FLOWS, OPT_STATS_SEC, OPT_STATS_FILE,
-	OPT_SAMPLE,
+	OPT_SAMPLE, OPT_DUMP_ROTATE,
 	OPT_CONFIG, OPT_VERSION, OPT_BALANCE, OPT_USER, OPT_METRICS,
 };
 
@@ -78,7 +78,7 @@ const struct option_desc options[] = {
 	{ { "read", required_argument, NULL, 'r' }, "FILE.pcap",
 	  "meter a capture file (pcap or pcapng; Ethernet or Linux cooked) through the same BPF programs (BPF_PROG_TEST_RUN), timeouts in capture time, then exit; snaplen-cut and oversized frames count as the packets they were" },
 	{ { "interval", required_argument, NULL, 'i' }, "SEC",
-	  "`-O` file period, every SEC seconds; `0` drains once, prints and exits [1]" },
+	  "`0` drains once, prints and exits; given without `--dump-rotate`, also the `-O` file period (its meaning before `--dump-rotate`) [1]" },
 	{ { "stats-interval", required_argument, NULL, OPT_STATS_SEC }, "SEC",
 	  "a counters line every SEC seconds (fields below); `0`: only the one at exit [0]" },
 	{ { "stats-file", required_argument, NULL, OPT_STATS_FILE }, "FILE",
@@ -86,7 +86,9 @@ const struct option_desc options[] = {
 	{ { "json", no_argument, NULL, 'j' }, NULL,
 	  "JSON lines, keys are IANA IPFIX element names (flows; counters lines too); with `-t 0`, one object per strategy: `{\"share\":\"meta\",\"ns_per_packet\":83.2,\"floor_ns\":21.0}`" },
 	{ { "Output", required_argument, NULL, 'O' }, "DIR",
-	  "also write flows to `DIR/<date>/<time>` files each interval" },
+	  "also write flows to `DIR/YYYY-MM-DD/YYYYMMDDTHHMMSSZ.txt` files (`.json` with `-j`; UTC, the period's start, no colons); a folder that cannot be written is logged once, export goes on, records not written are counted (`dump_unwritten`)" },
+	{ { "dump-rotate", required_argument, NULL, OPT_DUMP_ROTATE }, "SEC",
+	  "start a new `-O` file every SEC seconds, on multiples of SEC since the epoch (like nfcapd's `-t`) [300]" },
 	{ { "Log", required_argument, NULL, 'L' }, "FILE",
 	  "log messages to FILE [stderr]" },
 	{ { "Map", required_argument, NULL, 'M' }, "PATH",
@@ -296,7 +298,7 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 			       MAX_IFACES, d, where);
 		if (n < 0)
 			return n;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n && !cfg->reread; i++)
 			if (!if_nametoindex(cfg->ifnames[i]))
 				return opt_fail(where, d, "no interface '%s'; check the name with 'ip link'",
 						cfg->ifnames[i]);
@@ -429,6 +431,12 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 		break;
 	case 'i':
 		PARSE_UINT(cfg->interval, 86400);
+		cfg->interval_given = true;
+		break;
+	case OPT_DUMP_ROTATE:
+		PARSE_UINT(cfg->dump_rotate, 86400);
+		if (cfg->dump_rotate == 0)
+			return opt_fail(where, d, "--dump-rotate must be at least 1 second");
 		break;
 	case 'j':
 		cfg->json = on;

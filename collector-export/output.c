@@ -12,14 +12,15 @@
 #include <arpa/inet.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include "dump_files.h"
 #include "log.h"
 #include "output.h"
 
 struct output {
 	const struct config *cfg;
 	bool print_flows;   /* stdout gets flows: no collector, or -v */
-	char *dump_path;    /* file of the current interval, NULL: none */
-	FILE *dump;
+	struct dump_files *dump; /* -O, NULL: none */
+	__u64 unwritten_before; /* -O records not written, files closed since */
 	FILE *stats;        /* --stats-file, NULL: counters go to the log */
 };
 
@@ -207,6 +208,56 @@ void output_write_json(FILE *f, const struct flow_record *r)
 	fprintf(f, ",\"flowEndReason\":%u}\n", r->end_reason);
 }
 
+/* -O's file period: --dump-rotate, or -i where it alone is given (what
+ * -i meant before --dump-rotate), or nfcapd's 5 minutes. */
+unsigned int output_dump_period(const struct config *cfg)
+{
+	if (cfg->dump_rotate)
+		return cfg->dump_rotate;
+	if (cfg->interval_given && cfg->interval)
+		return cfg->interval;
+	return DEFAULT_DUMP_ROTATE;
+}
+
+/* The files of cfg as it is now: the -O folder and the stats file. */
+static int open_files(struct output *o)
+{
+	const struct config *cfg = o->cfg;
+	int err;
+
+	o->print_flows = cfg->n_collectors == 0 || cfg->verbosity >= 2;
+	if (cfg->output_dir) {
+		o->dump = dump_files_open(cfg->output_dir,
+					  output_dump_period(cfg), cfg->json);
+		if (!o->dump)
+			return -errno;
+	}
+	if (cfg->stats_file) {
+		o->stats = fopen(cfg->stats_file, "a");
+		if (!o->stats) {
+			err = -errno;
+			pr_warn("cannot open stats file '%s' (--stats-file): %s\n",
+				cfg->stats_file, strerror(-err));
+			return err;
+		}
+		setvbuf(o->stats, NULL, _IOLBF, 0); /* whole lines for readers */
+	}
+	return 0;
+}
+
+static __u64 close_files(struct output *o)
+{
+	__u64 unwritten = o->dump ? dump_files_unwritten(o->dump) : 0;
+
+	dump_files_close(o->dump);
+	o->dump = NULL;
+	if (o->stats && fclose(o->stats))
+		pr_warn("cannot write stats file '%s': %s\n",
+			o->cfg->stats_file, strerror(errno));
+	o->stats = NULL;
+	return unwritten;
+}
+
 struct output *output_open(const struct config *cfg)
 {
 	struct output *o = calloc(1, sizeof(*o));
@@ -215,71 +266,36 @@ struct output *output_open(const struct config *cfg)
 	if (!o)
 		return NULL;
 	o->cfg = cfg;
-	o->print_flows = cfg->n_collectors == 0 || cfg->verbosity >= 2;
-	if (cfg->output_dir && g_mkdir_with_parents(cfg->output_dir, 0755)) {
-		err = errno;
-		pr_warn("cannot create dump folder '%s' (-O): %s\n",
-			cfg->output_dir, strerror(err));
-		goto fail;
-	}
-	if (cfg->stats_file) {
-		o->stats = fopen(cfg->stats_file, "a");
-		if (!o->stats) {
-			err = errno;
-			pr_warn("cannot open stats file '%s' (--stats-file): %s\n",
-				cfg->stats_file, strerror(err));
-			goto fail;
-		}
-		setvbuf(o->stats, NULL, _IOLBF, 0); /* whole lines for readers */
+	err = open_files(o);
+	if (err) {
+		close_files(o);
+		free(o);
+		errno = -err;
+		return NULL;
 	}
 	return o;
-fail:
-	free(o);
-	errno = err;
-	return NULL;
 }
 
-static void dump_close(struct output *o)
+__u64 output_dump_unwritten(const struct output *o)
 {
-	if (o->dump && fclose(o->dump))
-		pr_warn("cannot write dump file '%s': %s\n", o->dump_path,
-			strerror(errno));
-	o->dump = NULL;
+	return o->unwritten_before +
+	       (o->dump ? dump_files_unwritten(o->dump) : 0);
+}
+
+int output_reopen(struct output *o)
+{
+	__u64 unwritten = o->unwritten_before + close_files(o);
+	int err = open_files(o);
+
+	/* the count goes on across reopenings, as the other counters do */
+	o->unwritten_before = unwritten;
+	return err;
 }
 
 void output_rotate(struct output *o, time_t now)
 {
-	char day[16], tod[16];
-	struct tm tm;
-
-	if (!o->cfg->output_dir)
-		return;
-	dump_close(o);
-	g_free(o->dump_path);
-	gmtime_r(&now, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-	strftime(tod, sizeof(tod), "%H:%M:%S", &tm);
-	/* built on the heap: the folder may be any length */
-	o->dump_path = g_build_filename(o->cfg->output_dir, day, tod, NULL);
-}
-
-static FILE *dump_file(struct output *o)
-{
-	char *dir;
-
-	if (o->dump || !o->dump_path)
-		return o->dump;
-	dir = g_path_get_dirname(o->dump_path);
-	if (g_mkdir_with_parents(dir, 0755) == 0)
-		o->dump = fopen(o->dump_path, "a");
-	if (!o->dump) {
-		pr_warn("cannot open dump file '%s': %s\n", o->dump_path,
-			strerror(errno));
-		g_free(o->dump_path); /* one warning per interval */
-		o->dump_path = NULL;
-	}
-	g_free(dir);
-	return o->dump;
+	if (o->dump)
+		dump_files_set_time(o->dump, now);
 }
 
 void output_records(struct output *o, const struct flow_record *recs,
@@ -287,16 +303,14 @@ void output_records(struct output *o, const struct flow_record *recs,
 {
 	void (*write)(FILE *, const struct flow_record *) =
 		o->cfg->json ? output_write_json : output_write_text;
-	FILE *dump = n ? dump_file(o) : NULL;
 
-	for (size_t i = 0; i < n; i++) {
-		if (o->print_flows)
-			write(stdout, &recs[i]);
-		if (dump)
-			write(dump, &recs[i]);
-	}
-	if (o->print_flows)
-		fflush(stdout);
+	if (o->dump)
+		dump_files_write(o->dump, recs, n);
+	if (!o->print_flows)
+		return;
+	for (size_t i = 0; i < n; i++)
+		write(stdout, &recs[i]);
+	fflush(stdout);
 }
 
 /* The counters line, text or JSON (-j); every field is explained in
@@ -304,6 +318,7 @@ void output_records(struct output *o, const struct flow_record *recs,
 void output_counters(struct output *o, const struct counters_report *c)
 {
 	char line[1024];
+	size_t len;
 
 	if (o->cfg->json)
 		snprintf(line, sizeof(line),
@@ -313,7 +328,7 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 "\"overflowPackets\":%llu,\"overflowOctets\":%llu,"
 			 "\"activeFlows\":%llu,\"evictedFlows\":%llu,\"exportedRecords\":%llu,"
 			 "\"exportedPackets\":%llu,\"exportedOctets\":%llu,"
-			 "\"sentRecords\":%llu,\"unsentRecords\":%llu,\"sendErrors\":%llu}}\n",
+			 "\"sentRecords\":%llu,\"unsentRecords\":%llu,\"sendErrors\":%llu",
 			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
 			 c->self_export,
 			 c->malformed, c->internal, c->missed_tail_calls, c->ring_packets,
@@ -328,13 +343,22 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 "missed_tail_calls %llu ring %llu overflow %llu (%llu octets) "
 			 "active_flows %llu evicted %llu "
 			 "exported %llu (packets %llu octets %llu) "
-			 "sent %llu unsent %llu send_errors %llu\n",
+			 "sent %llu unsent %llu send_errors %llu",
 			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
 			 c->self_export, c->malformed, c->internal, c->missed_tail_calls,
 			 c->ring_packets, c->overflow_packets, c->overflow_octets,
 			 c->active_flows, c->evicted_flows, c->records,
 			 c->record_packets, c->record_octets, c->sent_records,
 			 c->unsent_records, c->send_errors);
+	len = strlen(line);
+	/* -O only: records the dump folder could not take */
+	if (o->cfg->output_dir)
+		len += snprintf(line + len, sizeof(line) - len,
+				o->cfg->json ? ",\"dumpUnwritten\":%llu" :
+				" dump_unwritten %llu",
+				(unsigned long long)output_dump_unwritten(o));
+	snprintf(line + len, sizeof(line) - len, "%s",
+		 o->cfg->json ? "}}\n" : "\n");
 	if (o->stats)
 		fputs(line, o->stats);
 	else
@@ -345,10 +369,6 @@ void output_close(struct output *o)
 {
 	if (!o)
 		return;
-	dump_close(o);
-	g_free(o->dump_path);
-	if (o->stats && fclose(o->stats))
-		pr_warn("cannot write stats file '%s': %s\n",
-			o->cfg->stats_file, strerror(errno));
+	close_files(o);
 	free(o);
 }

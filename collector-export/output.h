@@ -2,7 +2,7 @@
 /*
  * output.h - flows and counters for people: text lines or JSON lines (keys
  * are IANA IPFIX element names). Flow records go to stdout and to -O dump
- * files, one per -i interval, in DIR/<YYYY-MM-DD>/<HH:MM:SS> (UTC); counters
+ * files, one per --dump-rotate period (dump_files.h); counters
  * lines go to the log (stderr or -L) or to --stats-file, never to stdout.
  */
 #ifndef FLOWEXPORT_OUTPUT_H
@@ -54,9 +54,18 @@ void output_records(struct output *o, const struct flow_record *recs,
 		    size_t n);
 /* Write one counters line (the caller decides when). */
 void output_counters(struct output *o, const struct counters_report *c);
-/* Start a new dump interval named after epoch second now (-O only); the
- * file is created with its first record. */
+/* The clock -O file names follow (epoch seconds: now when live, capture
+ * time in a replay); a new --dump-rotate period starts a new file, made
+ * with its first record. */
 void output_rotate(struct output *o, time_t now);
+/* -O's file period in seconds. */
+unsigned int output_dump_period(const struct config *cfg);
+/* Close the -O file and the stats file and open them again as the config
+ * says now (logrotate moved them, or a reload changed them). 0 or -errno
+ * after a message. */
+int output_reopen(struct output *o);
+/* -O records that could not be written (folder full or read-only). */
+__u64 output_dump_unwritten(const struct output *o);
 
 /* Writers, exposed for tests and other sinks. */
 void output_write_text(FILE *f, const struct flow_record *r);

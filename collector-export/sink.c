@@ -142,7 +142,9 @@ bool sink_self_conns_changed(struct sink *s)
 
 void sink_export_totals(const struct sink *s, struct counters_report *c)
 {
-	c->sent_records = c->unsent_records = c->send_errors = 0;
+	c->sent_records = s->retired.records;
+	c->unsent_records = s->retired.records_dropped + s->retired.records_unsent;
+	c->send_errors = s->retired.send_errors;
 	for (int i = 0; i < s->n_ex; i++) {
 		struct exporter_stats st;
 
@@ -151,6 +153,26 @@ void sink_export_totals(const struct sink *s, struct counters_report *c)
 		c->unsent_records += st.records_dropped + st.records_unsent;
 		c->send_errors += st.send_errors;
 	}
+}
+
+void sink_replace_exporters(struct sink *s, struct exporter *const *ex, int n)
+{
+	for (int i = 0; i < s->n_ex; i++) {
+		struct exporter_stats st;
+		bool kept = false;
+
+		for (int j = 0; j < n && !kept; j++)
+			kept = ex[j] == s->ex[i];
+		if (kept)
+			continue;
+		exporter_close_stats(s->ex[i], &st);
+		s->retired.records += st.records;
+		s->retired.records_dropped += st.records_dropped;
+		s->retired.records_unsent += st.records_unsent;
+		s->retired.send_errors += st.send_errors;
+	}
+	memcpy(s->ex, ex, n * sizeof(*ex));
+	s->n_ex = n;
 }
 
 void sink_close(struct sink *s)

@@ -20,6 +20,7 @@ struct sink {
 	__u64 send_errors;
 	struct flow_record *picked; /* --balance: one collector's records */
 	size_t picked_cap;
+	struct exporter_stats retired; /* of collectors a reload closed */
 };
 
 /* Opens the output and every collector; 0 or -errno (all closed again). */
@@ -29,6 +30,11 @@ void sink_records(void *ctx, const struct flow_record *recs, size_t n);
 /* About once a second: exporters' timers; now is epoch seconds. */
 void sink_tick(struct sink *s, time_t now, const struct metering_stats *ms);
 void sink_close(struct sink *s);
+
+/* A reload: ex[0..n) become the collectors, in the order of
+ * s->cfg->collectors (already updated). Exporters of the old set that are
+ * not in ex are flushed and closed; their figures stay in the totals. */
+void sink_replace_exporters(struct sink *s, struct exporter *const *ex, int n);
 
 /* The collectors' figures for the counters line (sent, unsent, errors). */
 void sink_export_totals(const struct sink *s, struct counters_report *c);
