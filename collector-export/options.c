@@ -96,7 +96,7 @@ const struct option_desc options[] = {
 	{ { "repeat", required_argument, NULL, OPT_REPEAT }, "N",
 	  "`-t 0`: runs per measurement [1000000]" },
 	{ { "flows", required_argument, NULL, OPT_FLOWS }, "N",
-	  "`-t 0`: spread the packets over N flows, each run once [1]" },
+	  "`-t 0`: cycle the packets through N flows (the table holds them all), at `--repeat` runs or 2N if more, against the empty program and a bare map program (`map_only_ns`: 5-tuple key, shared hash, in-place update); adds `flows`, `map_only_ns` and `table_bytes_per_flow` to `-j` [one flow, no map_only]" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL,
 	  "more messages (libbpf/libxdp detail, verifier log); with `-c`, also print flows on stdout (printed by default without `-c`)" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL,
@@ -406,6 +406,8 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 		break;
 	case OPT_FLOWS:
 		PARSE_UINT(cfg->bench_flows, 1U << 24);
+		if (cfg->bench_flows == 0)
+			return opt_fail(where, d, "--flows must be at least 1");
 		break;
 	case 'r':
 		cfg->pcap_file = value;
