@@ -69,6 +69,7 @@ LIB_OBJS  := $(filter-out $(BUILD)/main.o,$(USER_OBJS))
 TEST_SRCS := $(wildcard tests/unit/*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_HDRS := $(wildcard tests/unit/*.h)
+TOOLS     := $(BUILD)/flowgen $(BUILD)/flowsink
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c): clang, over the user-space
 # objects rebuilt with the fuzzer's coverage and ASan+UBSan.
@@ -83,7 +84,7 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: all deps test bench demo install deb clean check fuzz fuzz-build valgrind
 .SECONDARY:
-all: $(FX_BIN) $(TEST_BINS) $(BUILD)/flowexport.8
+all: $(FX_BIN) $(TEST_BINS) $(BUILD)/flowexport.8 $(TOOLS)
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -134,6 +135,15 @@ $(BUILD)/flowexport.8: contrib/flowexport.8.in $(FX_BIN) $(BUILD)/version.stamp 
 
 $(FX_BIN): $(USER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# contrib/flowgen: the live-frame traffic generator and the reference sink
+# (bpf/maponly.bpf.c on an interface) of make bench and the tests.
+$(BUILD)/flowgen.bpf.o: contrib/flowgen/flowgen.bpf.c | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/flowgen: contrib/flowgen/flowgen.c $(BUILD)/flowgen.skel.h
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(BUILD)/flowsink: contrib/flowgen/flowsink.c $(BUILD)/maponly.skel.h bpf/flow.h
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HDRS) $(LIB_OBJS) $(SKELETONS) | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
