@@ -5,7 +5,7 @@
 #   make test SANITIZE=1   the same, user space built with ASan+UBSan in build-san/
 #   make fuzz    libFuzzer targets and the BPF frame fuzzer, FUZZ_SECONDS (60) each
 #   make valgrind  a pcap run and a live run under valgrind
-#   make bench   measure and print (not a test)
+#   make bench   measure, print tables, write build/bench/results.{jsonl,csv} and bench.png (not a test)
 #   make install [PREFIX=/usr/local] [DESTDIR=]
 #   make deb     a Debian package (packaging in contrib/debian) in build/deb/
 #   make clean
@@ -34,7 +34,8 @@ FX_BIN  := flowexport
 DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libelf-dev zlib1g-dev libfixbuf-dev libfixbuf-tools libglib2.0-dev \
 	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping tcpdump \
-	faketime gdb man-db debhelper python3-yaml libclang-rt-14-dev valgrind
+	faketime gdb man-db debhelper python3-yaml libclang-rt-14-dev valgrind \
+	softflowd python3-matplotlib
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.
