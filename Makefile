@@ -5,7 +5,7 @@
 #   make test SANITIZE=1   the same, user space built with ASan+UBSan in build-san/
 #   make fuzz    libFuzzer targets and the BPF frame fuzzer, FUZZ_SECONDS (60) each
 #   make valgrind  a pcap run and a live run under valgrind
-#   make bench   measure and print (not a test)
+#   make bench   measure, print tables, write build/bench/results.{jsonl,csv} and bench.png (not a test)
 #   make install [PREFIX=/usr/local] [DESTDIR=]
 #   make deb     a Debian package (packaging in contrib/debian) in build/deb/
 #   make clean
@@ -34,7 +34,8 @@ FX_BIN  := flowexport
 DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libelf-dev zlib1g-dev libfixbuf-dev libfixbuf-tools libglib2.0-dev \
 	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping tcpdump \
-	faketime gdb man-db debhelper python3-yaml libclang-rt-14-dev valgrind
+	faketime gdb man-db debhelper python3-yaml libclang-rt-14-dev valgrind \
+	softflowd python3-matplotlib
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.
@@ -69,6 +70,7 @@ LIB_OBJS  := $(filter-out $(BUILD)/main.o,$(USER_OBJS))
 TEST_SRCS := $(wildcard tests/unit/*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_HDRS := $(wildcard tests/unit/*.h)
+TOOLS     := $(BUILD)/flowgen $(BUILD)/flowsink
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c): clang, over the user-space
 # objects rebuilt with the fuzzer's coverage and ASan+UBSan.
@@ -83,7 +85,7 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: all deps test bench demo install deb clean check fuzz fuzz-build valgrind
 .SECONDARY:
-all: $(FX_BIN) $(TEST_BINS) $(BUILD)/flowexport.8
+all: $(FX_BIN) $(TEST_BINS) $(BUILD)/flowexport.8 $(TOOLS)
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -134,6 +136,15 @@ $(BUILD)/flowexport.8: contrib/flowexport.8.in $(FX_BIN) $(BUILD)/version.stamp 
 
 $(FX_BIN): $(USER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# contrib/flowgen: the live-frame traffic generator and the reference sink
+# (bpf/maponly.bpf.c on an interface) of make bench and the tests.
+$(BUILD)/flowgen.bpf.o: contrib/flowgen/flowgen.bpf.c | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/flowgen: contrib/flowgen/flowgen.c $(BUILD)/flowgen.skel.h
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(BUILD)/flowsink: contrib/flowgen/flowsink.c $(BUILD)/maponly.skel.h bpf/flow.h
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HDRS) $(LIB_OBJS) $(SKELETONS) | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(PKG_LIBS)

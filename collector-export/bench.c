@@ -3,15 +3,19 @@
  * bench.c - the seed's test mode, -t 0: time the loaded pipeline with
  * BPF_PROG_TEST_RUN for each share strategy against an empty XDP_PASS
  * program (the floor), in interleaved rounds so that drift on a shared
- * machine hits every strategy alike.
+ * machine hits every strategy alike. With --flows N, also against the bare
+ * map program of maponly.bpf.c, with the table holding N flows.
  */
 #include <errno.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "loader.h"
 #include "log.h"
 #include "modes.h"
+#include "maponly.skel.h"
 
 #define BENCH_ROUNDS 5
 
@@ -25,60 +29,11 @@ static const unsigned char udp4_frame[64] = {
 	0x04, 0x00, 0x00, 0x35, 0x00, 0x1e, 0x00, 0x00,
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
 	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* The 64-byte frame with flow number i: source address and port vary. */
-static void frame_for_flow(unsigned char *frame, __u32 i)
-{
-	memcpy(frame, udp4_frame, sizeof(udp4_frame));
-	frame[28] = 10 + (i >> 24);     /* source address 10.0.0.1 + i >> 8 */
-	frame[29] = i >> 16;
-	frame[30] = i >> 8;
-	frame[34] = 0x04 | (i & 0x03);  /* source port 1024 + i & 0x3ff */
-	frame[35] = (i >> 2) & 0xff;
-}
-
-/*
- * One round over n distinct flows, each packet run once. The kernel times
- * every run itself, so syscall cost stays out; what is in is the table at n
- * flows with caches as cold as real traffic makes them. Returns the mean
- * ns per packet, or a negative errno.
- */
-static double spread_round(int prog_fd, __u32 n)
-{
-	unsigned char frame[sizeof(udp4_frame)];
-	__u64 total = 0;
-
-	for (__u32 i = 0; i < n; i++) {
-		__u32 ns;
-		int err;
-
-		frame_for_flow(frame, i);
-		err = pipeline_run_packet(prog_fd, frame, sizeof(frame), NULL, 1,
-					  NULL, &ns);
-		if (err)
-			return err;
-		total += ns;
-	}
-	return (double)total / n;
 }
 
 /* Kernel memory of a map, from its fdinfo (what the memcg is charged). */
@@ -110,45 +65,102 @@ static double trimmed_mean(__u32 *v, int n)
 	return sum / (n - 2);
 }
 
-/* -t 0 --flows N: the same comparison with the table holding N flows. */
-static int run_spread(const struct config *cfg, struct pipeline *pipes,
+/* Runs the cycler (maponly.bpf.c) in front of prog_fd, repeat times. */
+static int cycled_run(struct maponly *ref, int prog_fd, __u32 repeat,
+		      __u32 *ns)
+{
+	__u32 slot = 0;
+	int err;
+
+	err = bpf_map_update_elem(bpf_map__fd(ref->maps.cycle_target), &slot,
+				  &prog_fd, BPF_ANY);
+	if (err)
+		return -errno;
+	return pipeline_run_packet(bpf_program__fd(ref->progs.cycle), udp4_frame,
+				   sizeof(udp4_frame), NULL, repeat, NULL, ns);
+}
+
+/*
+ * -t 0 --flows N: the cycler turns one test frame into N flows taken in
+ * turn, at --repeat runs (at least 2N) per measurement, in front of the
+ * empty program (floor), the bare map program (map_only) and each
+ * strategy. Every table is filled with the N flows first, so what is
+ * measured is the steady state of N live flows: updates in place.
+ */
+static int run_cycled(const struct config *cfg, struct pipeline *pipes,
 		      int first, int last)
 {
-	double ns[SHARE_MAX][BENCH_ROUNDS], floor_ns[BENCH_ROUNDS], v;
+	enum { FLOOR, MAP_ONLY, SHARES };
+	__u32 ns[SHARES + SHARE_MAX][BENCH_ROUNDS];
+	int fds[SHARES + SHARE_MAX];
 	__u32 n = cfg->bench_flows;
+	__u32 repeat = cfg->test_repeat > 2 * n ? cfg->test_repeat : 2 * n;
 	unsigned long long mem;
+	struct maponly *ref;
+	double floor, map_only;
+	int err, count = SHARES;
 
-	for (int r = 0; r < BENCH_ROUNDS; r++) {
-		floor_ns[r] = spread_round(pipeline_floor_fd(&pipes[first]), n);
-		if (floor_ns[r] < 0)
-			return floor_ns[r];
-		for (int s = first; s <= last; s++) {
-			ns[s][r] = spread_round(pipeline_start_fd(&pipes[s]), n);
-			if (ns[s][r] < 0)
-				return ns[s][r];
-		}
+	ref = maponly__open();
+	if (!ref)
+		return -errno;
+	ref->rodata->cycle_flows = n;
+	/* the same size as flowexport's table: the program is the difference */
+	err = bpf_map__set_max_entries(ref->maps.maponly_flows,
+				       pipes[first].max_flows);
+	if (!err)
+		err = maponly__load(ref);
+	if (err) {
+		pr_warn("loading the reference programs: %s\n", strerror(-err));
+		goto out;
 	}
+	fds[FLOOR] = bpf_program__fd(ref->progs.pass);
+	fds[MAP_ONLY] = bpf_program__fd(ref->progs.map_only);
+	for (int s = first; s <= last; s++)
+		fds[count++] = pipeline_start_fd(&pipes[s]);
+
+	for (int i = 0; i < count; i++) { /* every flow in every table */
+		err = cycled_run(ref, fds[i], n, &ns[i][0]);
+		if (err)
+			goto fail;
+	}
+	for (int r = 0; r < BENCH_ROUNDS; r++)
+		for (int i = 0; i < count; i++) {
+			err = cycled_run(ref, fds[i], repeat, &ns[i][r]);
+			if (err)
+				goto fail;
+		}
+
+	floor = trimmed_mean(ns[FLOOR], BENCH_ROUNDS);
+	map_only = trimmed_mean(ns[MAP_ONLY], BENCH_ROUNDS);
 	mem = map_memlock(pipes[first].table_fd[pipes[first].active]);
 	if (!cfg->json)
-		printf("%-8s %12s %8s   (64-byte IPv4 UDP over %u flows, each packet run once, %d rounds)\n",
-		       "share", "ns/packet", "x floor", n, BENCH_ROUNDS);
-	for (int s = first; s <= last; s++) {
-		v = median(ns[s], BENCH_ROUNDS);
+		printf("%-8s %12s %8s %10s   (64-byte IPv4 UDP cycling %u flows, %u runs x %d rounds)\n",
+		       "share", "ns/packet", "x floor", "x map_only", n, repeat,
+		       BENCH_ROUNDS);
+	for (int i = SHARES; i < count; i++) {
+		double v = trimmed_mean(ns[i], BENCH_ROUNDS);
+		const char *share = share_mode_name(first + i - SHARES);
+
 		if (cfg->json)
-			printf("{\"share\":\"%s\",\"flows\":%u,\"ns_per_packet\":%.1f,\"floor_ns\":%.1f,\"table_bytes_per_flow\":%.1f}\n",
-			       share_mode_name(s), n, v,
-			       median(floor_ns, BENCH_ROUNDS),
+			printf("{\"share\":\"%s\",\"flows\":%u,\"ns_per_packet\":%.1f,\"floor_ns\":%.1f,\"map_only_ns\":%.1f,\"table_bytes_per_flow\":%.1f}\n",
+			       share, n, v, floor, map_only,
 			       (double)mem / pipes[first].max_flows);
 		else
-			printf("%-8s %12.1f %8.2f\n", share_mode_name(s), v,
-			       v / median(floor_ns, BENCH_ROUNDS));
+			printf("%-8s %12.1f %8.2f %10.2f\n", share, v,
+			       floor > 0 ? v / floor : 0,
+			       map_only > 0 ? v / map_only : 0);
 	}
 	if (!cfg->json)
-		printf("%-8s %12.1f %8.2f\nflow table: %u entries, %llu bytes of kernel memory (%.1f per flow), x2 tables\n",
-		       "floor", median(floor_ns, BENCH_ROUNDS), 1.0,
-		       pipes[first].max_flows, mem,
+		printf("%-8s %12.1f %8.2f %10.2f\n%-8s %12.1f %8.2f\nflow table: %u entries, %llu bytes of kernel memory (%.1f per flow)\n",
+		       "map_only", map_only, floor > 0 ? map_only / floor : 0,
+		       1.0, "floor", floor, 1.0, pipes[first].max_flows, mem,
 		       (double)mem / pipes[first].max_flows);
-	return 0;
+	goto out;
+fail:
+	pr_warn("BPF_PROG_TEST_RUN failed: %s\n", strerror(-err));
+out:
+	maponly__destroy(ref);
+	return err;
 }
 
 int run_bench(const struct config *cfg)
@@ -173,8 +185,8 @@ int run_bench(const struct config *cfg)
 			goto out;
 	}
 
-	if (cfg->bench_flows > 1) {
-		err = run_spread(cfg, pipes, first, last);
+	if (cfg->bench_flows) {
+		err = run_cycled(cfg, pipes, first, last);
 		goto out;
 	}
 	for (int r = 0; r < BENCH_ROUNDS; r++) {

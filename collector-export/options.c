@@ -100,7 +100,7 @@ const struct option_desc options[] = {
 	{ { "repeat", required_argument, NULL, OPT_REPEAT }, "N",
 	  "`-t 0`: runs per measurement [1000000]" },
 	{ { "flows", required_argument, NULL, OPT_FLOWS }, "N",
-	  "`-t 0`: spread the packets over N flows, each run once [1]" },
+	  "`-t 0`: cycle the packets through N flows (the table holds them all), at `--repeat` runs or 2N if more, against the empty program and a bare map program (`map_only_ns`: 5-tuple key, shared hash, in-place update); adds `flows`, `map_only_ns` and `table_bytes_per_flow` to `-j` [one flow, no map_only]" },
 	{ { "user", required_argument, NULL, OPT_USER }, "NAME",
 	  "once the programs are attached, run as user NAME (its group, no other groups) keeping only CAP_SYS_ADMIN (drain), CAP_DAC_OVERRIDE and CAP_FOWNER (remove root's pins and lock files at exit); needs root, or those with CAP_SETUID and CAP_SETGID" },
 	{ { "metrics", required_argument, NULL, OPT_METRICS }, "ADDR:PORT",
@@ -425,6 +425,8 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 		break;
 	case OPT_FLOWS:
 		PARSE_UINT(cfg->bench_flows, 1U << 24);
+		if (cfg->bench_flows == 0)
+			return opt_fail(where, d, "--flows must be at least 1");
 		break;
 	case 'r':
 		cfg->pcap_file = value;

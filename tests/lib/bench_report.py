@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+"""make bench's report: reads DIR/results.jsonl (tests/bench.sh), prints the
+tables, writes DIR/results.csv (every measurement, one row each) and
+DIR/bench.png (ns/packet and Mpps against the flow count).
+
+  bench_report.py DIR
+"""
+import csv
+import json
+import os
+import sys
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    print("bench: skipping a line that is not JSON: " + line, file=sys.stderr)
+    return rows
+
+
+def fmt_flows(n):
+    n = int(n)
+    return "1M" if n == 1000000 else "%dk" % (n // 1000) if n >= 1000 else str(n)
+
+
+def table(title, head, body):
+    print("\n== " + title)
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in body:
+        print("| " + " | ".join(str(c) for c in r) + " |")
+
+
+def testrun_table(rows):
+    tr = [r for r in rows if r.get("part") == "testrun"]
+    if not tr:
+        return
+    body = []
+    for mode, flows in [("one flow", 1)] + [("cycled", n) for n in
+                                           sorted({r["flows"] for r in tr if r["mode"] == "cycled"})]:
+        sel = {r["share"]: r for r in tr if r["mode"] == mode and r["flows"] == flows}
+        if not sel:
+            continue
+        any_r = next(iter(sel.values()))
+        cells = [("%s (repeat)" % mode) if mode == "one flow" else fmt_flows(flows)]
+        for share in ("meta", "percpu", "global"):
+            r = sel.get(share)
+            if not r:
+                cells.append("-")
+            elif "map_only_ns" in r:
+                cells.append("%.1f (%.2fx map, %.2fx floor)" % (
+                    r["ns_per_packet"], r["ns_per_packet"] / r["map_only_ns"],
+                    r["ns_per_packet"] / r["floor_ns"]))
+            else:
+                cells.append("%.1f (%.2fx floor)" % (r["ns_per_packet"], r["ns_per_packet"] / r["floor_ns"]))
+        cells.append("%.1f" % any_r["map_only_ns"] if "map_only_ns" in any_r else "-")
+        cells.append("%.1f" % any_r["floor_ns"])
+        body.append(cells)
+    table("a. ns/packet under BPF_PROG_TEST_RUN (64-byte IPv4 UDP)",
+          ["flows", "meta", "percpu", "global", "bare map", "empty program"], body)
+
+
+def live_best(rows, receiver, flows):
+    """The highest rate at which every packet sent was accounted."""
+    sel = [r for r in rows if r.get("part") == "live" and r["receiver"] == receiver
+           and r["flows"] == flows]
+    if receiver != "flowexport":
+        return max(sel, key=lambda r: r["mpps"]) if sel else None
+    ok = [r for r in sel if int(r["accounted"]) == int(r["sent"])]
+    return max(ok, key=lambda r: r["mpps"]) if ok else None
+
+
+def live_table(rows):
+    live = [r for r in rows if r.get("part") == "live"]
+    if not live:
+        return
+    body = []
+    for flows in sorted({r["flows"] for r in live}):
+        p, m, f = (live_best(rows, x, flows) for x in ("pass", "map", "flowexport"))
+        tries = [r for r in live if r["receiver"] == "flowexport" and r["flows"] == flows]
+        cells = [fmt_flows(flows),
+                 "%.2f" % p["mpps"] if p else "-",
+                 "%.2f" % m["mpps"] if m else "-"]
+        if f:
+            cells += ["%.2f" % f["mpps"], "%.2f" % (f["mpps"] / m["mpps"]) if m else "-",
+                      "%.2f" % (f["mpps"] / p["mpps"]) if p else "-",
+                      "%.2f core" % f["manager_cpu"]]
+        else:
+            cells += ["none lossless", "-", "-", "-"]
+        cells.append("; ".join("%s pps: %d of %d" % (r["offered_pps"] or "max", int(r["accounted"]), int(r["sent"]))
+                               for r in tries))
+        body.append(cells)
+    table("b. live frames through a veth, Mpps received (flowexport: highest with every packet in a record)",
+          ["flows", "XDP_PASS", "bare map", "flowexport", "/ bare map", "/ XDP_PASS", "manager CPU",
+           "flowexport tries (offered: accounted of sent)"], body)
+
+
+def peers_table(rows):
+    pe = [r for r in rows if r.get("part") == "peers"]
+    if not pe:
+        return
+    body = []
+    for rate in sorted({r["offered_pps"] for r in pe}):
+        idle = [r for r in pe if r["offered_pps"] == rate and r["meter"] == "none"]
+        idle_cpu = idle[0]["machine_cpu_s"] if idle else None
+        for r in pe:
+            if r["offered_pps"] != rate or r["meter"] == "none":
+                continue
+            body.append([rate, r["meter"], "%d of %d" % (r["accounted"], r["sent"]),
+                         "%.2f s" % r["meter_cpu_s"],
+                         "%+.2f s" % (r["machine_cpu_s"] - idle_cpu) if idle_cpu is not None else "-"])
+    table("c. the same frames (10k flows) into nfcapd: packets accounted, CPU",
+          ["offered pps", "meter", "packets accounted", "meter process CPU",
+           "machine CPU above XDP_PASS only"], body)
+
+
+def export_table(rows):
+    ex = [r for r in rows if r.get("part") == "export"]
+    dr = [r for r in rows if r.get("part") == "drain"]
+    body = [[r["path"], "%.2f M" % (r["records_per_s"] / 1e6),
+             "%d of %d" % (r["stored"], r["records"]) if "stored" in r else "-"] for r in ex]
+    for r in dr:
+        body.append(["1M flows drained, expired and written to an IPFIX file at exit",
+                     "%.2f s" % r["exit_seconds"], "%s records, %s packets" % (r["records"], r["packets"])])
+    if body:
+        table("d. export", ["path", "records/s (or time)", "stored"], body)
+
+
+def memory_table(rows):
+    fx = [r for r in rows if r.get("part") == "live" and r["receiver"] == "flowexport"]
+    if not fx:
+        return
+    top = max(r["flows"] for r in fx)
+    r = [x for x in fx if x["flows"] == top][-1]
+    tr = [x for x in rows if x.get("part") == "testrun" and x.get("flows") == top
+          and "table_bytes_per_flow" in x]
+    body = [["kernel maps of the running flowexport", "%.0f MB" % (r["map_bytes"] / 1e6),
+             "%.0f" % (r["map_bytes"] / top)],
+            ["user space (RSS growth from idle)", "%.0f MB" % ((r["rss_kb"] - r["rss_kb_idle"]) / 1e3),
+             "%.0f" % ((r["rss_kb"] - r["rss_kb_idle"]) * 1024 / top)]]
+    if tr:
+        body.append(["one kernel flow table entry (memlock / max_entries)", "-",
+                     "%.0f" % tr[0]["table_bytes_per_flow"]])
+    table("e. memory with %s live flows (default settings)" % fmt_flows(top),
+          ["what", "total", "bytes per flow"], body)
+
+
+def write_csv(rows, path):
+    keys = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def plot(rows, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("bench: no matplotlib (python3-matplotlib), no plot", file=sys.stderr)
+        return
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    tr = [r for r in rows if r.get("part") == "testrun" and r.get("mode") == "cycled"]
+    for share in ("meta", "percpu", "global"):
+        pts = sorted((r["flows"], r["ns_per_packet"]) for r in tr if r["share"] == share)
+        if pts:
+            ax1.plot(*zip(*pts), marker="o", label="flowexport " + share)
+    for key, label in (("map_only_ns", "bare map program"), ("floor_ns", "empty program")):
+        pts = sorted({(r["flows"], r[key]) for r in tr if r["share"] == tr[0]["share"]}) if tr else []
+        if pts:
+            ax1.plot(*zip(*pts), marker="s", linestyle="--", label=label)
+    ax1.set_xscale("log")
+    ax1.set_xlabel("flows in the table")
+    ax1.set_ylabel("ns per packet (BPF_PROG_TEST_RUN)")
+    ax1.set_title("per-packet cost")
+    if ax1.lines:
+        ax1.legend(fontsize=8)
+    live = [r for r in rows if r.get("part") == "live"]
+    flows = sorted({r["flows"] for r in live})
+    for receiver, label in (("pass", "XDP_PASS only"), ("map", "bare map program"),
+                            ("flowexport", "flowexport, every packet in a record")):
+        pts = [(f, live_best(rows, receiver, f)) for f in flows]
+        pts = [(f, r["mpps"]) for f, r in pts if r]
+        if pts:
+            ax2.plot(*zip(*pts), marker="o", label=label)
+    peers = [r for r in rows if r.get("part") == "peers" and r["meter"] in ("softflowd", "pmacctd")]
+    for meter in ("softflowd", "pmacctd"):
+        ok = [r for r in peers if r["meter"] == meter and r["accounted"] == r["sent"]]
+        if ok:
+            best = max(ok, key=lambda r: r["offered_pps"])
+            ax2.scatter([best["flows"]], [best["offered_pps"] / 1e6], marker="x",
+                        label="%s (highest lossless rate tried)" % meter)
+    ax2.set_xscale("symlog", linthresh=1)
+    ax2.set_xlabel("flows")
+    ax2.set_ylabel("Mpps (64-byte frames, live, one core)")
+    ax2.set_title("live frames through a veth")
+    if ax2.lines or ax2.collections:
+        ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "build/bench"
+    rows = load(os.path.join(out, "results.jsonl"))
+    testrun_table(rows)
+    live_table(rows)
+    peers_table(rows)
+    export_table(rows)
+    memory_table(rows)
+    write_csv(rows, os.path.join(out, "results.csv"))
+    plot(rows, os.path.join(out, "bench.png"))
+    print("\nraw results: %s/results.jsonl, %s/results.csv; plot: %s/bench.png" % (out, out, out))
+
+
+if __name__ == "__main__":
+    main()
