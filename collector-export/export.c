@@ -71,6 +71,7 @@ struct exporter {
 	struct record_queue inbox;  /* handed over, not yet queued */
 	size_t held;                /* q.count as the thread last said */
 	__u64 inbox_dropped;        /* records the bound turned away */
+	__u64 inbox_dropped_packets; /* and the packets they carried */
 	struct metering_stats ms;
 	struct exporter_stats shown; /* the thread's st, last published */
 	struct export_conn conn;
@@ -133,6 +134,7 @@ static void confirm(struct exporter *ex)
 	if (ex->unconfirmed)
 		ex->refusing = false;
 	ex->st.records += ex->unconfirmed;
+	ex->st.packets += queue_packets(&ex->q, ex->unconfirmed);
 	queue_pop(&ex->q, ex->unconfirmed);
 	ex->unconfirmed = 0;
 	ex->moves = 0;
@@ -154,6 +156,7 @@ static bool refused(struct exporter *ex)
 		return true;
 	}
 	ex->st.records_unsent += ex->unconfirmed;
+	ex->st.packets_unsent += queue_packets(&ex->q, ex->unconfirmed);
 	queue_pop(&ex->q, ex->unconfirmed);
 	ex->unconfirmed = 0;
 	ex->refusing = true;
@@ -196,6 +199,7 @@ static int flush(struct exporter *ex)
 			ex->templates_due = true;
 	} else {
 		ex->st.records += ex->in_msg;
+		ex->st.packets += queue_packets(&ex->q, ex->in_msg);
 		queue_pop(&ex->q, ex->in_msg);
 	}
 	ex->in_msg = 0;
@@ -486,6 +490,8 @@ static void final_flush(struct exporter *ex)
 		__u64 left = ex->q.count + ex->inbox.count;
 
 		ex->st.records_dropped += left;
+		ex->st.packets_unsent += queue_packets(&ex->q, ex->q.count) +
+					 queue_packets(&ex->inbox, ex->inbox.count);
 		pr_warn("collector %s: %llu records could not be delivered\n",
 			ex->dest.text, (unsigned long long)left);
 		queue_pop(&ex->q, ex->q.count);
@@ -647,6 +653,8 @@ int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n)
 			break; /* nothing left for that long: drop the rest */
 	}
 	ex->inbox_dropped += n - i;
+	for (size_t k = i; k < n; k++)
+		ex->inbox_dropped_packets += recs[k].fwd.packets + recs[k].rev.packets;
 	if (i)
 		pthread_cond_broadcast(&ex->wake);
 	pthread_mutex_unlock(&ex->lock);
@@ -706,6 +714,7 @@ void exporter_get_stats(const struct exporter *ex, struct exporter_stats *st)
 	pthread_mutex_lock(&mex->lock);
 	*st = ex->shown;
 	st->records_dropped += ex->inbox_dropped;
+	st->packets_unsent += ex->inbox_dropped_packets;
 	st->queued += ex->inbox.count;
 	pthread_mutex_unlock(&mex->lock);
 }

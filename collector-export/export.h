@@ -78,6 +78,8 @@ struct exporter_stats {
 	__u64 octets;
 	__u64 records_dropped;
 	__u64 records_unsent;
+	__u64 packets;         /* in the records the collector took */
+	__u64 packets_unsent;  /* in the records dropped or unsent */
 	__u64 send_errors;
 	__u64 connects;        /* TCP connections made */
 	__u64 template_sends;

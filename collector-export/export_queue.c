@@ -47,6 +47,18 @@ const struct flow_record *queue_at(const struct record_queue *q, size_t i)
 	return &q->ring[(q->head + i) % q->cap];
 }
 
+__u64 queue_packets(const struct record_queue *q, size_t n)
+{
+	__u64 packets = 0;
+
+	for (size_t i = 0; i < n && i < q->count; i++) {
+		const struct flow_record *r = queue_at(q, i);
+
+		packets += r->fwd.packets + r->rev.packets;
+	}
+	return packets;
+}
+
 void queue_pop(struct record_queue *q, size_t n)
 {
 	if (n > q->count)

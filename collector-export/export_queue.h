@@ -21,6 +21,9 @@ int queue_push(struct record_queue *q, const struct flow_record *rec);
 /* The i-th held record from the oldest. */
 const struct flow_record *queue_at(const struct record_queue *q, size_t i);
 void queue_pop(struct record_queue *q, size_t n);
+/* Packets (both directions) in the first n records: what a delivered or
+ * lost batch carried, for the per-collector packet accounts. */
+__u64 queue_packets(const struct record_queue *q, size_t n);
 void queue_free(struct record_queue *q);
 
 #endif

@@ -135,6 +135,8 @@ static void per_collector(FILE *f, const struct snapshot *m, const char *name,
 
 static unsigned long long col_sent(const struct exporter_stats *s) { return s->records; }
 static unsigned long long col_dropped(const struct exporter_stats *s) { return s->records_dropped + s->records_unsent; }
+static unsigned long long col_packets_sent(const struct exporter_stats *s) { return s->packets; }
+static unsigned long long col_packets_dropped(const struct exporter_stats *s) { return s->packets_unsent; }
 static unsigned long long col_errors(const struct exporter_stats *s) { return s->send_errors; }
 static unsigned long long col_messages(const struct exporter_stats *s) { return s->messages; }
 static unsigned long long col_queued(const struct exporter_stats *s) { return s->queued; }
@@ -202,6 +204,12 @@ static void render(FILE *f, const struct snapshot *m)
 	one(f, "unsent_records_total", "counter",
 	    "records that could not be sent or held, summed over collectors",
 	    c->unsent_records);
+	one(f, "sent_packets_total", "counter",
+	    "packets in the records the collectors took, summed over collectors",
+	    c->sent_packets);
+	one(f, "unsent_packets_total", "counter",
+	    "packets in the records that could not be sent or held, summed over collectors",
+	    c->unsent_packets);
 	one(f, "send_errors_total", "counter",
 	    "failed sends and ICMP refusals, summed over collectors", c->send_errors);
 	per_collector(f, m, "collector_records_sent_total", "counter",
@@ -210,6 +218,10 @@ static void render(FILE *f, const struct snapshot *m)
 	per_collector(f, m, "collector_records_dropped_total", "counter",
 		      "records this collector did not get (buffer full, refused, held at exit)",
 		      col_dropped);
+	per_collector(f, m, "collector_packets_sent_total", "counter",
+		      "packets in the records this collector took", col_packets_sent);
+	per_collector(f, m, "collector_packets_dropped_total", "counter",
+		      "packets in the records this collector did not get", col_packets_dropped);
 	per_collector(f, m, "collector_send_errors_total", "counter",
 		      "failed sends and ICMP refusals for this collector", col_errors);
 	per_collector(f, m, "collector_messages_total", "counter",

@@ -38,6 +38,8 @@ struct counters_report {
 	 * held at exit), and failed or refused sends */
 	__u64 sent_records;
 	__u64 unsent_records;
+	__u64 sent_packets;     /* packets in the records sent */
+	__u64 unsent_packets;   /* packets in the records unsent */
 	__u64 send_errors;
 	double pps;            /* packets seen per second since the last line */
 };

@@ -144,6 +144,8 @@ void sink_export_totals(const struct sink *s, struct counters_report *c)
 {
 	c->sent_records = s->retired.records;
 	c->unsent_records = s->retired.records_dropped + s->retired.records_unsent;
+	c->sent_packets = s->retired.packets;
+	c->unsent_packets = s->retired.packets_unsent;
 	c->send_errors = s->retired.send_errors;
 	for (int i = 0; i < s->n_ex; i++) {
 		struct exporter_stats st;
@@ -151,6 +153,8 @@ void sink_export_totals(const struct sink *s, struct counters_report *c)
 		exporter_get_stats(s->ex[i], &st);
 		c->sent_records += st.records;
 		c->unsent_records += st.records_dropped + st.records_unsent;
+		c->sent_packets += st.packets;
+		c->unsent_packets += st.packets_unsent;
 		c->send_errors += st.send_errors;
 	}
 }
@@ -169,6 +173,8 @@ void sink_replace_exporters(struct sink *s, struct exporter *const *ex, int n)
 		s->retired.records += st.records;
 		s->retired.records_dropped += st.records_dropped;
 		s->retired.records_unsent += st.records_unsent;
+		s->retired.packets += st.packets;
+		s->retired.packets_unsent += st.packets_unsent;
 		s->retired.send_errors += st.send_errors;
 	}
 	memcpy(s->ex, ex, n * sizeof(*ex));

@@ -67,6 +67,7 @@ if stats:
         "evicted_flows_total": "evictedFlows", "exported_records_total": "exportedRecords",
         "exported_packets_total": "exportedPackets", "exported_octets_total": "exportedOctets",
         "sent_records_total": "sentRecords", "unsent_records_total": "unsentRecords",
+        "sent_packets_total": "sentPackets", "unsent_packets_total": "unsentPackets",
         "send_errors_total": "sendErrors",
     }
     diff = [f"{k}={samples.get('flowexport_' + k)} vs {v}={c[v]}" for k, v in pairs.items()
@@ -79,4 +80,7 @@ if stats:
           f"{per('collector_records_sent_total')} vs {c['sentRecords']}")
     check("per-collector records dropped add up to unsentRecords",
           per("collector_records_dropped_total") == c["unsentRecords"])
+    check("per-collector packets sent and dropped add up to sentPackets and unsentPackets",
+          per("collector_packets_sent_total") == c["sentPackets"] and
+          per("collector_packets_dropped_total") == c["unsentPackets"])
 sys.exit(1 if fails else 0)
