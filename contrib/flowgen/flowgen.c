@@ -37,6 +37,8 @@
 #define FRAME_MIN 14     /* an Ethernet header: test_run refuses less */
 #define FRAME_MAX 3408   /* a page less headroom and skb_shared_info */
 #define RUN_MAX 65536    /* frames per call: a call stays well under 0.1 s */
+/* flow n is source 10.1.0.0 + n (IPv6: fd00::1:0 + n) */
+#define FIRST_MAX (1U << 23)
 #define SENDER_THREADS 4 /* calls in flight (see struct sender) */
 
 struct gen_opts {
@@ -44,6 +46,8 @@ struct gen_opts {
 	unsigned long long count;
 	unsigned long long rate;  /* frames a second, 0: as fast as possible */
 	unsigned int flows;
+	unsigned int first;       /* number of the first flow: runs with other
+				   * numbers make other flows */
 	unsigned int size;
 	bool ipv6;
 	double max_seconds;
@@ -61,6 +65,8 @@ static void usage(FILE *f)
 		"  -n, --count N        frames to send [1000000]\n"
 		"  -r, --rate PPS       frames a second, 0 = as fast as possible [0]\n"
 		"  -f, --flows N        distinct flows (source addresses) cycled [1]\n"
+		"  -F, --first N        number of the first flow, so that runs can\n"
+		"                       send new flows, 0-%u [0]\n"
 		"  -s, --size BYTES     frame size, %d-%d [64]; shorter than the\n"
 		"                       headers: the headers cut\n"
 		"  -6, --ipv6           IPv6 (fd00::/64) instead of IPv4 (10.0.0.0/8)\n"
@@ -68,7 +74,7 @@ static void usage(FILE *f)
 		"      --dst-mac MAC    destination MAC [02:00:00:00:00:02]\n"
 		"      --src-mac MAC    source MAC [02:00:00:00:00:01]\n"
 		"  -j, --json           print the result as one JSON object\n",
-		FRAME_MIN, FRAME_MAX);
+		FIRST_MAX, FRAME_MIN, FRAME_MAX);
 }
 
 static int parse_ull(const char *s, unsigned long long max,
@@ -107,6 +113,7 @@ static int parse_args(int argc, char **argv, struct gen_opts *o)
 		{ "count", required_argument, NULL, 'n' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "flows", required_argument, NULL, 'f' },
+		{ "first", required_argument, NULL, 'F' },
 		{ "size", required_argument, NULL, 's' },
 		{ "ipv6", no_argument, NULL, '6' },
 		{ "time", required_argument, NULL, 'T' },
@@ -119,7 +126,7 @@ static int parse_args(int argc, char **argv, struct gen_opts *o)
 	unsigned long long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:n:r:f:s:6T:jh", longopts,
+	while ((c = getopt_long(argc, argv, "i:n:r:f:F:s:6T:jh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -137,6 +144,11 @@ static int parse_args(int argc, char **argv, struct gen_opts *o)
 			if (parse_ull(optarg, 1U << 24, &v) || !v)
 				goto bad;
 			o->flows = v;
+			break;
+		case 'F':
+			if (parse_ull(optarg, FIRST_MAX, &v))
+				goto bad;
+			o->first = v;
 			break;
 		case 's':
 			if (parse_ull(optarg, FRAME_MAX, &v) || v < FRAME_MIN)
@@ -176,8 +188,8 @@ static int parse_args(int argc, char **argv, struct gen_opts *o)
 	}
 	return 0;
 bad:
-	fprintf(stderr, "flowgen: bad value for -%c: '%s' (count >= 1, flows 1-%u, size %d-%d, time 1-86400 s, MAC aa:bb:cc:dd:ee:ff)\n",
-		c < 256 ? c : '-', optarg, 1U << 24, FRAME_MIN, FRAME_MAX);
+	fprintf(stderr, "flowgen: bad value for -%c: '%s' (count >= 1, flows 1-%u, first 0-%u, size %d-%d, time 1-86400 s, MAC aa:bb:cc:dd:ee:ff)\n",
+		c < 256 ? c : '-', optarg, 1U << 24, FIRST_MAX, FRAME_MIN, FRAME_MAX);
 	return -EINVAL;
 }
 
@@ -417,7 +429,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* 10.1.0.0 + flow; fd00::1:0 + flow in the last 32 bits */
-	src_base = o.ipv6 ? 0x00010000 : 0x0a010000;
+	src_base = (o.ipv6 ? 0x00010000 : 0x0a010000) + o.first;
 	build_frame(&o, frame, src_base);
 
 	skel = flowgen__open();
