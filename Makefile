@@ -83,7 +83,7 @@ FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
 FUZZ_OBJS   := $(patsubst $(BUILD)/%.o,$(FUZZ_BUILD)/obj/%.o,$(LIB_OBJS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test bench demo install deb clean check fuzz fuzz-build valgrind
+.PHONY: all deps test bench soak demo install deb clean check fuzz fuzz-build valgrind
 .SECONDARY:
 all: $(FX_BIN) $(TEST_BINS) $(BUILD)/flowexport.8 $(TOOLS)
 
@@ -180,6 +180,12 @@ valgrind: deps
 bench: deps
 	$(MAKE) all
 	tests/bench.sh
+
+# make soak: SOAK_SECONDS (600) of churning flows with collector outages;
+# memory sampled, everything accounted (tests/soak.sh). Not part of test.
+soak: deps
+	$(MAKE) all
+	tests/soak.sh
 
 demo: deps
 	$(MAKE) all
