@@ -6,7 +6,8 @@
 # the namespace, SOAK_NEW_FLOWS new flows every second (flowgen -F moves
 # on), each flow living SOAK_FLOW_SECONDS seconds, so flows start and
 # expire all the time. Records go to two collectors on loopback:
-#   TCP: killed (SIGKILL) at 30% of the run, restarted 20 s later;
+#   TCP: killed (SIGKILL) at 30% of the run, restarted 20 s later (10% of
+#        the run if shorter);
 #   UDP: its port closed at 50% for SOAK_UDP_DOWN seconds (default 60):
 #        a relay in front of it (tests/lib/udp_relay.py) stops taking
 #        datagrams, so that the exporter gets ICMP port unreachable as from
@@ -36,6 +37,7 @@ NEW_FLOWS=${SOAK_NEW_FLOWS:-2000}
 FLOW_SECONDS=${SOAK_FLOW_SECONDS:-5}
 UDP_DOWN=${SOAK_UDP_DOWN:-60}
 GROWTH_PCT=${SOAK_GROWTH_PCT:-10}
+TCP_DOWN=$((SECONDS_TOTAL / 10 < 20 ? SECONDS_TOTAL / 10 : 20))
 IDLE=5
 OUT=${SOAK_DIR:-build/soak}
 COLLECTOR=build/tests/ipfix_collector
@@ -80,34 +82,19 @@ for _ in $(seq 100); do [ -n "$(xdp_prog_on "$VETH_HOST")" ] && break; sleep 0.1
 [ -n "$(xdp_prog_on "$VETH_HOST")" ] || { echo "soak: flowexport did not attach" >&2; cat "$OUT/fx.err" >&2; exit 1; }
 
 # map_memory: bytes_memlock of the maps of the program on the interface
+# and of every map pinned under the run's folder (the flow tables)
 map_memory() {
-	local prog
-	prog=$(xdp_prog_on "$VETH_HOST")
-	[ -n "$prog" ] || { echo 0; return; }
-	bpftool -j prog show id "$prog" 2>/dev/null |
-		$PY -c '
-import json, subprocess, sys
-ids = json.load(sys.stdin).get("map_ids", [])
-total = 0
-seen = set()
-def add(i):
-    global total
-    if i in seen:
-        return
-    seen.add(i)
-    m = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
-                                  capture_output=True, text=True).stdout or "{}")
-    total += int(m.get("bytes_memlock", 0))
-    if m.get("type", "").endswith("of_maps"):
-        out = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(i)],
-                             capture_output=True, text=True).stdout
-        for e in json.loads(out or "[]"):
-            v = e.get("value")
-            if isinstance(v, int):
-                add(v)
-for i in ids:
-    add(i)
-print(total)'
+	{
+		bpftool -j prog show id "$(xdp_prog_on "$VETH_HOST")" 2>/dev/null |
+			$PY -c 'import json,sys; print("\n".join(map(str, json.load(sys.stdin).get("map_ids", []))))' 2>/dev/null
+		find "$PIN" -type f 2>/dev/null | while read -r f; do
+			bpftool -j map show pinned "$f" 2>/dev/null |
+				$PY -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null
+		done
+	} | sort -un | while read -r id; do
+		bpftool -j map show id "$id" 2>/dev/null |
+			$PY -c 'import json,sys; print(json.load(sys.stdin).get("bytes_memlock", 0))' 2>/dev/null
+	done | awk '{s += $1} END {print s + 0}'
 }
 
 # the host's UDP receive-buffer drops during the run: a collector that
@@ -124,7 +111,7 @@ while :; do
 	if [ $tcp_killed = 0 ] && [ "$now" -ge $((SECONDS_TOTAL * 3 / 10)) ]; then
 		kill -9 "$tcp_pid"; tcp_killed=$now; echo "# ${now}s: TCP collector killed"
 	fi
-	if [ $tcp_killed != 0 ] && [ $tcp_back = 0 ] && [ "$now" -ge $((tcp_killed + 20)) ]; then
+	if [ $tcp_killed != 0 ] && [ $tcp_back = 0 ] && [ "$now" -ge $((tcp_killed + TCP_DOWN)) ]; then
 		start_collector tcp "$tcp_port" "$OUT/tcp.out"; tcp_pid=${COLLECTOR_PIDS[-1]}
 		tcp_back=$now; echo "# ${now}s: TCP collector back"
 	fi
