@@ -287,12 +287,10 @@ static int meter_loop(struct meter *m)
 	const struct config *cfg = m->cfg;
 	__u64 now = clock_ns(CLOCK_MONOTONIC);
 	__u64 next_drain = now + NS_PER_SEC;
-	__u64 next_dump = now + cfg->interval * NS_PER_SEC;
 	__u64 next_stats = now + cfg->stats_interval * NS_PER_SEC;
 	int err;
 
 	books_mark(&m->books, 0, now / 1e9); /* pps of the first line */
-	output_rotate(m->sink.out, time(NULL));
 	while (!signals_stop_requested()) {
 		bool stats_due;
 
@@ -310,6 +308,8 @@ static int meter_loop(struct meter *m)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now < next_drain && !table_full(m))
 			continue;
+		/* -O names follow the clock: a new period, a new file */
+		output_rotate(m->sink.out, time(NULL));
 		err = drain_swapped(m);
 		if (err)
 			return err;
@@ -321,10 +321,6 @@ static int meter_loop(struct meter *m)
 		iface_watch_tick(&m->watch, &m->p, cfg, link_dir(m));
 		if (stats_due)
 			next_stats = next_tick(next_stats, now, cfg->stats_interval);
-		if (now >= next_dump) {
-			output_rotate(m->sink.out, time(NULL));
-			next_dump = next_tick(next_dump, now, cfg->interval);
-		}
 	}
 	return 0;
 }
