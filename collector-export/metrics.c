@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,6 +364,7 @@ static void *server_thread(void *arg)
 struct metrics *metrics_start(const struct config *cfg)
 {
 	struct sockaddr_storage ss;
+	sigset_t all, old;
 	struct metrics *m;
 	int one = 1, err;
 
@@ -391,7 +393,12 @@ struct metrics *metrics_start(const struct config *cfg)
 	m->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (m->stop_fd < 0)
 		goto fail;
+	/* signals stay with the meter's thread: the thread starts with all
+	 * of them blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&m->thread, NULL, server_thread, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		errno = err;
 		goto fail;

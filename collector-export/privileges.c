@@ -192,7 +192,10 @@ int privileges_drop(const struct config *cfg)
 		goto fail;
 	keep &= s.permitted; /* what we have of it */
 	/* keep the permitted set across the uid change; the effective one
-	 * is cleared by it and set again below */
+	 * is cleared by it and set again below. glibc changes the ids of
+	 * every thread; capabilities and KEEPCAPS are per thread, so the
+	 * threads already running (exporters, --metrics) keep none, and
+	 * need none: sockets only */
 	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) ||
 	    setgroups(1, &gid) || setresgid(gid, gid, gid) ||
 	    setresuid(uid, uid, uid)) {
