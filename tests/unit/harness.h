@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include "flow.h"
@@ -114,7 +115,7 @@ static int flow_entry_cmp(const void *a, const void *b)
 /* Every entry of the active flow table, sorted by key. */
 static int h_flows(struct pipeline *p, struct flow_list *out)
 {
-	int fd = p->table_fd[p->active];
+	int fd = p->table_fd;
 	struct flow_key key, next;
 	void *prev = NULL;
 
@@ -151,6 +152,34 @@ static const struct flow_entry *h_find(const struct flow_list *l,
 	return NULL;
 }
 
+/*
+ * One table operation (enum table_op) on key through the table_ops
+ * program, as the manager does them; *out (may be NULL) gets the slot
+ * after the run. Returns the slot's result (enum table_op_result) or
+ * -errno.
+ */
+static int h_table_op(struct pipeline *p, const struct flow_key *key,
+		      __u32 op, struct table_op_slot *out)
+{
+	size_t bytes = (size_t)TABLE_OP_BATCH * sizeof(struct table_op_slot);
+	struct table_op_slot *slots;
+	int err, res;
+
+	slots = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     pipeline_op_batch_fd(p), 0);
+	if (slots == MAP_FAILED)
+		return -errno;
+	memset(&slots[0], 0, sizeof(slots[0]));
+	slots[0].key = *key;
+	slots[0].op = op;
+	err = pipeline_table_ops(p, 1, NULL);
+	res = err ? err : (int)slots[0].result;
+	if (out)
+		*out = slots[0];
+	munmap(slots, bytes);
+	return res;
+}
+
 static void h_counters(struct pipeline *p, __u64 *out)
 {
 	int err = pipeline_counters(p, out);
@@ -163,7 +192,7 @@ static const char *counter_name(int c, char *buf, size_t size)
 	static const char *const names[CNT_MISSED_TAIL_CALL] = {
 		"seen", "flowed", "not parsed", "malformed", "insert failed",
 		"overflow packets", "overflow octets", "internal",
-		"self export", "not sampled",
+		"self export", "not sampled", "closing ring", "notice lost",
 	};
 
 	if (c < CNT_MISSED_TAIL_CALL)
@@ -383,7 +412,7 @@ static inline __u32 filled_slots(struct pipeline *p)
 /* Empty the flow table and zero the counters, for the next combination. */
 static inline void reset_pipeline(struct pipeline *p)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = p->table_fd[p->active];
+	int ncpu = libbpf_num_possible_cpus(), fd = p->table_fd;
 	__u64 *zeros = calloc(ncpu, sizeof(__u64));
 	struct flow_key key;
 
