@@ -168,9 +168,12 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 	err = bpf_map__set_inner_map_fd(skel->maps.flow_tables, p->table_fd);
 	if (err)
 		goto fail;
-	if (opts->notice_ring_bytes) {
-		err = bpf_map__set_max_entries(skel->maps.notice_ring,
-					       opts->notice_ring_bytes);
+	if (opts->notice_ring_bytes || getenv("FLOWEXPORT_TEST_NOTICE_RING_BYTES")) {
+		/* tests: a tiny ring loses notices on purpose */
+		__u32 bytes = opts->notice_ring_bytes ? opts->notice_ring_bytes :
+			      (__u32)atol(getenv("FLOWEXPORT_TEST_NOTICE_RING_BYTES"));
+
+		err = bpf_map__set_max_entries(skel->maps.notice_ring, bytes);
 		if (err)
 			goto fail;
 	}
