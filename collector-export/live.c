@@ -270,14 +270,21 @@ static int meter_loop(struct meter *m)
  */
 static int final_drain(struct meter *m)
 {
+	__u64 t0 = clock_ns(CLOCK_MONOTONIC), t1, t2;
+	size_t flows;
 	int err;
 
 	pipeline_detach_all(&m->p);
 	err = pipeline_grace(&m->p);
 	if (!err)
 		err = read_kernel(m, 0);
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	flows = flow_cache_count(m->fc);
 	flow_cache_set_epoch_offset(m->fc, epoch_offset_ns());
 	flow_cache_flush(m->fc, END_FORCED);
+	t2 = clock_ns(CLOCK_MONOTONIC);
+	pr_debug("at exit: detached in %llu ms; %zu flows ended and exported in %llu ms\n",
+		 (t1 - t0) / 1000000, flows, (t2 - t1) / 1000000);
 	report(m, true);
 	return err;
 }
