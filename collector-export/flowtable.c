@@ -593,43 +593,50 @@ static void append_record(struct flow_cache *fc, const struct verdict *v)
 	g_array_append_val(fc->out, rec);
 }
 
-static int record_cmp(const void *a, const void *b)
+/* What records sort by, beside where each is: small and together, so that
+ * sorting a million of them does not chase a million records. */
+struct sort_item {
+	__u64 start_ms;
+	struct flow_key key;
+	__u32 idx;
+	__u32 pad;
+};
+
+static int sort_item_cmp(const void *a, const void *b)
 {
-	const struct flow_record *x = a, *y = b;
+	const struct sort_item *x = a, *y = b;
 
 	if (x->start_ms != y->start_ms)
 		return x->start_ms < y->start_ms ? -1 : 1;
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
-static int record_ptr_cmp(const void *a, const void *b)
-{
-	return record_cmp(*(const struct flow_record *const *)a,
-			  *(const struct flow_record *const *)b);
-}
-
-/* The pass's records, sorted, in batches: pointers are sorted, not the
- * records (456 bytes each; a million of them at exit). */
+/* The pass's records in batches, by start time then key (a key is in one
+ * record of a pass at most, so the order is total). */
 static void emit_sorted(struct flow_cache *fc)
 {
 	enum { EMIT_BATCH = 4096 };
 	const struct flow_record *recs = (const struct flow_record *)fc->out->data;
 	guint n = fc->out->len;
-	const struct flow_record **order;
+	struct sort_item *order;
 	struct flow_record *batch;
 
 	if (!n)
 		return;
-	order = g_new(const struct flow_record *, n);
+	order = g_new(struct sort_item, n);
 	batch = g_new(struct flow_record, n < EMIT_BATCH ? n : EMIT_BATCH);
-	for (guint i = 0; i < n; i++)
-		order[i] = &recs[i];
-	qsort(order, n, sizeof(*order), record_ptr_cmp);
+	for (guint i = 0; i < n; i++) {
+		order[i].start_ms = recs[i].start_ms;
+		order[i].key = recs[i].key;
+		order[i].idx = i;
+		order[i].pad = 0;
+	}
+	qsort(order, n, sizeof(*order), sort_item_cmp);
 	for (guint base = 0; base < n; base += EMIT_BATCH) {
 		guint m = n - base < EMIT_BATCH ? n - base : EMIT_BATCH;
 
 		for (guint i = 0; i < m; i++)
-			batch[i] = *order[base + i];
+			batch[i] = recs[order[base + i].idx];
 		fc->emit(fc->emit_ctx, batch, m);
 	}
 	g_free(batch);
