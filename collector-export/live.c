@@ -281,6 +281,7 @@ static double cpu_s(void)
 static int final_drain(struct meter *m)
 {
 	__u64 t0 = clock_ns(CLOCK_MONOTONIC), t1, t2;
+	const struct flow_cache_totals *t;
 	double cpu;
 	size_t flows;
 	int err;
@@ -298,6 +299,10 @@ static int final_drain(struct meter *m)
 	pr_info("at exit: detached in %llu ms; %zu flows ended and handed to the outputs in %llu ms (%.0f ms CPU)\n",
 		 (t1 - t0) / 1000000, flows, (t2 - t1) / 1000000,
 		 (cpu_s() - cpu) * 1000);
+	t = flow_cache_totals(m->fc);
+	pr_debug("flows checked when due %llu, kernel entries peeked %llu, harvested %llu, deleted %llu; notices %llu, table walks %llu\n",
+		 t->checks, t->peeks, t->harvests, t->finals, m->ds.notices,
+		 m->ds.walks);
 	report(m, true);
 	return err;
 }
