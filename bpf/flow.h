@@ -42,7 +42,8 @@ enum share_mode {
  *   CNT_SEEN == CNT_NOT_SAMPLED + CNT_FLOWED + CNT_NOT_PARSED + CNT_MALFORMED
  *               + CNT_INTERNAL
  * (CNT_INTERNAL should stay 0; CNT_NOT_SAMPLED is 0 without --sample). CNT_INSERT_FAILED, CNT_OVERFLOW_*,
- * CNT_SELF_EXPORT and CNT_MISSED_* qualify packets already counted above.
+ * CNT_CLOSING_RING, CNT_SELF_EXPORT and CNT_MISSED_* qualify packets already
+ * counted above; CNT_NOTICE_LOST counts notices, not packets.
  */
 enum flow_counter {
 	CNT_SEEN = 0,
@@ -55,6 +56,8 @@ enum flow_counter {
 	CNT_INTERNAL,        /* state/metadata unavailable (should stay 0) */
 	CNT_SELF_EXPORT,     /* not parsed: our own export connection */
 	CNT_NOT_SAMPLED,     /* --sample N: left out by 1:N sampling */
+	CNT_CLOSING_RING,    /* flow being closed: packet sent to the ring */
+	CNT_NOTICE_LOST,     /* notice ring full: user space walks the table */
 	CNT_MISSED_TAIL_CALL, /* + enum flow_slot: one counter per slot */
 	CNT_MAX = CNT_MISSED_TAIL_CALL + SLOT_MAX
 };
@@ -109,9 +112,9 @@ struct flow_key {
  * the highest sequence number + length seen (0: none yet), and
  * [hole_start, hole_end) the most recent gap below it never seen (empty when
  * equal). Data at or below next_seq is a retransmission unless it lies in
- * the hole, which it then fills (reordered). It outlives table swaps: a new
- * entry starts from the previous table's or from the tcp_seq_carry map that
- * user space fills from every table it drains.
+ * the hole, which it then fills (reordered). It lives in the flow's kernel
+ * entry, which lasts as long as the flow; a flow created again after it
+ * ended starts afresh.
  */
 struct tcp_seq_state {
 	__u32 next_seq;
@@ -120,10 +123,13 @@ struct tcp_seq_state {
 };
 
 /*
- * Statistics of one flow direction, as accumulated in the kernel since the
- * flow table was last swapped. Timestamps are kernel nanoseconds: monotonic
- * when live, epoch when replaying a pcap. Counters are updated with atomic
- * adds (the table is shared by all CPUs); min/max with compare-and-swap.
+ * Statistics of one flow direction, as accumulated in the kernel since user
+ * space last harvested the entry (bpf/table_ops.h). Timestamps are kernel
+ * nanoseconds: monotonic when live, epoch when replaying a pcap. Counters
+ * are updated with atomic adds (the table is shared by all CPUs); min/max
+ * with compare-and-swap. A harvest takes each counter with an exchange and
+ * sets first_seen_ns to FLOW_FIRST_NONE (no packet since); last_seen_ns,
+ * the TCP sequence state and what the first packet set stay.
  */
 struct flow_stats {
 	__u64 first_seen_ns;
@@ -151,7 +157,78 @@ struct flow_stats {
 	__u8 tos;              /* IPv4 TOS / IPv6 traffic class, first packet */
 	__u8 src_mac[6];       /* Ethernet source of the first packet */
 	__u8 dst_mac[6];       /* Ethernet destination of the first packet */
-	__u32 pad;             /* always 0 */
+	__u32 state;           /* enum flow_state */
+};
+
+/* first_seen_ns of an entry harvested since its last packet */
+#define FLOW_FIRST_NONE (~0ULL)
+
+/* An entry's life: written in place while live; once user space closes it,
+ * packets go through the overflow ring instead until it is deleted. */
+enum flow_state {
+	FLOW_LIVE = 0,
+	FLOW_CLOSING = 1,
+};
+
+/*
+ * The notice ring: how user space learns the keys of the kernel table
+ * without walking it. NOTICE_NEW when an entry is inserted, NOTICE_END when
+ * its TCP flags first gain FIN or RST (checked after the FIN grace, not the
+ * idle timeout). A notice that finds the ring full is counted
+ * (CNT_NOTICE_LOST) and user space walks the table once.
+ */
+enum notice_kind {
+	NOTICE_NEW = 1,
+	NOTICE_END = 2,
+};
+
+struct flow_notice {
+	struct flow_key key;
+	__u64 ts_ns;
+	__u32 kind;
+	__u32 pad;
+};
+
+/*
+ * What user space asks of table entries, a batch of keys at a time, through
+ * the table_ops SYSCALL program (user space never writes a live entry: an
+ * update would clobber concurrent atomic adds).
+ *   PEEK     read first_seen_ns (FLOW_FIRST_NONE: nothing pending),
+ *            last_seen_ns, tcp_flags and state; changes nothing
+ *   HARVEST  take the counters (exchange with 0, min/max back to empty):
+ *            each harvest is a delta, exact in sum whoever else harvests
+ *   CLOSE    set FLOW_CLOSING: from then on packets go to the ring
+ *   FINAL    harvest and delete; only an RCU grace period after CLOSE,
+ *            when no program that saw the entry live can still write it
+ */
+enum table_op {
+	OP_PEEK = 1,
+	OP_HARVEST,
+	OP_CLOSE,
+	OP_FINAL,
+};
+
+enum table_op_result {
+	OPR_ABSENT = 0, /* no such entry */
+	OPR_DONE = 1,
+};
+
+/* One slot of the batch array (BPF_F_MMAPABLE, pinned with the run: the
+ * deltas it holds survive a crash, see drain.c). */
+struct table_op_slot {
+	struct flow_key key;
+	struct flow_stats stats; /* PEEK: the fields it reads; HARVEST and
+				  * FINAL: the delta (packets 0: none) */
+	__u32 op;                /* enum table_op */
+	__u32 result;            /* enum table_op_result */
+};
+
+#define TABLE_OP_BATCH 4096
+
+/* The SYSCALL program's context: slots [0, count) of the batch array. */
+struct table_op_args {
+	__u32 count;
+	__u32 done;              /* out: slots whose entry was there */
 };
 
 /*
@@ -263,6 +340,8 @@ FLOW_ASSERT_SIZE(struct flow_key, 48);
 FLOW_ASSERT_SIZE(struct tcp_seq_state, 12);
 FLOW_ASSERT_SIZE(struct flow_stats, 184);
 FLOW_ASSERT_SIZE(struct flow_event, 80);
+FLOW_ASSERT_SIZE(struct flow_notice, 64);
+FLOW_ASSERT_SIZE(struct table_op_slot, 240);
 FLOW_ASSERT_SIZE(struct pkt_meta, 32);
 FLOW_ASSERT_SIZE(struct self_conn_key, 40);
 FLOW_ASSERT_SIZE(struct parse_state, 112);

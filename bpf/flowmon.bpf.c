@@ -34,13 +34,13 @@ struct {
 } counters SEC(".maps");
 
 /*
- * The flow table the programs write into is slot 0 of flow_tables. User
- * space creates two tables, installs one, and later swaps in the other and
- * drains the first: the swap returns only after an RCU grace period, when no
- * program still holds the old table, so no increment can land between
- * reading and deleting an entry. The loader sets max_entries (--kernel-flows).
- * Slot 1 holds the table swapped out last, read only (tcp_seq.h), and only
- * when a TCP flow's entry is created.
+ * The flow table is slot 0 of flow_tables, where -M and a run taking over
+ * after a crash find it (pinned). It lives as long as the meter: an entry
+ * is inserted when its flow starts, updated in place for the flow's whole
+ * life and deleted by user space when the flow ends (table_ops.h). The
+ * loader creates it (--kernel-flows entries); updating slot 0 is also how
+ * user space waits for an RCU grace period (the kernel's
+ * maybe_wait_bpf_programs).
  */
 /* Only a pointer to flow_stats appears in the map type below, and clang
  * then emits a mere forward declaration; libbpf needs its size. */
@@ -48,7 +48,7 @@ struct flow_stats flow_stats_btf_anchor;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
@@ -57,6 +57,13 @@ struct {
 		__type(value, struct flow_stats);
 	});
 } flow_tables SEC(".maps");
+
+/* New entries and TCP ends, for user space (struct flow_notice). Read
+ * every poll, so no wakeup per notice; the loader sizes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);
+} notice_ring SEC(".maps");
 
 /* Packets whose flow found no room in the table go here, key and all. */
 struct {
@@ -308,6 +315,24 @@ static __always_inline void stats_init(struct flow_stats *fs,
 	fs->last_seen_ns = ts;
 }
 
+static __always_inline void notice(__u32 kind, const struct flow_key *key,
+				   __u64 ts)
+{
+	struct flow_notice *n = bpf_ringbuf_reserve(&notice_ring, sizeof(*n), 0);
+
+	if (!n) {
+		count_add(CNT_NOTICE_LOST, 1);
+		return;
+	}
+	__builtin_memcpy(&n->key, key, sizeof(n->key));
+	n->ts_ns = ts;
+	n->kind = kind;
+	n->pad = 0;
+	bpf_ringbuf_submit(n, BPF_RB_NO_WAKEUP);
+}
+
+#define TCP_FIN_RST 0x05
+
 static __always_inline void stats_update(struct flow_stats *fs,
 					 struct parse_state *st,
 					 struct pkt_meta *cur)
@@ -315,21 +340,23 @@ static __always_inline void stats_update(struct flow_stats *fs,
 	__u64 ts = cur->ts_ns;
 	__u32 len = st->ip_length;
 
-	__sync_fetch_and_add(&fs->packets, 1);
-	__sync_fetch_and_add(&fs->octets, len);
-	/* first_seen only moves back and last_seen only forward (a capture's
+	/* Times before counts: a harvest takes the counts first and
+	 * first_seen last, so a delta with packets has its first_seen.
+	 * first_seen only moves back and last_seen only forward (a capture's
 	 * times need not be in order), and each step goes to the inter-
 	 * arrival sum, which stays last_seen - first_seen: the sum of the
 	 * gaps of the packets in time order. Not an exchange: a packet whose
 	 * time was read before another CPU's newer one would move last_seen
-	 * back, and the next packet would count that gap a second time. */
+	 * back, and the next packet would count that gap a second time.
+	 * FLOW_FIRST_NONE (harvested since) is replaced without a gap. */
 	for (int i = 0; i < 4; i++) {
 		__u64 old = *(volatile __u64 *)&fs->first_seen_ns;
 
 		if (ts >= old)
 			break;
 		if (__sync_val_compare_and_swap(&fs->first_seen_ns, old, ts) == old) {
-			__sync_fetch_and_add(&fs->iat_sum_ns, old - ts);
+			if (old != FLOW_FIRST_NONE)
+				__sync_fetch_and_add(&fs->iat_sum_ns, old - ts);
 			break;
 		}
 	}
@@ -343,6 +370,8 @@ static __always_inline void stats_update(struct flow_stats *fs,
 			break;
 		}
 	}
+	__sync_fetch_and_add(&fs->packets, 1);
+	__sync_fetch_and_add(&fs->octets, len);
 	__sync_fetch_and_add(&fs->size_hist[size_bin(len)], 1);
 	__sync_fetch_and_add(&fs->ttl_hist[ttl_bin(st->ttl)], 1);
 	ATOMIC_MIN(&fs->min_length, len);
@@ -353,8 +382,14 @@ static __always_inline void stats_update(struct flow_stats *fs,
 	if (st->key.protocol != IPPROTO_TCP || cur->frag == FRAG_LATER ||
 	    st->tcp_cut)
 		return;
-	if ((fs->tcp_flags | st->tcp_flags) != fs->tcp_flags)
-		__sync_fetch_and_or(&fs->tcp_flags, st->tcp_flags);
+	if ((fs->tcp_flags | st->tcp_flags) != fs->tcp_flags) {
+		__u32 was = __sync_fetch_and_or(&fs->tcp_flags, st->tcp_flags);
+
+		/* the first FIN or RST: user space checks the flow after
+		 * the FIN grace instead of the idle timeout */
+		if ((st->tcp_flags & TCP_FIN_RST) && !(was & TCP_FIN_RST))
+			notice(NOTICE_END, &st->key, ts);
+	}
 	ATOMIC_MIN(&fs->tcp_win_min, (__u32)st->tcp_window);
 	ATOMIC_MAX(&fs->tcp_win_max, (__u32)st->tcp_window);
 	if (st->tcp_flags & 0x02) { /* SYN: options describe the session */
@@ -370,15 +405,16 @@ static __always_inline void stats_update(struct flow_stats *fs,
 	}
 }
 
-/* Table full: hand the packet to user space through the ring, or, if that is
- * full too, keep at least its totals in the overflow counters. */
+/* Table full (why: CNT_INSERT_FAILED) or the flow being closed
+ * (CNT_CLOSING_RING): hand the packet to user space through the ring, or,
+ * if that is full too, keep at least its totals in the overflow counters. */
 static __always_inline void overflow(struct xdp_md *ctx,
 				     struct parse_state *st,
-				     struct pkt_meta *cur)
+				     struct pkt_meta *cur, __u32 why)
 {
 	struct flow_event *ev;
 
-	count_add(CNT_INSERT_FAILED, 1);
+	count_add(why, 1);
 	ev = bpf_ringbuf_reserve(&overflow_ring, sizeof(*ev), 0);
 	if (!ev) {
 		count_add(CNT_OVERFLOW_PKTS, 1);
@@ -434,21 +470,20 @@ int flow_end(struct xdp_md *ctx)
 		return finish(CNT_INTERNAL);
 	fs = bpf_map_lookup_elem(table, &st->key);
 	if (!fs) {
-		__u32 prev = 1;
-
 		stats_init(&fresh, ctx, st, cur->ts_ns);
-		if (st->key.protocol == IPPROTO_TCP)
-			tcp_seq_seed(&fresh.seq,
-				     bpf_map_lookup_elem(&flow_tables, &prev),
-				     &st->key);
 		/* -EEXIST: another CPU inserted it first; use theirs */
-		bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST);
+		if (!bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST))
+			notice(NOTICE_NEW, &st->key, cur->ts_ns);
 		fs = bpf_map_lookup_elem(table, &st->key);
 	}
-	if (fs)
-		stats_update(fs, st, cur);
+	if (!fs)
+		overflow(ctx, st, cur, CNT_INSERT_FAILED);
+	else if (*(volatile __u32 *)&fs->state != FLOW_LIVE)
+		/* closed: user space deletes it after a grace period, in
+		 * which programs that saw it live finish; none writes now */
+		overflow(ctx, st, cur, CNT_CLOSING_RING);
 	else
-		overflow(ctx, st, cur);
+		stats_update(fs, st, cur);
 	return finish(CNT_FLOWED);
 }
 
@@ -459,3 +494,5 @@ int floor_pass(struct xdp_md *ctx)
 	(void)ctx;
 	return XDP_PASS;
 }
+
+#include "table_ops.h"

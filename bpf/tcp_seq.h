@@ -1,15 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tcp_seq.h - retransmitted or reordered: the sequence state of a TCP flow
- * direction (struct tcp_seq_state in flow.h), and how it outlives the flow
- * table swaps.
+ * direction (struct tcp_seq_state in flow.h).
  *
- * The state lives in the table entry, so the per-packet path costs no extra
- * lookup. Tables are swapped out and drained every interval; a flow's entry
- * in the new table starts from the freshest earlier state: its entry in the
- * table swapped out last (flow_tables slot 1, installed before the swap and
- * read while it is drained), or else what user space saved in tcp_seq_carry
- * from every table before draining it. Only the creation of an entry pays.
+ * The state lives in the table entry, which lasts as long as the flow, so
+ * the per-packet path costs no extra lookup and nothing carries it over.
  */
 #ifndef FLOWEXPORT_TCP_SEQ_H
 #define FLOWEXPORT_TCP_SEQ_H
@@ -17,35 +12,6 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "flow.h"
-
-/* Keyed like the flow table; the loader sizes it like one (--kernel-flows).
- * LRU: flows idle the longest lose their state first. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct flow_key);
-	__type(value, struct tcp_seq_state);
-} tcp_seq_carry SEC(".maps");
-
-/* Where a new entry's sequence state starts; prev_table may be NULL. */
-static __always_inline void tcp_seq_seed(struct tcp_seq_state *s,
-					 void *prev_table,
-					 const struct flow_key *key)
-{
-	struct tcp_seq_state *kept;
-	struct flow_stats *old;
-
-	if (prev_table) {
-		old = bpf_map_lookup_elem(prev_table, key);
-		if (old) {
-			*s = old->seq;
-			return;
-		}
-	}
-	kept = bpf_map_lookup_elem(&tcp_seq_carry, key);
-	if (kept)
-		*s = *kept;
-}
 
 /*
  * Account a segment of len > 0 bytes at seq; returns 1 if it is a

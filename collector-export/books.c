@@ -25,7 +25,9 @@ int books_collect(struct books *b, struct pipeline *p,
 		c->missed_tail_calls += cnt[CNT_MISSED_TAIL_CALL + s];
 	c->overflow_packets = cnt[CNT_OVERFLOW_PKTS];
 	c->overflow_octets = cnt[CNT_OVERFLOW_OCTETS];
-	c->ring_packets = cnt[CNT_INSERT_FAILED] - c->overflow_packets;
+	c->ring_packets = cnt[CNT_INSERT_FAILED] + cnt[CNT_CLOSING_RING] -
+			  c->overflow_packets;
+	c->notices_lost = cnt[CNT_NOTICE_LOST];
 	c->active_flows = flow_cache_count(fc);
 	c->evicted_flows = t->pressure_evictions;
 	c->records = t->records;

@@ -17,20 +17,19 @@
 #include <linux/types.h>
 #include "flow.h"
 
-#define DRAIN_BATCH 4096
-
-/* What a drain or a ring read was doing when the process died. */
+/* What a harvest or a ring read was doing when the process died. */
 struct cache_journal {
 	__u64 seq;            /* last merge mark handed out */
-	/* a table batch: deleted from the kernel, landed below, being merged */
+	/* a batch of table operations: deltas taken from the kernel table
+	 * into the op_batch map (pinned) with this id, being merged */
 	__u64 batch_mark;     /* 0: no batch pending */
+	__u32 batch_map_id;
+	__u32 batch_count;    /* slots [0, batch_count) of it */
+	__u32 pad;
 	/* an overflow event being merged, still in its ring */
 	__u32 ring_id;
-	__u32 pad;
 	__u64 ring_pos;       /* the ring's consumer position at that event */
 	__u64 ring_mark;
-	struct flow_key batch_keys[DRAIN_BATCH];
-	struct flow_stats batch_vals[DRAIN_BATCH]; /* packets 0: empty */
 };
 
 struct cache_store;

@@ -16,8 +16,8 @@
 #define FLOW_TABLE_PIN_NAME "flow_stats"
 /* Flows held in user space (alive within the idle timeout) and entries of
  * each kernel table (flows active within one drain interval, ~1 s). */
-#define DEFAULT_MAX_FLOWS 262144
-#define DEFAULT_KERNEL_FLOWS 65536
+#define DEFAULT_MAX_FLOWS (1U << 21)
+#define DEFAULT_KERNEL_FLOWS (1U << 21)
 /* -O files: a new one every 5 minutes, like nfcapd's */
 #define DEFAULT_DUMP_ROTATE 300
 /* Read when present and no --config is given. */

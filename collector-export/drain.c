@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * drain.c - empty a flow table into the cache with batched map calls (about
- * 6x faster than key by key), falling back to single-key calls on kernels
- * without batch support; and read the overflow ring.
+ * drain.c - what the kernel counted, into the flow cache: table operations
+ * a batch at a time through the table_ops program (flowtable.h's struct
+ * table_ops), the notice ring that names the table's new entries, a walk
+ * of the table when notices were lost, and the overflow ring.
  *
- * Crash safety: a batch is deleted from the kernel table by the very call
- * that copies it into the cache store's journal (a shared file mapping),
- * under a fresh merge mark; a run that dies while merging it leaves the
- * batch there, and the next run merges what its entries do not already
- * carry the mark of (drain_recover). An overflow event leaves the ring only
- * after its merge; the journal names the event being merged, so that one is
- * not merged twice either.
+ * Crash safety: the deltas a HARVEST or FINAL takes from the table land in
+ * the op_batch map (pinned with the run) under a fresh merge mark, set in
+ * the journal (the cache store's shared file mapping) before the kernel
+ * call; a run that dies while merging them leaves them there, and the next
+ * run merges what its entries do not already carry the mark of
+ * (drain_recover). An overflow event leaves the ring only after its merge;
+ * the journal names the event being merged, so that one is not merged
+ * twice either.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,92 +26,229 @@
 #include "cache_store.h"
 #include "drain.h"
 #include "log.h"
-#ifndef ENOTSUPP
-#define ENOTSUPP 524 /* kernel-internal "operation not supported" */
-#endif
 
-/* Merge the journal's pending batch, entries that carry its mark already
+#define NS_PER_SEC 1000000000ULL
+
+/* Merge the deltas of a batch, those that carry the mark already
  * excepted, and close it. */
 static void merge_batch(struct flow_cache *fc, struct cache_journal *j,
-			__u32 count)
+			const struct table_op_slot *slots, __u32 count,
+			struct drain_stats *ds)
 {
-	for (__u32 i = 0; i < count; i++)
-		if (j->batch_vals[i].packets)
-			flow_cache_merge_marked(fc, &j->batch_keys[i],
-						&j->batch_vals[i], j->batch_mark);
+	for (__u32 i = 0; i < count; i++) {
+		const struct table_op_slot *s = &slots[i];
+
+		if ((s->op == OP_HARVEST || s->op == OP_FINAL) &&
+		    s->result == OPR_DONE && s->stats.packets) {
+			flow_cache_merge_marked(fc, &s->key, &s->stats,
+						j->batch_mark);
+			if (ds)
+				ds->entries++;
+		}
+	}
 	__atomic_store_n(&j->batch_mark, 0, __ATOMIC_RELEASE);
 }
 
-/* A new batch: empty slots, a fresh mark, then the kernel fills it. */
-static void open_batch(struct cache_journal *j, __u32 count)
-{
-	for (__u32 i = 0; i < count; i++)
-		j->batch_vals[i].packets = 0;
-	j->seq++;
-	__atomic_store_n(&j->batch_mark, j->seq, __ATOMIC_RELEASE);
-}
+struct table_sync {
+	struct table_ops ops; /* first: what the cache calls */
+	struct pipeline *p;
+	struct flow_cache *fc;
+	struct overflow_reader *ring;
+	struct drain_stats *ds;
+	struct ring_buffer *notices;
+	struct table_op_slot *slots; /* op_batch, mapped */
+	size_t slots_bytes;
+	__u32 batch_id;
+	bool live;            /* programs may run meanwhile: grace periods */
+	__u64 lost_handled;   /* CNT_NOTICE_LOST a walk has answered */
+	long kill_after;      /* tests: SIGKILL after this many harvests */
+};
 
-/* Key by key: take any key, read and delete it, again until empty. */
-static int drain_one_by_one(int fd, struct flow_cache *fc,
-			    struct drain_stats *ds)
+static int sync_run(struct table_ops *ops, __u32 count)
 {
-	struct cache_journal *j = flow_cache_journal(fc);
-	struct flow_key key;
+	struct table_sync *t = (struct table_sync *)ops;
+	struct cache_journal *j = flow_cache_journal(t->fc);
+	bool takes = false;
+	int err;
 
-	while (bpf_map_get_next_key(fd, NULL, &key) == 0) {
-		open_batch(j, 1);
-		j->batch_keys[0] = key;
-		if (bpf_map_lookup_and_delete_elem(fd, &key, &j->batch_vals[0])) {
-			/* older kernels: no lookup-and-delete on a hash */
-			if (bpf_map_lookup_elem(fd, &key, &j->batch_vals[0]) ||
-			    bpf_map_delete_elem(fd, &key)) {
-				j->batch_mark = 0;
-				return -errno;
-			}
-		}
-		merge_batch(fc, j, 1);
-		ds->entries++;
+	for (__u32 i = 0; i < count; i++) {
+		t->slots[i].stats.packets = 0;
+		t->slots[i].result = OPR_ABSENT;
+		takes |= t->slots[i].op == OP_HARVEST || t->slots[i].op == OP_FINAL;
 	}
-	return errno == ENOENT ? 0 : -errno;
+	if (takes) {
+		j->batch_map_id = t->batch_id;
+		j->batch_count = count;
+		j->seq++;
+		__atomic_store_n(&j->batch_mark, j->seq, __ATOMIC_RELEASE);
+	}
+	err = pipeline_table_ops(t->p, count, NULL);
+	if (err) {
+		j->batch_mark = 0; /* nothing taken */
+		pr_warn("cannot run table operations: %s\n", strerror(-err));
+		return err;
+	}
+	if (takes && t->kill_after > 0 && --t->kill_after == 0)
+		raise(SIGKILL); /* tests: die between harvest and merge */
+	if (takes)
+		merge_batch(t->fc, j, t->slots, count, t->ds);
+	return 0;
 }
 
-int drain_table(int fd, struct flow_cache *fc, struct drain_stats *ds)
+static int sync_grace(struct table_ops *ops)
 {
-	struct cache_journal *j = flow_cache_journal(fc);
-	__u32 in_batch = 0, out_batch = 0;
+	struct table_sync *t = (struct table_sync *)ops;
+	int err;
+
+	if (!t->live) /* replay: nothing runs between our packets */
+		return 0;
+	err = pipeline_grace(t->p);
+	if (err)
+		pr_warn("cannot wait for a grace period: %s\n", strerror(-err));
+	return err;
+}
+
+static void sync_read_ring(struct table_ops *ops)
+{
+	struct table_sync *t = (struct table_sync *)ops;
+
+	if (t->ring)
+		overflow_consume(t->ring, 0);
+}
+
+static int on_notice(void *ctx, void *data, size_t size)
+{
+	struct table_sync *t = ctx;
+	const struct flow_notice *n = data;
+
+	if (size < sizeof(*n))
+		return 0;
+	flow_cache_note(t->fc, &n->key, n->ts_ns, n->ts_ns, n->kind);
+	t->ds->notices++;
+	return 0;
+}
+
+struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
+				   struct overflow_reader *ring, bool live,
+				   struct drain_stats *ds)
+{
+	struct table_sync *t = calloc(1, sizeof(*t));
+	const char *kill = getenv("FLOWEXPORT_TEST_KILL_AFTER_HARVESTS");
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = pipeline_op_batch_fd(p), err;
+	void *m;
+
+	if (!t)
+		return NULL;
+	t->p = p;
+	t->fc = fc;
+	t->ring = ring;
+	t->ds = ds;
+	t->live = live;
+	t->kill_after = kill ? atol(kill) : 0;
+	t->ops.run = sync_run;
+	t->ops.grace = sync_grace;
+	t->ops.read_ring = sync_read_ring;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		goto fail;
+	t->batch_id = info.id;
+	t->slots_bytes = (size_t)TABLE_OP_BATCH * sizeof(struct table_op_slot);
+	m = mmap(NULL, t->slots_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		goto fail;
+	t->slots = m;
+	t->ops.slots = t->slots;
+	t->notices = ring_buffer__new(pipeline_notice_ring_fd(p), on_notice, t,
+				      NULL);
+	if (!t->notices)
+		goto fail;
+	flow_cache_set_table_ops(fc, &t->ops);
+	return t;
+fail:
+	err = errno;
+	table_sync_close(t);
+	errno = err;
+	return NULL;
+}
+
+void table_sync_close(struct table_sync *t)
+{
+	if (!t)
+		return;
+	flow_cache_set_table_ops(t->fc, NULL);
+	ring_buffer__free(t->notices);
+	if (t->slots)
+		munmap(t->slots, t->slots_bytes);
+	free(t);
+}
+
+/* Every key of the table, told to the cache as found: its cost follows
+ * max_entries, so only when notices were lost, and at a takeover. */
+int table_sync_walk(struct table_sync *t, __u64 now)
+{
+	enum { WALK_BATCH = 1024 };
+	struct flow_key *keys = calloc(WALK_BATCH, sizeof(*keys));
+	struct flow_stats *vals = calloc(WALK_BATCH, sizeof(*vals));
+	__u32 in = 0, out = 0;
 	bool first = true;
-	int err = 0;
+	int fd = t->p->table_fd, err = 0;
 
-	if (ds->batch_unsupported)
-		return drain_one_by_one(fd, fc, ds);
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (;;) {
-		__u32 count = DRAIN_BATCH;
+		__u32 count = WALK_BATCH;
 
-		open_batch(j, DRAIN_BATCH);
-		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in_batch,
-						      &out_batch, j->batch_keys,
-						      j->batch_vals, &count, NULL);
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					   vals, &count, NULL);
 		err = err ? -errno : 0;
-		merge_batch(fc, j, count);
-		ds->entries += count;
-		if (err == -ENOENT) /* walked the whole table */
-			return 0;
-		if (err == -ENOSPC && count == 0) {
-			/* one hash bucket holds more than a batch: the rest
-			 * key by key */
-			return drain_one_by_one(fd, fc, ds);
+		for (__u32 i = 0; i < count; i++) {
+			__u64 first_ns = vals[i].first_seen_ns;
+
+			if (first_ns == FLOW_FIRST_NONE || first_ns > vals[i].last_seen_ns)
+				first_ns = now < vals[i].last_seen_ns ? now : vals[i].last_seen_ns;
+			flow_cache_note(t->fc, &keys[i], first_ns,
+					vals[i].last_seen_ns,
+					vals[i].tcp_flags & 0x05 ? NOTICE_END : NOTICE_NEW);
 		}
-		if (err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP) {
-			pr_info("batched map reads unavailable (%s): reading key by key\n",
-				strerror(-err));
-			ds->batch_unsupported = true;
-			return drain_one_by_one(fd, fc, ds);
+		if (err == -ENOENT) {
+			err = 0;
+			break;
 		}
+		if (err == -ENOSPC && count == 0)
+			break; /* a bucket larger than a batch: rare; the keys
+				* of it come by notices again */
 		if (err)
-			return err;
-		in_batch = out_batch;
+			break;
+		in = out;
 		first = false;
 	}
+	t->ds->walks++;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int table_sync_notices(struct table_sync *t, __u64 now)
+{
+	__u64 cnt[CNT_MAX];
+	int n = ring_buffer__consume(t->notices), err;
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	if (pipeline_counters(t->p, cnt) || cnt[CNT_NOTICE_LOST] <= t->lost_handled)
+		return 0;
+	/* lost since: walk once (a notice lost during the walk is lost
+	 * after its insert, so its key is in the table when we look) */
+	t->lost_handled = cnt[CNT_NOTICE_LOST];
+	pr_info("notice ring was full: reading the flow table's keys\n");
+	err = table_sync_walk(t, now);
+	if (err)
+		pr_warn("cannot walk the flow table: %s\n", strerror(-err));
+	return err;
 }
 
 struct overflow_reader {
@@ -250,18 +390,42 @@ out_cons:
 	return err;
 }
 
+/* The batch a dead run was merging is still in its op_batch map (pinned
+ * in its run folder, found by id): merge what is not merged yet. */
+static int recover_batch(struct flow_cache *fc, struct cache_journal *j)
+{
+	size_t bytes = (size_t)TABLE_OP_BATCH * sizeof(struct table_op_slot);
+	int fd = bpf_map_get_fd_by_id(j->batch_map_id);
+	void *m;
+
+	if (fd < 0) {
+		j->batch_mark = 0; /* gone with its run: nothing to merge */
+		return -errno;
+	}
+	m = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	merge_batch(fc, j, m, j->batch_count < TABLE_OP_BATCH ? j->batch_count
+							     : TABLE_OP_BATCH, NULL);
+	munmap(m, bytes);
+	return 0;
+}
+
 int drain_recover(struct flow_cache *fc)
 {
 	struct cache_journal *j = flow_cache_journal(fc);
 	int err = 0;
 
 	if (j->batch_mark)
-		merge_batch(fc, j, DRAIN_BATCH);
+		err = recover_batch(fc, j);
 	if (j->ring_id) {
 		int fd = bpf_map_get_fd_by_id(j->ring_id);
 
 		if (fd >= 0) {
-			err = recover_ring_event(fd, fc, j);
+			int e = recover_ring_event(fd, fc, j);
+
+			err = err ? err : e;
 			close(fd);
 		}
 		j->ring_id = 0;

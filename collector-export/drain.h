@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * drain.h - moving what the kernel counted into the flow cache: a flow
- * table nobody writes any more (swapped out, or replay between packets),
- * and the overflow ring of packets that found the table full.
+ * drain.h - moving what the kernel counted into the flow cache: the flow
+ * table's entries through the table_ops program (harvest, close, delete;
+ * the flow cache decides when), the notices naming its new entries, and
+ * the overflow ring of packets that found the table full or their flow
+ * closing.
  */
 #ifndef FLOWEXPORT_DRAIN_H
 #define FLOWEXPORT_DRAIN_H
@@ -10,18 +12,30 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "flowtable.h"
+#include "loader.h"
 
 struct drain_stats {
-	__u64 entries;      /* table entries merged */
+	__u64 entries;      /* kernel deltas merged */
 	__u64 ring_events;  /* overflow packets merged */
-	bool batch_unsupported; /* fell back to key-by-key reads */
+	__u64 notices;      /* notices read */
+	__u64 walks;        /* walks of the table (notices lost, takeover) */
 };
 
-/* Read every entry of table_fd into fc and leave the table empty. The
- * caller guarantees no program writes to it meanwhile. 0 or -errno. */
-int drain_table(int table_fd, struct flow_cache *fc, struct drain_stats *ds);
-
+struct table_sync;
 struct overflow_reader;
+
+/* The cache's way to the table of p (flow_cache_set_table_ops); ring (may
+ * be NULL) is read before closed flows are reported; live: programs run
+ * meanwhile (grace periods needed). NULL with errno on failure. */
+struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
+				   struct overflow_reader *ring, bool live,
+				   struct drain_stats *ds);
+void table_sync_close(struct table_sync *t);
+/* Read the notices into the cache; if any were lost, walk the table once.
+ * now: kernel time. 0 or -errno. */
+int table_sync_notices(struct table_sync *t, __u64 now);
+/* Tell the cache every key of the table (a takeover). 0 or -errno. */
+int table_sync_walk(struct table_sync *t, __u64 now);
 
 /* NULL with errno on failure. */
 struct overflow_reader *overflow_open(int ring_fd, struct flow_cache *fc,
@@ -32,8 +46,8 @@ int overflow_consume(struct overflow_reader *r, int timeout_ms);
 void overflow_close(struct overflow_reader *r);
 
 /* Before anything else touches a cache adopted from a run that died: what
- * that run was merging when it died (a table batch, an overflow event) is
- * merged now, exactly once. 0 or -errno. */
+ * that run was merging when it died (a batch of deltas, an overflow event)
+ * is merged now, exactly once. 0 or -errno. */
 int drain_recover(struct flow_cache *fc);
 
 #endif

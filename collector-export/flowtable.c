@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * flowtable.c - the user-space flow cache: merge kernel deltas and overflow
- * packets into long-lived flows, decide when each flow (or biflow pair)
- * ends, and hand the records out sorted, so that the same input always
- * gives the same output.
+ * flowtable.c - the user-space flow cache: know the flows of the kernel
+ * table, merge kernel deltas and overflow packets into long-lived flows,
+ * check each flow (or biflow pair) when it may be due (a timer wheel),
+ * and hand the records out sorted, so that the same input always gives the
+ * same output.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -17,6 +18,10 @@
 #define NS_PER_SEC 1000000000ULL
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
+/* The timer wheel: one-second slots; a flow due further ahead than the
+ * wheel turns waits in its slot and is passed over until then. */
+#define WHEEL_SLOTS 4096
+#define NEVER (~0ULL)
 
 struct flow_entry {
 	struct flow_key key;     /* first: the hash table's key points here */
@@ -29,6 +34,16 @@ struct flow_entry {
 	__u64 mark;              /* merge mark of the last delta merged */
 	__u32 pass;              /* expiry pass that last decided on it */
 	bool closing;            /* FIN or RST seen */
+	bool in_kernel;          /* the kernel table has an entry for it */
+	bool k_pending;          /* ... holding packets (as last peeked) */
+	__u64 k_last_ns;         /* its last packet, as last known */
+	__u64 k_start_ns;        /* its pending packets' first (k_pending),
+				  * else when it was last found empty: no
+				  * pending packet can be older */
+	__u64 due_ns;            /* next check: never later than it is due */
+	/* the wheel's list of its slot; rebuilt when a cache is adopted */
+	struct flow_entry *wnext, *wprev;
+	bool filed;
 };
 
 struct flow_cache {
@@ -41,6 +56,10 @@ struct flow_cache {
 	GArray *out;            /* struct flow_record, one pass's output */
 	__u32 pass;
 	struct flow_cache_totals totals;
+	struct table_ops *ops;   /* NULL: no kernel table */
+	struct flow_entry *wheel[WHEEL_SLOTS];
+	__u64 wheel_s;          /* the second the last pass looked at */
+	bool wheel_started;     /* else the next pass looks at all slots */
 	__u32 ifindex[MAX_IFACES]; /* the metered interfaces, for biflow pairs */
 	int n_ifindex;
 };
@@ -68,13 +87,87 @@ static gboolean key_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, sizeof(struct flow_key)) == 0;
 }
 
+static void wheel_unlink(struct flow_cache *fc, struct flow_entry *e)
+{
+	if (!e->filed)
+		return;
+	if (e->wprev)
+		e->wprev->wnext = e->wnext;
+	else
+		fc->wheel[(e->due_ns / NS_PER_SEC) % WHEEL_SLOTS] = e->wnext;
+	if (e->wnext)
+		e->wnext->wprev = e->wprev;
+	e->wnext = e->wprev = NULL;
+	e->filed = false;
+}
+
+static void wheel_link(struct flow_cache *fc, struct flow_entry *e)
+{
+	struct flow_entry **head = &fc->wheel[(e->due_ns / NS_PER_SEC) % WHEEL_SLOTS];
+
+	e->wprev = NULL;
+	e->wnext = *head;
+	if (*head)
+		(*head)->wprev = e;
+	*head = e;
+	e->filed = true;
+}
+
+static __u64 min_u64(__u64 a, __u64 b)
+{
+	return a < b ? a : b;
+}
+
+/* The last packet of a flow as far as we know (from deltas merged and
+ * from the kernel entry): never later than the real one. */
+static __u64 last_known(const struct flow_entry *e)
+{
+	__u64 last = e->seen ? e->last_seen_ns : 0;
+
+	if (e->in_kernel && e->k_last_ns > last)
+		last = e->k_last_ns;
+	return last;
+}
+
+/* The earliest time a check could find the flow due (timeout_reason): its
+ * idle, FIN and active deadlines from what we know, each a lower bound. */
+static __u64 due_time(const struct flow_cache *fc, const struct flow_entry *e)
+{
+	__u64 last = last_known(e), due, start = NEVER;
+
+	due = last + fc->cfg->idle_timeout * NS_PER_SEC;
+	if (e->closing)
+		due = min_u64(due, last + FLOW_FIN_GRACE_NS);
+	if (e->acc.packets)
+		start = e->acc.first_seen_ns;
+	if (e->in_kernel)
+		start = min_u64(start, e->k_start_ns);
+	if (fc->cfg->active_timeout && start != NEVER)
+		due = min_u64(due, start + fc->cfg->active_timeout * NS_PER_SEC);
+	return due;
+}
+
+/* (Re)file a flow at its next check; never earlier than the wheel's
+ * cursor, so that it is looked at in a later pass. */
+static void wheel_file(struct flow_cache *fc, struct flow_entry *e)
+{
+	wheel_unlink(fc, e);
+	e->due_ns = due_time(fc, e);
+	if (fc->wheel_started && e->due_ns / NS_PER_SEC < fc->wheel_s)
+		e->due_ns = fc->wheel_s * NS_PER_SEC;
+	wheel_link(fc, e);
+}
+
 static void adopt_entry(void *item, void *ctx)
 {
 	struct flow_cache *fc = ctx;
 	struct flow_entry *e = item;
 
 	e->pass = 0;
+	e->filed = false;
+	e->wnext = e->wprev = NULL;
 	g_hash_table_insert(fc->flows, &e->key, e);
+	wheel_file(fc, e);
 }
 
 struct flow_cache *flow_cache_open(const struct config *cfg,
@@ -130,12 +223,9 @@ void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns)
 	fc->epoch_offset_ns = epoch_offset_ns;
 }
 
-bool flow_cache_has_seq(const struct flow_cache *fc, const struct flow_key *key,
-			const struct tcp_seq_state *seq)
+void flow_cache_set_table_ops(struct flow_cache *fc, struct table_ops *ops)
 {
-	const struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
-
-	return e && !memcmp(&e->acc.seq, seq, sizeof(*seq));
+	fc->ops = ops;
 }
 
 struct cache_journal *flow_cache_journal(struct flow_cache *fc)
@@ -180,12 +270,15 @@ static void entry_change_end(struct flow_cache *fc, struct flow_entry *e,
 			     bool created)
 {
 	cache_store_end(fc->store);
-	if (created)
+	if (created) {
 		g_hash_table_insert(fc->flows, &e->key, e);
+		wheel_file(fc, e);
+	}
 }
 
 static void entry_remove(struct flow_cache *fc, struct flow_entry *e)
 {
+	wheel_unlink(fc, e);
 	g_hash_table_remove(fc->flows, &e->key);
 	cache_store_set_live(fc->store, e, false);
 }
@@ -203,9 +296,17 @@ static void entry_remove(struct flow_cache *fc, struct flow_entry *e)
 static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 {
 	struct flow_stats *a = &e->acc;
+	struct flow_stats fixed;
 
 	if (!d->packets)
 		return;
+	if (d->first_seen_ns == FLOW_FIRST_NONE) {
+		/* two harvests within one packet's update: its first time
+		 * went to the other delta; its last time stands in */
+		fixed = *d;
+		fixed.first_seen_ns = d->last_seen_ns;
+		d = &fixed;
+	}
 	if (!e->seen) {
 		e->seen = true;
 		e->born_ns = d->first_seen_ns;
@@ -267,6 +368,35 @@ int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 	merge_stats(e, delta);
 	e->mark = mark;
 	entry_change_end(fc, e, created);
+	/* a FIN, or packets pending again: may be due sooner than filed */
+	if (!created && e->filed && due_time(fc, e) < e->due_ns)
+		wheel_file(fc, e);
+	return 0;
+}
+
+int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
+		    __u64 first_ns, __u64 last_ns, __u32 kind)
+{
+	bool created;
+	struct flow_entry *e = entry_change_begin(fc, key, &created);
+
+	if (!e)
+		return -ENOMEM;
+	if (!e->in_kernel) {
+		e->in_kernel = true;
+		e->k_pending = true;
+		e->k_start_ns = first_ns;
+		e->k_last_ns = last_ns;
+	} else {
+		e->k_start_ns = min_u64(e->k_start_ns, first_ns);
+		if (last_ns > e->k_last_ns)
+			e->k_last_ns = last_ns;
+	}
+	if (kind == NOTICE_END)
+		e->closing = true;
+	entry_change_end(fc, e, created);
+	if (!created && (!e->filed || due_time(fc, e) < e->due_ns))
+		wheel_file(fc, e);
 	return 0;
 }
 
@@ -386,16 +516,17 @@ static struct flow_entry *reverse_of(struct flow_cache *fc,
 
 /* Timeouts of a flow, or of a biflow pair seen as one: idle when both
  * directions are idle, closed when either saw FIN/RST, active when the
- * older pending report is due. 0: nothing to do yet. */
+ * older pending report is due. What the kernel entries hold is as peeked
+ * just before. 0: nothing to do yet. */
 static __u8 timeout_reason(const struct flow_cache *fc,
 			   const struct flow_entry *e,
 			   const struct flow_entry *r, __u64 now)
 {
-	__u64 last = e->last_seen_ns, start = 0;
-	bool closing = e->closing, pending = false;
+	__u64 last = last_known(e), start = NEVER;
+	bool closing = e->closing;
 
 	if (r) {
-		MAX_INTO(last, r->last_seen_ns);
+		MAX_INTO(last, last_known(r));
 		closing |= r->closing;
 	}
 	/* a closed flow that is also idle ended by FIN/RST: say so */
@@ -403,15 +534,13 @@ static __u8 timeout_reason(const struct flow_cache *fc,
 		return END_OF_FLOW;
 	if (now >= last + fc->cfg->idle_timeout * NS_PER_SEC)
 		return END_IDLE;
-	if (e->acc.packets) {
-		start = e->acc.first_seen_ns;
-		pending = true;
+	for (const struct flow_entry *x = e; x; x = x == e ? r : NULL) {
+		if (x->acc.packets)
+			start = min_u64(start, x->acc.first_seen_ns);
+		if (x->in_kernel && x->k_pending)
+			start = min_u64(start, x->k_start_ns);
 	}
-	if (r && r->acc.packets && (!pending || r->acc.first_seen_ns < start)) {
-		start = r->acc.first_seen_ns;
-		pending = true;
-	}
-	if (fc->cfg->active_timeout && pending &&
+	if (fc->cfg->active_timeout && start != NEVER &&
 	    now >= start + fc->cfg->active_timeout * NS_PER_SEC)
 		return END_ACTIVE;
 	return 0;
@@ -464,32 +593,145 @@ static void append_record(struct flow_cache *fc, const struct verdict *v)
 	g_array_append_val(fc->out, rec);
 }
 
-static int record_cmp(const void *a, const void *b)
+/* What records sort by, beside where each is: small and together, so that
+ * sorting a million of them does not chase a million records. */
+struct sort_item {
+	__u64 start_ms;
+	struct flow_key key;
+	__u32 idx;
+	__u32 pad;
+};
+
+static int sort_item_cmp(const void *a, const void *b)
 {
-	const struct flow_record *x = a, *y = b;
+	const struct sort_item *x = a, *y = b;
 
 	if (x->start_ms != y->start_ms)
 		return x->start_ms < y->start_ms ? -1 : 1;
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
-/* Carry out the verdicts: records first (entries still alive), then the
- * active ones start a new report and the others leave the cache. */
+/* The pass's records in batches, by start time then key (a key is in one
+ * record of a pass at most, so the order is total). */
+static void emit_sorted(struct flow_cache *fc)
+{
+	enum { EMIT_BATCH = 4096 };
+	const struct flow_record *recs = (const struct flow_record *)fc->out->data;
+	guint n = fc->out->len;
+	struct sort_item *order;
+	struct flow_record *batch;
+
+	if (!n)
+		return;
+	order = g_new(struct sort_item, n);
+	batch = g_new(struct flow_record, n < EMIT_BATCH ? n : EMIT_BATCH);
+	for (guint i = 0; i < n; i++) {
+		order[i].start_ms = recs[i].start_ms;
+		order[i].key = recs[i].key;
+		order[i].idx = i;
+		order[i].pad = 0;
+	}
+	qsort(order, n, sizeof(*order), sort_item_cmp);
+	for (guint base = 0; base < n; base += EMIT_BATCH) {
+		guint m = n - base < EMIT_BATCH ? n - base : EMIT_BATCH;
+
+		for (guint i = 0; i < m; i++)
+			batch[i] = recs[order[base + i].idx];
+		fc->emit(fc->emit_ctx, batch, m);
+	}
+	g_free(batch);
+	g_free(order);
+	g_array_set_size(fc->out, 0);
+}
+
+/*
+ * Kernel operations for a list of flows, TABLE_OP_BATCH at a time; each
+ * slot's result is handed to done() (PEEK) after its batch ran. HARVEST
+ * and FINAL deltas are merged by ops->run itself.
+ */
+struct op_list {
+	struct flow_entry **e;
+	guint n, cap;
+};
+
+static void op_list_add(struct op_list *l, struct flow_entry *e)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		l->e = g_renew(struct flow_entry *, l->e, l->cap);
+	}
+	l->e[l->n++] = e;
+}
+
+static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
+		    __u64 now)
+{
+	struct table_op_slot *slots = fc->ops->slots;
+
+	for (guint base = 0; base < l->n; base += TABLE_OP_BATCH) {
+		guint n = l->n - base < TABLE_OP_BATCH ? l->n - base : TABLE_OP_BATCH;
+
+		for (guint i = 0; i < n; i++) {
+			slots[i].key = l->e[base + i]->key;
+			slots[i].op = op;
+		}
+		if (fc->ops->run(fc->ops, n))
+			continue; /* said why; the flows are checked again */
+		for (guint i = 0; i < n; i++) {
+			struct flow_entry *e = l->e[base + i];
+			const struct table_op_slot *s = &slots[i];
+
+			if (s->result != OPR_DONE || op == OP_FINAL) {
+				/* gone: ended by another instance (-M), or
+				 * deleted by us */
+				e->in_kernel = false;
+				continue;
+			}
+			if (op == OP_PEEK) {
+				e->k_pending = s->stats.first_seen_ns != FLOW_FIRST_NONE;
+				e->k_start_ns = e->k_pending ? s->stats.first_seen_ns : now;
+				MAX_INTO(e->k_last_ns, s->stats.last_seen_ns);
+				if (s->stats.tcp_flags & (TCP_FIN | TCP_RST))
+					e->closing = true;
+			} else if (op == OP_HARVEST) {
+				e->k_pending = false;
+				e->k_start_ns = now;
+			}
+		}
+	}
+	if (op == OP_PEEK)
+		fc->totals.peeks += l->n;
+	else if (op == OP_HARVEST)
+		fc->totals.harvests += l->n;
+	else if (op == OP_FINAL)
+		fc->totals.finals += l->n;
+	l->n = 0;
+}
+
+/* Carry out the verdicts: each one's record (while its entries live),
+ * then the active ones start a new report and the others leave the cache;
+ * one pass, so that each entry is fetched from memory once. */
 static void apply(struct flow_cache *fc, GArray *verdicts)
 {
-	for (guint i = 0; i < verdicts->len; i++)
-		append_record(fc, &g_array_index(verdicts, struct verdict, i));
+	/* room for every record at once, not grown by doubling */
+	g_array_set_size(fc->out, verdicts->len);
+	g_array_set_size(fc->out, 0);
 	for (guint i = 0; i < verdicts->len; i++) {
 		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
 
+		if (!v->reason) /* postponed */
+			continue;
+		append_record(fc, v);
 		if (v->reason == END_ACTIVE) {
 			cache_store_begin(fc->store, v->e);
 			flow_stats_empty(&v->e->acc);
 			cache_store_end(fc->store);
+			wheel_file(fc, v->e);
 			if (v->rev) {
 				cache_store_begin(fc->store, v->rev);
 				flow_stats_empty(&v->rev->acc);
 				cache_store_end(fc->store);
+				wheel_file(fc, v->rev);
 			}
 			continue;
 		}
@@ -497,20 +739,62 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 			entry_remove(fc, v->rev);
 		entry_remove(fc, v->e);
 	}
-	if (fc->out->len) {
-		qsort(fc->out->data, fc->out->len, sizeof(struct flow_record),
-		      record_cmp);
-		fc->emit(fc->emit_ctx, (const struct flow_record *)fc->out->data,
-			 fc->out->len);
-		g_array_set_size(fc->out, 0);
-	}
+	emit_sorted(fc);
 	g_array_set_size(verdicts, 0);
 }
 
-static void decide(struct flow_cache *fc, GArray *verdicts,
-		   struct flow_entry *e, __u8 reason)
+/*
+ * The kernel's part of the verdicts, then apply them. Active: the entries
+ * are harvested and stay. Ended: closed, so that packets from then on go
+ * through the ring; after one grace period for all of them (no program
+ * that saw an entry live still writes it) harvested and deleted; then the
+ * ring, which holds the packets that found them closing.
+ */
+static void conclude(struct flow_cache *fc, GArray *verdicts, __u64 now)
 {
-	struct verdict v = { .e = e, .rev = reverse_of(fc, e), .reason = reason };
+	struct op_list harvest = {}, end = {};
+
+	if (fc->ops) {
+		for (guint i = 0; i < verdicts->len; i++) {
+			struct verdict *v = &g_array_index(verdicts, struct verdict, i);
+
+			for (struct flow_entry *x = v->e; x; x = x == v->e ? v->rev : NULL)
+				if (x->in_kernel)
+					op_list_add(v->reason == END_ACTIVE ? &harvest : &end, x);
+		}
+		run_ops(fc, &harvest, OP_HARVEST, now);
+		if (end.n) {
+			struct op_list final = { .e = end.e, .n = end.n };
+
+			run_ops(fc, &end, OP_CLOSE, now);
+			if (fc->ops->grace(fc->ops) == 0) {
+				run_ops(fc, &final, OP_FINAL, now);
+				fc->ops->read_ring(fc->ops);
+			} else {
+				/* not deleted: the flows stay (their entries
+				 * closing) and are ended at their next check */
+				for (guint i = 0; i < verdicts->len; i++) {
+					struct verdict *v = &g_array_index(verdicts, struct verdict, i);
+
+					if (v->reason == END_ACTIVE)
+						continue;
+					v->reason = 0;
+					wheel_file(fc, v->e);
+					if (v->rev)
+						wheel_file(fc, v->rev);
+				}
+			}
+		}
+		g_free(harvest.e);
+		g_free(end.e);
+	}
+	apply(fc, verdicts);
+}
+
+static void decide(struct flow_cache *fc, GArray *verdicts,
+		   struct flow_entry *e, struct flow_entry *rev, __u8 reason)
+{
+	struct verdict v = { .e = e, .rev = rev, .reason = reason };
 
 	e->pass = fc->pass;
 	if (v.rev)
@@ -522,15 +806,17 @@ static int oldest_first(const void *a, const void *b)
 {
 	const struct flow_entry *x = *(struct flow_entry *const *)a;
 	const struct flow_entry *y = *(struct flow_entry *const *)b;
+	__u64 lx = last_known(x), ly = last_known(y);
 
-	if (x->last_seen_ns != y->last_seen_ns)
-		return x->last_seen_ns < y->last_seen_ns ? -1 : 1;
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
 /* Above max_flows, the least recently seen flows end early (flowEndReason
  * lack of resources) so that memory stays bounded. */
-static void relieve_pressure(struct flow_cache *fc, GArray *verdicts)
+static void relieve_pressure(struct flow_cache *fc, GArray *verdicts,
+			     __u64 now)
 {
 	guint n = g_hash_table_size(fc->flows), excess, i = 0;
 	struct flow_entry **all;
@@ -547,36 +833,94 @@ static void relieve_pressure(struct flow_cache *fc, GArray *verdicts)
 	qsort(all, n, sizeof(*all), oldest_first);
 	fc->pass++;
 	for (i = 0; i < n && excess > 0; i++) {
+		struct flow_entry *r;
+
 		if (all[i]->pass == fc->pass)
 			continue;
-		decide(fc, verdicts, all[i], END_LACK_OF_RESOURCES);
-		excess -= (excess > 1 && reverse_of(fc, all[i])) ? 2 : 1;
+		r = reverse_of(fc, all[i]);
+		decide(fc, verdicts, all[i], r, END_LACK_OF_RESOURCES);
+		excess -= (excess > 1 && r) ? 2 : 1;
 		fc->totals.pressure_evictions++;
 	}
 	g_free(all);
-	apply(fc, verdicts);
+	conclude(fc, verdicts, now);
+}
+
+/* Take the flows of one wheel slot that are due by now (and their biflow
+ * partners) out of the wheel. */
+static void collect_due(struct flow_cache *fc, __u64 slot, __u64 now,
+			struct op_list *due)
+{
+	struct flow_entry *e = fc->wheel[slot], *next;
+
+	for (; e; e = next) {
+		next = e->wnext;
+		if (e->due_ns > now)
+			continue;
+		wheel_unlink(fc, e);
+		op_list_add(due, e);
+	}
 }
 
 void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 {
 	GArray *verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict));
-	GHashTableIter it;
-	gpointer val;
+	struct op_list due = {}, peek = {};
+	__u64 now_s = now_ns / NS_PER_SEC, from = fc->wheel_s;
+	guint checked;
 
+	/* the seconds since the last pass (all slots the first time, or
+	 * after a jump of capture time), this one included */
+	if (!fc->wheel_started || now_s < from || now_s - from >= WHEEL_SLOTS)
+		from = now_s >= WHEEL_SLOTS ? now_s - (WHEEL_SLOTS - 1) : 0;
+	for (__u64 sec = from; sec <= now_s; sec++)
+		collect_due(fc, sec % WHEEL_SLOTS, now_ns, &due);
+	fc->wheel_s = now_s;
+	fc->wheel_started = true;
+	checked = due.n;
 	fc->pass++;
-	g_hash_table_iter_init(&it, fc->flows);
-	while (g_hash_table_iter_next(&it, NULL, &val)) {
-		struct flow_entry *e = val;
+	for (guint i = 0; i < checked; i++) {
+		struct flow_entry *r = reverse_of(fc, due.e[i]);
+
+		due.e[i]->pass = fc->pass;
+		if (r && r->pass != fc->pass) {
+			r->pass = fc->pass;
+			wheel_unlink(fc, r);
+			op_list_add(&due, r);
+		}
+	}
+	fc->totals.checks += due.n;
+	if (fc->ops) {
+		for (guint i = 0; i < due.n; i++)
+			if (due.e[i]->in_kernel)
+				op_list_add(&peek, due.e[i]);
+		run_ops(fc, &peek, OP_PEEK, now_ns);
+	}
+	/* decide on each flow (or pair) once; pass tells decided ones */
+	fc->pass++;
+	for (guint i = 0; i < due.n; i++) {
+		struct flow_entry *e = due.e[i], *r;
 		__u8 reason;
 
 		if (e->pass == fc->pass)
 			continue;
-		reason = timeout_reason(fc, e, reverse_of(fc, e), now_ns);
-		if (reason)
-			decide(fc, verdicts, e, reason);
+		r = reverse_of(fc, e);
+		reason = timeout_reason(fc, e, r, now_ns);
+		if (reason) {
+			decide(fc, verdicts, e, r, reason);
+			continue;
+		}
+		e->pass = fc->pass;
+		wheel_file(fc, e);
+		if (r) {
+			r->pass = fc->pass;
+			wheel_file(fc, r);
+		}
 	}
-	apply(fc, verdicts);
-	relieve_pressure(fc, verdicts);
+	conclude(fc, verdicts, now_ns);
+	relieve_pressure(fc, verdicts, now_ns);
+	g_free(due.e);
+	g_free(peek.e);
 	g_array_free(verdicts, TRUE);
 }
 
@@ -586,11 +930,17 @@ void flow_cache_flush(struct flow_cache *fc, __u8 end_reason)
 	GHashTableIter it;
 	gpointer val;
 
-	fc->pass++;
-	g_hash_table_iter_init(&it, fc->flows);
-	while (g_hash_table_iter_next(&it, NULL, &val))
-		if (((struct flow_entry *)val)->pass != fc->pass)
-			decide(fc, verdicts, val, end_reason);
-	apply(fc, verdicts);
+	/* again while packets that found flows closing arrive meanwhile
+	 * through the ring (a few rounds at most: nothing meters by now, or
+	 * a run sharing the table with -M does into its own ring) */
+	for (int round = 0; round < 4 && g_hash_table_size(fc->flows); round++) {
+		fc->pass++;
+		g_hash_table_iter_init(&it, fc->flows);
+		while (g_hash_table_iter_next(&it, NULL, &val))
+			if (((struct flow_entry *)val)->pass != fc->pass)
+				decide(fc, verdicts, val, reverse_of(fc, val),
+				       end_reason);
+		conclude(fc, verdicts, 0);
+	}
 	g_array_free(verdicts, TRUE);
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * flowtable.h - the long-lived user-space flow cache. The kernel table holds
- * per-flow deltas since the last drain; they (and the packets of the
- * overflow ring) are merged here, and this is where flows expire: idle,
- * active, TCP FIN/RST, table pressure, end of run. Expired flows leave as
- * struct flow_record through the emit callback, paired into biflows when
- * cfg->biflow.
+ * flowtable.h - the long-lived user-space flow cache. It knows every flow
+ * of the kernel table (from notices, or a walk) and holds what was
+ * harvested from it and the packets of the overflow ring; this is where
+ * flows expire: idle, active, TCP FIN/RST, table pressure, end of run.
+ * Each flow waits in a timer wheel for its next check, the earliest time it
+ * could be due; a check peeks at the kernel entry first, and only flows
+ * really due are harvested (active report) or closed and deleted (README
+ * "Flow table lifecycle"). Expired flows leave as struct flow_record
+ * through the emit callback, paired into biflows when cfg->biflow.
  */
 #ifndef FLOWEXPORT_FLOWTABLE_H
 #define FLOWEXPORT_FLOWTABLE_H
@@ -18,6 +21,19 @@
 #include "record.h"
 
 struct cache_journal;
+
+/*
+ * What the cache asks of the kernel table (drain.c): run the operations in
+ * slots[0, count) (enum table_op; a HARVEST's or FINAL's delta is merged
+ * into the cache by run itself, crash-safe), wait for a grace period after
+ * CLOSEs, and read the overflow ring before closed flows are reported.
+ */
+struct table_ops {
+	struct table_op_slot *slots; /* TABLE_OP_BATCH of them */
+	int (*run)(struct table_ops *ops, __u32 count);
+	int (*grace)(struct table_ops *ops);
+	void (*read_ring)(struct table_ops *ops);
+};
 
 /* After a FIN or RST, wait this long without packets before the flow ends:
  * the last ACKs of the close and a late retransmission stay in the record
@@ -34,6 +50,10 @@ struct flow_cache_totals {
 	__u64 packets;
 	__u64 octets;
 	__u64 pressure_evictions; /* flows ended early: cache above max_flows */
+	__u64 checks;           /* flows checked when due */
+	__u64 peeks;            /* kernel entries peeked at */
+	__u64 harvests;         /* kernel entries harvested (active reports) */
+	__u64 finals;           /* kernel entries closed and deleted */
 };
 
 struct flow_cache;
@@ -66,16 +86,20 @@ int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 			   __u64 mark);
 
-/* Expire by idle / active timeout, FIN/RST grace and table pressure, with
- * now_ns in kernel time. */
-void flow_cache_expire(struct flow_cache *fc, __u64 now_ns);
-/* Export every flow still held with this end reason and empty the cache. */
-void flow_cache_flush(struct flow_cache *fc, __u8 end_reason);
+/* Flows in the kernel table go through ops from now on (NULL: none). */
+void flow_cache_set_table_ops(struct flow_cache *fc, struct table_ops *ops);
+/* The kernel table holds key (a notice, or found by a walk): first_ns and
+ * last_ns bound its pending packets; kind NOTICE_END: a FIN or RST at
+ * last_ns. 0 or -ENOMEM. */
+int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
+		    __u64 first_ns, __u64 last_ns, __u32 kind);
 
-/* True if the cache holds this flow with exactly this TCP sequence state,
- * merged from an earlier table (so it was saved then: seq_carry.h). */
-bool flow_cache_has_seq(const struct flow_cache *fc, const struct flow_key *key,
-			const struct tcp_seq_state *seq);
+/* Check the flows due by now_ns (kernel time): idle / active timeout,
+ * FIN/RST grace; then table pressure. */
+void flow_cache_expire(struct flow_cache *fc, __u64 now_ns);
+/* Export every flow still held with this end reason and empty the cache
+ * (kernel entries included: closed and deleted). */
+void flow_cache_flush(struct flow_cache *fc, __u8 end_reason);
 
 size_t flow_cache_count(const struct flow_cache *fc);
 const struct flow_cache_totals *flow_cache_totals(const struct flow_cache *fc);

@@ -115,10 +115,9 @@ int instance_pin_run(struct instance *in, struct pipeline *p)
 	/* the jump table above all: unpinned, it is emptied when we die
 	 * and the programs left attached would meter nothing */
 	err = pin_in(in->run_dir, RUN_PIN_JMP, pipeline_jmp_table_fd(p));
+	/* the deltas of a harvest not yet merged, should we die (drain.c) */
 	if (!err)
-		err = pin_in(in->run_dir, RUN_PIN_TABLE0, p->table_fd[0]);
-	if (!err)
-		err = pin_in(in->run_dir, RUN_PIN_TABLE1, p->table_fd[1]);
+		err = pin_in(in->run_dir, RUN_PIN_OPS, pipeline_op_batch_fd(p));
 	if (!err)
 		err = pin_in(in->run_dir, RUN_PIN_RING, pipeline_ring_fd(p));
 	if (err) {

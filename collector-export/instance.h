@@ -7,9 +7,11 @@
  *   <dir>/flowexport-<if>/link_<if>        XDP link per interface (kept
  *                                          across runs, updated in place)
  *   <dir>/flowexport-<if>/run-<id>/        one run: jmp_table (so that its
- *       jmp_table table_0 table_1           programs keep metering after a
- *       overflow_ring                       crash), its two flow tables and
- *                                           its overflow ring
+ *       jmp_table op_batch                  programs keep metering after a
+ *       overflow_ring                       crash), the deltas it was
+ *                                           merging and its overflow ring
+ *
+ * The flow table itself is in the pinned flow_tables (<dir>/flow_stats).
  *
  * A lock file held for life says the folder's instance is alive; a run
  * folder in a folder nobody holds was left by a run that died.
@@ -21,8 +23,7 @@
 #include "lockfile.h"
 #include "loader.h"
 
-#define RUN_PIN_TABLE0 "table_0"
-#define RUN_PIN_TABLE1 "table_1"
+#define RUN_PIN_OPS "op_batch"
 #define RUN_PIN_RING "overflow_ring"
 #define RUN_PIN_JMP "jmp_table"
 

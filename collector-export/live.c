@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * live.c - metering real interfaces: load, pin, attach, then once a second
- * swap the flow tables, drain the one taken out, expire, print and export;
- * a counters line every --stats-interval and at exit.
- * SIGINT/SIGTERM (and SIGPIPE): detach first, drain what is left,
- * export every flow with flowEndReason "forced end", unpin, exit 0.
- * SIGHUP reloads the configuration (reload.h), SIGUSR1 asks for a
+ * live.c - metering real interfaces: load, pin, attach, then read the
+ * notices and the overflow ring every poll and once a second check the
+ * flows that are due (flowtable.h), print and export; a counters line
+ * every --stats-interval and at exit.
+ * SIGINT/SIGTERM (and SIGPIPE): detach first, end every flow with
+ * flowEndReason "forced end" (kernel entries closed and deleted), unpin,
+ * exit 0. SIGHUP reloads the configuration (reload.h), SIGUSR1 asks for a
  * counters line; interfaces that go away and come back: iface_watch.h.
  * A run that died (SIGKILL, a crash) leaves its programs attached and
  * metering into pinned tables; the next run takes them over (instance.h).
@@ -14,6 +15,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "books.h"
@@ -27,14 +29,13 @@
 #include "modes.h"
 #include "privileges.h"
 #include "reload.h"
-#include "seq_carry.h"
 #include "signals.h"
 #include "sink.h"
 #include <bpf/bpf.h>
 
 #define NS_PER_SEC 1000000000ULL
-/* The loop wakes this often to read the overflow ring and to notice a
- * signal or a full table; drains happen every second or sooner. */
+/* The loop wakes this often to read the notices and the overflow ring and
+ * to notice a signal; flows are checked every second. */
 #define POLL_MS 100
 
 static __u64 clock_ns(clockid_t id)
@@ -68,38 +69,25 @@ struct meter {
 	struct sink sink;
 	struct flow_cache *fc;
 	struct overflow_reader *ring;
+	struct table_sync *table;
 	struct drain_stats ds;
 	struct books books;
-	__u64 insert_failed;  /* CNT_INSERT_FAILED at the last drain */
 	struct metrics *metrics; /* --metrics, else NULL */
 	struct reload reload; /* SIGHUP; owns the configuration cfg points to */
 	struct iface_watch watch;
 };
 
-/* Swap in the spare table and drain the one taken out: no program writes
- * it any more when the swap returns, so no increment is lost. */
-static int drain_swapped(struct meter *m)
+/* What the kernel told since the last poll: new flows, TCP ends, packets
+ * through the ring. */
+static int read_kernel(struct meter *m, int timeout_ms)
 {
-	int old, err;
+	int err = overflow_consume(m->ring, timeout_ms);
 
-	flow_cache_set_epoch_offset(m->fc, epoch_offset_ns());
-	old = pipeline_swap(&m->p);
-	if (old < 0) {
-		pr_warn("cannot swap flow tables: %s\n", strerror(-old));
-		return old;
-	}
-	/* before draining: a resent segment must find what was sent */
-	err = seq_carry_save(&m->p, old, m->fc);
-	if (err)
-		pr_warn("cannot save TCP sequence state: %s\n", strerror(-err));
-	err = drain_table(old, m->fc, &m->ds);
-	pipeline_swap_done(&m->p, old);
-	if (err) {
-		pr_warn("cannot drain the flow table: %s\n", strerror(-err));
+	if (err < 0) {
+		pr_warn("cannot read the overflow ring: %s\n", strerror(-err));
 		return err;
 	}
-	err = overflow_consume(m->ring, 0);
-	return err < 0 ? err : 0;
+	return table_sync_notices(m->table, clock_ns(CLOCK_MONOTONIC));
 }
 
 /* Our export connections may come and go (TCP reconnects): keep the
@@ -117,7 +105,7 @@ static void keep_out_own_export(struct meter *m)
 		sink_self_conns_entered(&m->sink);
 }
 
-/* Once a drain: exporters' timers, our export sockets, the overflow
+/* Once a check: exporters' timers, our export sockets, the overflow
  * warning; and a counters line when one is due and wanted, or asked for
  * (SIGUSR1). */
 static void report(struct meter *m, bool counters_due, bool asked)
@@ -128,7 +116,6 @@ static void report(struct meter *m, bool counters_due, bool asked)
 
 	if (books_collect(&m->books, &m->p, m->fc, now_s, &c))
 		return;
-	m->insert_failed = c.ring_packets + c.overflow_packets;
 	sink_export_totals(&m->sink, &c);
 	books_metering(&c, &ms);
 	sink_tick(&m->sink, time(NULL), &ms);
@@ -139,17 +126,6 @@ static void report(struct meter *m, bool counters_due, bool asked)
 		books_mark(&m->books, c.seen, now_s);
 	}
 	books_overflow_report(&m->books, &c);
-}
-
-/* A full kernel table sends packets to the ring: drain at once rather
- * than at the next second, so the table takes new flows again. */
-static bool table_full(struct meter *m)
-{
-	__u64 cnt[CNT_MAX];
-
-	if (pipeline_counters(&m->p, cnt))
-		return false;
-	return cnt[CNT_INSERT_FAILED] > m->insert_failed;
 }
 
 /* Where links are pinned: the instance folder (none in -t mode). */
@@ -187,40 +163,6 @@ static __u64 next_tick(__u64 tick, __u64 now, unsigned int period_s)
 	return tick > now ? tick : now + period_s * NS_PER_SEC;
 }
 
-static __u32 fd_map_id(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-/* A table of a run that died and is not installed: nobody writes it, but
- * an instance sharing the flow table (-M) may have displaced it and be
- * draining it: take the swap lock, then drain what is left. */
-static int drain_stale_table(struct meter *m, const char *run_dir,
-			     const char *name)
-{
-	char path[640];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", run_dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	pipeline_lock_swaps(&m->p);
-	/* still installed: whoever swaps it out drains it */
-	if (fd_map_id(fd) != pipeline_installed_id(&m->p)) {
-		/* a segment resent after the restart must find what was sent */
-		if (seq_carry_save(&m->p, fd, m->fc))
-			pr_warn("cannot save TCP sequence state of '%s'\n", path);
-		err = drain_table(fd, m->fc, &m->ds);
-	}
-	pipeline_unlock_swaps(&m->p);
-	close(fd);
-	return err;
-}
-
 static int drain_stale_ring(struct meter *m, const char *run_dir)
 {
 	struct overflow_reader *r;
@@ -247,17 +189,13 @@ static int drain_stale_run(const char *run_dir, void *ctx)
 	__u64 entries = m->ds.entries, events = m->ds.ring_events;
 	int err;
 
-	err = drain_stale_table(m, run_dir, RUN_PIN_TABLE0);
-	if (!err)
-		err = drain_stale_table(m, run_dir, RUN_PIN_TABLE1);
-	if (!err)
-		err = drain_stale_ring(m, run_dir);
+	err = drain_stale_ring(m, run_dir);
 	if (err) {
 		pr_warn("cannot drain what a previous run left in '%s': %s\n",
 			run_dir, strerror(-err));
 		return 0; /* the others may still drain */
 	}
-	pr_info("drained what a previous run left in '%s': %llu flow entries, %llu overflow events\n",
+	pr_info("drained what a previous run left in '%s': %llu flow deltas, %llu overflow events\n",
 		run_dir, m->ds.entries - entries, m->ds.ring_events - events);
 	err = instance_remove_dir(run_dir);
 	if (err)
@@ -267,26 +205,32 @@ static int drain_stale_run(const char *run_dir, void *ctx)
 
 /*
  * Our links now run our programs; a previous run's programs may still be
- * finishing a packet. One swap waits for them (RCU grace period) and
- * drains the table installed before, which they wrote to; then the tables
- * and rings of runs that died are no longer written and drain directly.
+ * finishing a packet: a grace period waits for them. Then the rings of
+ * runs that died are no longer written and drain directly, and one walk of
+ * a table we continue tells us the keys their notices named.
  */
-static int take_over_stale(struct meter *m)
+static int take_over_stale(struct meter *m, bool continued)
 {
+	__u64 walks = m->ds.walks;
 	int err;
 
 	instance_drop_foreign_links(&m->inst, &m->p);
-	err = drain_swapped(m);
-	if (err)
-		return err;
-	return instance_for_each_stale_run(&m->inst, drain_stale_run, m);
+	err = pipeline_grace(&m->p);
+	if (!err)
+		err = instance_for_each_stale_run(&m->inst, drain_stale_run, m);
+	if (!err && continued && m->ds.walks == walks)
+		err = table_sync_walk(m->table, clock_ns(CLOCK_MONOTONIC));
+	if (!err && m->ds.walks > walks)
+		pr_info("continuing %zu flows of the flow table\n",
+			flow_cache_count(m->fc));
+	return err;
 }
 
 static int meter_loop(struct meter *m)
 {
 	const struct config *cfg = m->cfg;
 	__u64 now = clock_ns(CLOCK_MONOTONIC);
-	__u64 next_drain = now + NS_PER_SEC;
+	__u64 next_check = now + NS_PER_SEC;
 	__u64 next_stats = now + cfg->stats_interval * NS_PER_SEC;
 	int err;
 
@@ -294,28 +238,23 @@ static int meter_loop(struct meter *m)
 	while (!signals_stop_requested()) {
 		bool stats_due;
 
-		err = overflow_consume(m->ring, POLL_MS);
-		if (err < 0) {
-			pr_warn("cannot read the overflow ring: %s\n",
-				strerror(-err));
+		err = read_kernel(m, POLL_MS);
+		if (err < 0)
 			return err;
-		}
 		if (signals_take_reload())
 			reload(m);
 		/* an exporter thread reconnected: keep it out at once */
 		if (sink_self_conns_changed(&m->sink))
 			keep_out_own_export(m);
 		now = clock_ns(CLOCK_MONOTONIC);
-		if (now < next_drain && !table_full(m))
+		if (now < next_check)
 			continue;
 		/* -O names follow the clock: a new period, a new file */
 		output_rotate(m->sink.out, time(NULL));
-		err = drain_swapped(m);
-		if (err)
-			return err;
-		now = clock_ns(CLOCK_MONOTONIC);
+		flow_cache_set_epoch_offset(m->fc, epoch_offset_ns());
 		flow_cache_expire(m->fc, now);
-		next_drain = now + NS_PER_SEC;
+		now = clock_ns(CLOCK_MONOTONIC);
+		next_check = now + NS_PER_SEC;
 		stats_due = cfg->stats_interval && now >= next_stats;
 		report(m, stats_due, signals_take_counters());
 		iface_watch_tick(&m->watch, &m->p, cfg, link_dir(m));
@@ -326,19 +265,45 @@ static int meter_loop(struct meter *m)
 }
 
 /*
- * Stop metering first (detach), then drain both tables through swaps: the
- * first swap's grace period lets packets in flight finish, the second
- * collects what they wrote. With -M the table left installed may be ours:
- * the instance that swaps it out next drains it, like any it displaces.
+ * Stop metering first (detach); a grace period lets packets in flight
+ * finish; then the notices they left, and every flow ends: its entry is
+ * closed, deleted after a grace period and exported. With -M the other
+ * instance's flows that we know (a walk) end too; it meters on.
  */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static int final_drain(struct meter *m)
 {
-	int err = 0;
+	__u64 t0 = clock_ns(CLOCK_MONOTONIC), t1, t2;
+	const struct flow_cache_totals *t;
+	double cpu;
+	size_t flows;
+	int err;
 
 	pipeline_detach_all(&m->p);
-	for (int i = 0; i < 2 && !err; i++)
-		err = drain_swapped(m);
+	err = pipeline_grace(&m->p);
+	if (!err)
+		err = read_kernel(m, 0);
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	flows = flow_cache_count(m->fc);
+	cpu = cpu_s();
+	flow_cache_set_epoch_offset(m->fc, epoch_offset_ns());
 	flow_cache_flush(m->fc, END_FORCED);
+	t2 = clock_ns(CLOCK_MONOTONIC);
+	pr_info("at exit: detached in %llu ms; %zu flows ended and handed to the outputs in %llu ms (%.0f ms CPU)\n",
+		 (t1 - t0) / 1000000, flows, (t2 - t1) / 1000000,
+		 (cpu_s() - cpu) * 1000);
+	t = flow_cache_totals(m->fc);
+	pr_debug("flows checked when due %llu, kernel entries peeked %llu, harvested %llu, deleted %llu; notices %llu, table walks %llu\n",
+		 t->checks, t->peeks, t->harvests, t->finals, m->ds.notices,
+		 m->ds.walks);
 	report(m, true, false);
 	return err;
 }
@@ -489,20 +454,26 @@ int run_live(const struct config *cfg_started)
 			strerror(-err));
 		goto out_cache;
 	}
+	m.table = table_sync_open(&m.p, m.fc, m.ring, true, &m.ds);
+	if (!m.table) {
+		err = -errno;
+		pr_warn("cannot reach the flow table: %s\n", strerror(-err));
+		goto out_ring;
+	}
 	/* before attaching: the ACKs of a connection made in sink_open must
 	 * not reach the meter in the moment between attach and the first
 	 * update (and from now on a new connection waits for the meter) */
 	keep_out_own_export(&m);
 	err = attach_all(&m);
 	if (err)
-		goto out_ring;
+		goto out_table;
 	started = true;
 	keep_out_own_export(&m); /* connections made while attaching */
 	if (test_mode) {
 		err = test_run(&m);
-		goto out_ring;
+		goto out_table;
 	}
-	err = take_over_stale(&m);
+	err = take_over_stale(&m, opts.reuse_path != NULL);
 	if (err)
 		pr_warn("taking over from a previous run: %s; stopping (detaching, exporting what is held)\n",
 			strerror(-err));
@@ -515,6 +486,8 @@ int run_live(const struct config *cfg_started)
 	err = !err && cfg->interval ? meter_loop(&m) : err;
 	if (final_drain(&m) && !err)
 		err = -EIO;
+out_table:
+	table_sync_close(m.table);
 out_ring:
 	overflow_close(m.ring);
 out_cache:

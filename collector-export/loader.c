@@ -43,11 +43,18 @@ static struct bpf_program *slot_program(struct flowmon *skel, int slot)
 	return NULL;
 }
 
-static int create_flow_table(__u32 max_flows)
+/* Without preallocation (the default) the table costs its bucket array up
+ * front and each entry when its flow is there, and a deleted entry is
+ * freed after an RCU grace period instead of being reused at once for
+ * another key while a program may still hold it (README "Flow table
+ * lifecycle" has the measurements). */
+static int create_flow_table(__u32 max_flows, bool prealloc)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, o,
+		    .map_flags = prealloc ? 0 : BPF_F_NO_PREALLOC);
 	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "flow_table",
 				sizeof(struct flow_key), sizeof(struct flow_stats),
-				max_flows, NULL);
+				max_flows, &o);
 
 	if (fd < 0)
 		fd = -errno;
@@ -80,7 +87,7 @@ static void table_lock_open(struct pipeline *p)
 			p->table_lock.path, strerror(-err));
 }
 
-/* The table currently in slot 0 of a reused flow_tables map. */
+/* The table in slot 0 of a reused flow_tables map: ours from now on too. */
 static int current_table_fd(int outer_fd, __u32 *max_entries)
 {
 	struct bpf_map_info info = {};
@@ -109,7 +116,7 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 	int err, reuse_fd = -1;
 
 	memset(p, 0, sizeof(*p));
-	p->table_fd[0] = p->table_fd[1] = -1;
+	p->table_fd = -1;
 	p->table_lock.fd = -1;
 	p->max_flows = opts->max_flows;
 	p->reuse_path = opts->reuse_path;
@@ -132,44 +139,44 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 				opts->reuse_path, strerror(-err));
 			goto fail;
 		}
-		/* our tables take the shape of the one installed there */
-		err = current_table_fd(reuse_fd, &p->max_flows);
-		if (err < 0) {
+		/* the table installed there is the one we meter into */
+		p->table_fd = current_table_fd(reuse_fd, &p->max_flows);
+		if (p->table_fd < 0) {
+			err = p->table_fd;
 			pr_warn("'%s' is not a flowexport flow table: %s\n",
 				opts->reuse_path, strerror(-err));
 			goto fail;
 		}
-		close(err);
 		err = bpf_map__reuse_fd(skel->maps.flow_tables, reuse_fd);
 		if (err) {
 			pr_warn("'%s' does not fit this flowexport (%s); was it made by another version?\n",
 				opts->reuse_path, strerror(-err));
 			goto fail;
 		}
-	}
-	/* Two tables take turns: one written by the programs, one drained.
-	 * The first also gives flow_tables its inner-map shape (libbpf 1.1
-	 * cannot resize the inner-map template it parses from BTF). */
-	for (int i = 0; i < 2; i++) {
-		if (p->table_fd[i] >= 0)
-			continue;
-		p->table_fd[i] = create_flow_table(p->max_flows);
-		if (p->table_fd[i] < 0) {
-			err = p->table_fd[i];
+	} else {
+		p->table_fd = create_flow_table(p->max_flows, opts->prealloc);
+		if (p->table_fd < 0) {
+			err = p->table_fd;
 			pr_warn("cannot create a flow table of %u entries: %s\n",
 				p->max_flows, strerror(-err));
 			goto fail;
 		}
 	}
-	for (int i = 0; i < 2; i++)
-		p->table_id[i] = map_id(p->table_fd[i]);
-	err = bpf_map__set_inner_map_fd(skel->maps.flow_tables, p->table_fd[0]);
+	p->table_id = map_id(p->table_fd);
+	/* the table also gives flow_tables its inner-map shape (libbpf 1.1
+	 * cannot resize the inner-map template it parses from BTF) */
+	err = bpf_map__set_inner_map_fd(skel->maps.flow_tables, p->table_fd);
 	if (err)
 		goto fail;
-	/* TCP sequence state of as many flows as one table holds */
-	err = bpf_map__set_max_entries(skel->maps.tcp_seq_carry, p->max_flows);
-	if (err)
-		goto fail;
+	if (opts->notice_ring_bytes || getenv("FLOWEXPORT_TEST_NOTICE_RING_BYTES")) {
+		/* tests: a tiny ring loses notices on purpose */
+		__u32 bytes = opts->notice_ring_bytes ? opts->notice_ring_bytes :
+			      (__u32)atol(getenv("FLOWEXPORT_TEST_NOTICE_RING_BYTES"));
+
+		err = bpf_map__set_max_entries(skel->maps.notice_ring, bytes);
+		if (err)
+			goto fail;
+	}
 
 	err = flowmon__load(skel);
 	if (err) {
@@ -192,10 +199,9 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		}
 	}
 
-	p->active = 0;
 	if (!opts->reuse_path &&
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.flow_tables), &zero,
-				&p->table_fd[0], BPF_ANY)) {
+				&p->table_fd, BPF_ANY)) {
 		err = -errno;
 		pr_warn("cannot install the flow table: %s\n", strerror(-err));
 		goto fail;
@@ -212,66 +218,31 @@ fail:
 	return err;
 }
 
-int pipeline_swap(struct pipeline *p)
+int pipeline_grace(struct pipeline *p)
 {
-	int outer = bpf_map__fd(p->skel->maps.flow_tables);
-	int displaced, spare, err;
-	__u32 zero = 0, one = 1, id;
+	__u32 zero = 0;
 
-	pipeline_lock_swaps(p);
-	/* hold a reference first: once displaced, the outer map no longer
-	 * keeps an exited instance's table alive */
-	if (bpf_map_lookup_elem(outer, &zero, &id) ||
-	    (displaced = bpf_map_get_fd_by_id(id)) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	spare = id == p->table_id[0] ? 1 : 0;
-	/* the old one goes to slot 1 first: while it is drained, the new
-	 * table's TCP entries find their sequence state there (tcp_seq.h) */
-	if (bpf_map_update_elem(outer, &one, &displaced, BPF_ANY)) {
-		err = -errno;
-		close(displaced);
-		goto fail;
-	}
-	/* returns after an RCU grace period: nobody writes the old one now */
-	if (bpf_map_update_elem(outer, &zero, &p->table_fd[spare], BPF_ANY)) {
-		err = -errno;
-		close(displaced);
-		goto fail;
-	}
-	p->active = spare;
-	return displaced;
-fail:
-	pipeline_unlock_swaps(p);
-	return err;
+	/* the same table again: nothing changes but the wait */
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.flow_tables), &zero,
+				&p->table_fd, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
-void pipeline_swap_done(struct pipeline *p, int displaced_fd)
+int pipeline_table_ops(struct pipeline *p, __u32 count, __u32 *done)
 {
-	close(displaced_fd);
-	pipeline_unlock_swaps(p);
-}
+	struct table_op_args args = { .count = count };
+	/* a SYSCALL program's context is copied back into ctx_in */
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &args,
+		    .ctx_size_in = sizeof(args));
 
-void pipeline_lock_swaps(struct pipeline *p)
-{
-	int err = lockfile_take(&p->table_lock, LOCK_SWAP, true);
-
-	if (err)
-		pr_warn("cannot take the flow table's lock: %s\n", strerror(-err));
-}
-
-void pipeline_unlock_swaps(struct pipeline *p)
-{
-	lockfile_release(&p->table_lock, LOCK_SWAP);
-}
-
-__u32 pipeline_installed_id(struct pipeline *p)
-{
-	__u32 zero = 0, id = 0;
-
-	bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.flow_tables), &zero, &id);
-	return id;
+	if (bpf_prog_test_run_opts(bpf_program__fd(p->skel->progs.table_ops), &o))
+		return -errno;
+	if (o.retval)
+		return (int)o.retval;
+	if (done)
+		*done = args.done;
+	return 0;
 }
 
 static bool self_conn_in(const struct self_conn_key *k,
@@ -354,6 +325,16 @@ int pipeline_floor_fd(struct pipeline *p)
 int pipeline_ring_fd(struct pipeline *p)
 {
 	return bpf_map__fd(p->skel->maps.overflow_ring);
+}
+
+int pipeline_notice_ring_fd(struct pipeline *p)
+{
+	return bpf_map__fd(p->skel->maps.notice_ring);
+}
+
+int pipeline_op_batch_fd(struct pipeline *p)
+{
+	return bpf_map__fd(p->skel->maps.op_batch);
 }
 
 int pipeline_run_packet(int prog_fd, const void *pkt, __u32 len,
@@ -546,10 +527,9 @@ void pipeline_close(struct pipeline *p)
 			pr_warn("cannot unpin '%s': %s\n", p->pin_path, strerror(errno));
 		p->pin_path[0] = '\0';
 	}
-	for (int i = 0; i < 2; i++)
-		if (p->table_fd[i] >= 0)
-			close(p->table_fd[i]);
-	p->table_fd[0] = p->table_fd[1] = -1;
+	if (p->table_fd >= 0)
+		close(p->table_fd);
+	p->table_fd = -1;
 	lockfile_close(&p->table_lock);
 	flowmon__destroy(p->skel);
 	p->skel = NULL;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * loader.h - the BPF pipeline as user space sees it: open and load the
- * skeleton for one share strategy, fill jmp_table, own the two flow tables
- * that take turns in flow_tables[0], pin, attach and detach (BPF links).
+ * skeleton for one share strategy, fill jmp_table, own the flow table in
+ * flow_tables[0], run the table_ops program, pin, attach and detach (BPF
+ * links).
  */
 #ifndef FLOWEXPORT_LOADER_H
 #define FLOWEXPORT_LOADER_H
@@ -20,7 +21,9 @@ struct flowmon;
 struct pipeline_opts {
 	enum share_mode share;
 	__u32 slot_mask;       /* bit per enum flow_slot to fill */
-	__u32 max_flows;       /* entries of each flow table */
+	__u32 max_flows;       /* entries of the flow table */
+	bool prealloc;         /* preallocate its entries (default: not) */
+	__u32 notice_ring_bytes; /* 0: as built (16 MiB) */
 	const char *reuse_path; /* -M: pinned flow_tables to continue */
 	bool lock;             /* live: lock file of flow_tables (swaps, owner) */
 	__u32 sample_rate;     /* --sample N: meter 1 packet in N; 0 or 1: all */
@@ -28,11 +31,10 @@ struct pipeline_opts {
 
 struct pipeline {
 	struct flowmon *skel;
-	int table_fd[2];       /* our two flow tables */
-	__u32 table_id[2];
-	int active;            /* the one we installed last */
-	/* named after flow_tables' map id: serializes the swaps of instances
-	 * sharing it (-M), and its owner (the pinner) holds it for life */
+	int table_fd;          /* the flow table (shared with -M) */
+	__u32 table_id;
+	/* named after flow_tables' map id: its owner (the pinner) holds it
+	 * for life */
 	struct lockfile table_lock;
 	__u32 max_flows;
 	int n_attached;
@@ -77,23 +79,12 @@ int pipeline_pin_orphaned(const char *path);
 /* mkdir -p on bpffs, mounting it if needed. 0 or -errno. */
 int pipeline_mkdir(const char *dir);
 
-/* Hold the swap lock (what pipeline_swap takes) to drain a table that is
- * not installed; pipeline_installed_id() says which one is. */
-void pipeline_lock_swaps(struct pipeline *p);
-void pipeline_unlock_swaps(struct pipeline *p);
-__u32 pipeline_installed_id(struct pipeline *p);
-
-/*
- * Install our spare table and return an fd of the table it displaced (ours,
- * or another instance's when several share a pinned table with -M). When
- * this returns no program still writes to it (RCU grace period), so it can
- * be read and emptied without losing an increment. Every instance drains
- * exactly what it displaces, so each table is drained once and never while
- * installed. Holds the pin's lock until pipeline_swap_done(), which the
- * caller must call after draining. Negative errno on failure.
- */
-int pipeline_swap(struct pipeline *p);
-void pipeline_swap_done(struct pipeline *p, int displaced_fd);
+/* Wait until no program that started before still runs (an RCU grace
+ * period, through an update of flow_tables). 0 or -errno. */
+int pipeline_grace(struct pipeline *p);
+/* Run table_ops over slots [0, count) of op_batch; *done: how many found
+ * their entry. 0 or -errno. */
+int pipeline_table_ops(struct pipeline *p, __u32 count, __u32 *done);
 
 /* Make these the connections whose packets are not metered (our own
  * export sockets); cheap when nothing changed. 0 or -errno. */
@@ -107,6 +98,8 @@ int pipeline_start_fd(struct pipeline *p);
 int pipeline_jmp_table_fd(struct pipeline *p);
 int pipeline_floor_fd(struct pipeline *p);
 int pipeline_ring_fd(struct pipeline *p);
+int pipeline_notice_ring_fd(struct pipeline *p);
+int pipeline_op_batch_fd(struct pipeline *p);
 
 /*
  * Run one packet through the pipeline with BPF_PROG_TEST_RUN. meta, when

@@ -4,9 +4,9 @@
  * BPF_PROG_TEST_RUN, its capture time and its length on the wire handed in
  * as struct pkt_meta, so flows start, end and time out in capture time and
  * a frame the capture cut (snaplen) is metered as the packet it was. Runs
- * are synchronous: no program writes while we read, so the active table is
- * drained in place (no swap needed), and the same file always gives the
- * same records.
+ * are synchronous: no program writes while we read, so no grace period is
+ * needed between closing and deleting an entry, and the same file always
+ * gives the same records.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -19,12 +19,12 @@
 #include "loader.h"
 #include "log.h"
 #include "modes.h"
-#include "seq_carry.h"
 #include "sink.h"
 
 #define NS_PER_SEC 1000000000ULL
-/* Drain at least this often: the overflow ring (4 MiB, 72-byte events)
- * must never fill between two drains when the table is full. */
+/* Read the rings at least this often: the overflow ring (4 MiB, 88-byte
+ * events) must never fill between two reads when the table is full, nor
+ * the notice ring (72 bytes a notice). */
 #define OFFLINE_DRAIN_PACKETS 16384
 /* BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header. */
 #define MIN_FRAME 14
@@ -45,24 +45,21 @@ struct replay {
 	struct sink sink;
 	struct flow_cache *fc;
 	struct overflow_reader *ring;
+	struct table_sync *table;
 	struct drain_stats ds;
 	struct books books;
 };
 
-static int drain(struct replay *r)
+/* What the kernel told since: the notices, the overflow ring. */
+static int drain(struct replay *r, __u64 now)
 {
-	int fd = r->p.table_fd[r->p.active];
-	int err = seq_carry_save(&r->p, fd, r->fc);
+	int err = overflow_consume(r->ring, 0);
 
-	if (err)
-		pr_warn("cannot save TCP sequence state: %s\n", strerror(-err));
-	err = drain_table(fd, r->fc, &r->ds);
-	if (err) {
-		pr_warn("cannot read the flow table: %s\n", strerror(-err));
+	if (err < 0) {
+		pr_warn("cannot read the overflow ring: %s\n", strerror(-err));
 		return err;
 	}
-	err = overflow_consume(r->ring, 0);
-	return err < 0 ? err : 0;
+	return table_sync_notices(r->table, now);
 }
 
 static void print_counters(struct replay *r, __u64 now_ns)
@@ -129,7 +126,7 @@ static int replay(struct replay *r, struct capture *cap)
 		if (err)
 			return err;
 		if (++since_drain >= OFFLINE_DRAIN_PACKETS || now >= next_expiry) {
-			err = drain(r);
+			err = drain(r, now);
 			if (err)
 				return err;
 			since_drain = 0;
@@ -151,7 +148,7 @@ static int replay(struct replay *r, struct capture *cap)
 		}
 	}
 	/* end of capture: what is due expires as usual, the rest is forced */
-	err = drain(r);
+	err = drain(r, now);
 	if (!err && started)
 		flow_cache_expire(r->fc, now);
 	flow_cache_flush(r->fc, END_FORCED);
@@ -193,7 +190,15 @@ int run_offline(const struct config *cfg)
 			strerror(-err));
 		goto out_cache;
 	}
+	r.table = table_sync_open(&r.p, r.fc, r.ring, false, &r.ds);
+	if (!r.table) {
+		err = -errno;
+		pr_warn("cannot reach the flow table: %s\n", strerror(-err));
+		goto out_ring;
+	}
 	err = replay(&r, cap);
+	table_sync_close(r.table);
+out_ring:
 	overflow_close(r.ring);
 out_cache:
 	flow_cache_free(r.fc);

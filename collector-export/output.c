@@ -326,14 +326,15 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 "\"notParsed\":%llu,\"selfExport\":%llu,\"malformed\":%llu,\"internal\":%llu,"
 			 "\"missedTailCalls\":%llu,\"ringPackets\":%llu,"
 			 "\"overflowPackets\":%llu,\"overflowOctets\":%llu,"
-			 "\"activeFlows\":%llu,\"evictedFlows\":%llu,\"exportedRecords\":%llu,"
+			 "\"noticesLost\":%llu,\"activeFlows\":%llu,\"evictedFlows\":%llu,\"exportedRecords\":%llu,"
 			 "\"exportedPackets\":%llu,\"exportedOctets\":%llu,"
 			 "\"sentRecords\":%llu,\"sentPackets\":%llu,\"unsentRecords\":%llu,"
 			 "\"unsentPackets\":%llu,\"sendErrors\":%llu",
 			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
 			 c->self_export,
 			 c->malformed, c->internal, c->missed_tail_calls, c->ring_packets,
-			 c->overflow_packets, c->overflow_octets, c->active_flows,
+			 c->overflow_packets, c->overflow_octets, c->notices_lost,
+			 c->active_flows,
 			 c->evicted_flows, c->records, c->record_packets,
 			 c->record_octets, c->sent_records, c->sent_packets,
 			 c->unsent_records, c->unsent_packets, c->send_errors);
@@ -342,13 +343,13 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 "counters: packets %llu pps %.1f not_sampled %llu flowed %llu not_parsed %llu "
 			 "self_export %llu malformed %llu internal %llu "
 			 "missed_tail_calls %llu ring %llu overflow %llu (%llu octets) "
-			 "active_flows %llu evicted %llu "
+			 "notices_lost %llu active_flows %llu evicted %llu "
 			 "exported %llu (packets %llu octets %llu) "
 			 "sent %llu (packets %llu) unsent %llu (packets %llu) send_errors %llu",
 			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
 			 c->self_export, c->malformed, c->internal, c->missed_tail_calls,
 			 c->ring_packets, c->overflow_packets, c->overflow_octets,
-			 c->active_flows, c->evicted_flows, c->records,
+			 c->notices_lost, c->active_flows, c->evicted_flows, c->records,
 			 c->record_packets, c->record_octets, c->sent_records,
 			 c->sent_packets, c->unsent_records, c->unsent_packets,
 			 c->send_errors);

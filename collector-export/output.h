@@ -25,9 +25,11 @@ struct counters_report {
 	__u64 internal;
 	__u64 self_export;     /* of not_parsed: our own export connection */
 	__u64 missed_tail_calls;
-	__u64 ring_packets;    /* table full: went through the overflow ring */
+	__u64 ring_packets;    /* table full or flow closing: went through the
+				* overflow ring */
 	__u64 overflow_packets; /* ring full too: only in these totals */
 	__u64 overflow_octets;
+	__u64 notices_lost;    /* notice ring full: the table was walked */
 	__u64 active_flows;    /* held in the user-space cache */
 	__u64 evicted_flows;   /* ended early: cache full (--max-flows) */
 	__u64 records;         /* exported so far */

@@ -733,7 +733,7 @@ static void dump_frame(const struct run *r, const struct frame *f)
 
 static int table_fd(struct run *r)
 {
-	return r->p.table_fd[r->p.active];
+	return r->p.table_fd;
 }
 
 /* An empty flow table, fragment memory and counters, and the model's too. */

@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include "flow.h"
@@ -40,7 +41,7 @@ struct flow_list {
 	size_t n;
 };
 
-static int h_open(struct pipeline *p, enum share_mode share, __u32 slot_mask)
+static inline int h_open(struct pipeline *p, enum share_mode share, __u32 slot_mask)
 {
 	struct pipeline_opts opts = {
 		.share = share,
@@ -56,7 +57,7 @@ static int h_open(struct pipeline *p, enum share_mode share, __u32 slot_mask)
  * (struct pkt_meta with PKT_META_MAGIC), ts == 0 lets the program take the
  * kernel clock. Returns the XDP action, or -errno if the run failed.
  */
-static int h_run(struct pipeline *p, const struct pkt *pk, __u64 ts)
+static inline int h_run(struct pipeline *p, const struct pkt *pk, __u64 ts)
 {
 	struct pkt_meta meta = { .ts_ns = ts, .magic = PKT_META_MAGIC };
 	__u32 retval = 0;
@@ -68,7 +69,7 @@ static int h_run(struct pipeline *p, const struct pkt *pk, __u64 ts)
 }
 
 /* len bytes as a live packet: no metadata, the kernel clock. */
-static int h_run_bytes(struct pipeline *p, const void *buf, __u32 len)
+static inline int h_run_bytes(struct pipeline *p, const void *buf, __u32 len)
 {
 	__u32 retval = 0;
 	int err;
@@ -84,7 +85,7 @@ static int h_run_bytes(struct pipeline *p, const void *buf, __u32 len)
  * wire (wire_len; 0 says nothing about it). Returns the XDP action, or
  * -errno if the run failed.
  */
-static int h_replay(struct pipeline *p, const void *buf, __u32 len, __u64 ts,
+static inline int h_replay(struct pipeline *p, const void *buf, __u32 len, __u64 ts,
 		    __u32 wire_len)
 {
 	struct pkt_meta meta = { .ts_ns = ts, .magic = PKT_META_MAGIC,
@@ -98,23 +99,23 @@ static int h_replay(struct pipeline *p, const void *buf, __u32 len, __u64 ts,
 }
 
 /* h_run, checking that the frame ran and was passed on. */
-static void h_send(struct pipeline *p, const struct pkt *pk, __u64 ts)
+static inline void h_send(struct pipeline *p, const struct pkt *pk, __u64 ts)
 {
 	int ret = h_run(p, pk, ts);
 
 	CHECK(ret == XDP_PASS, "XDP action %d, want XDP_PASS (%d)", ret, XDP_PASS);
 }
 
-static int flow_entry_cmp(const void *a, const void *b)
+static inline int flow_entry_cmp(const void *a, const void *b)
 {
 	return memcmp(&((const struct flow_entry *)a)->key,
 		      &((const struct flow_entry *)b)->key, sizeof(struct flow_key));
 }
 
 /* Every entry of the active flow table, sorted by key. */
-static int h_flows(struct pipeline *p, struct flow_list *out)
+static inline int h_flows(struct pipeline *p, struct flow_list *out)
 {
-	int fd = p->table_fd[p->active];
+	int fd = p->table_fd;
 	struct flow_key key, next;
 	void *prev = NULL;
 
@@ -135,14 +136,14 @@ static int h_flows(struct pipeline *p, struct flow_list *out)
 	return 0;
 }
 
-static void flow_list_free(struct flow_list *l)
+static inline void flow_list_free(struct flow_list *l)
 {
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
 }
 
-static const struct flow_entry *h_find(const struct flow_list *l,
+static inline const struct flow_entry *h_find(const struct flow_list *l,
 				       const struct flow_key *key)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -151,19 +152,49 @@ static const struct flow_entry *h_find(const struct flow_list *l,
 	return NULL;
 }
 
-static void h_counters(struct pipeline *p, __u64 *out)
+/*
+ * One table operation (enum table_op) on key through the table_ops
+ * program, as the manager does them; *out (may be NULL) gets the slot
+ * after the run. Returns the slot's result (enum table_op_result) or
+ * -errno.
+ */
+static inline int h_table_op(struct pipeline *p, const struct flow_key *key,
+		      __u32 op, struct table_op_slot *out)
+{
+	size_t bytes = (size_t)TABLE_OP_BATCH * sizeof(struct table_op_slot);
+	struct table_op_slot *slots;
+	int err, res;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	slots = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     pipeline_op_batch_fd(p), 0);
+	if (slots == MAP_FAILED)
+		return -errno;
+	memset(&slots[0], 0, sizeof(slots[0]));
+	slots[0].key = *key;
+	slots[0].op = op;
+	err = pipeline_table_ops(p, 1, NULL);
+	res = err ? err : (int)slots[0].result;
+	if (out)
+		*out = slots[0];
+	munmap(slots, bytes);
+	return res;
+}
+
+static inline void h_counters(struct pipeline *p, __u64 *out)
 {
 	int err = pipeline_counters(p, out);
 
 	CHECK(!err, "reading counters: %s", strerror(-err));
 }
 
-static const char *counter_name(int c, char *buf, size_t size)
+static inline const char *counter_name(int c, char *buf, size_t size)
 {
 	static const char *const names[CNT_MISSED_TAIL_CALL] = {
 		"seen", "flowed", "not parsed", "malformed", "insert failed",
 		"overflow packets", "overflow octets", "internal",
-		"self export", "not sampled",
+		"self export", "not sampled", "closing ring", "notice lost",
 	};
 
 	if (c < CNT_MISSED_TAIL_CALL)
@@ -176,7 +207,7 @@ static const char *counter_name(int c, char *buf, size_t size)
 
 /* seen = not sampled + flowed + not parsed + malformed, and no internal
  * failure. */
-static void check_identity(const __u64 *c)
+static inline void check_identity(const __u64 *c)
 {
 	CHECK(c[CNT_SEEN] == c[CNT_NOT_SAMPLED] + c[CNT_FLOWED] +
 			     c[CNT_NOT_PARSED] + c[CNT_MALFORMED],
@@ -189,7 +220,7 @@ static void check_identity(const __u64 *c)
 	CHECK_EQ("CNT_INTERNAL", c[CNT_INTERNAL], 0);
 }
 
-static void key_addr(int family, const char *text, __u8 *out16)
+static inline void key_addr(int family, const char *text, __u8 *out16)
 {
 	char mapped[64];
 
@@ -201,7 +232,7 @@ static void key_addr(int family, const char *text, __u8 *out16)
 	pkt_addr(AF_INET6, text, out16);
 }
 
-static struct flow_key key_make(int version, __u8 proto, const char *src,
+static inline struct flow_key key_make(int version, __u8 proto, const char *src,
 				const char *dst, __u16 sport, __u16 dport)
 {
 	struct flow_key k;
@@ -220,7 +251,7 @@ static struct flow_key key_make(int version, __u8 proto, const char *src,
 #define key4(proto, src, dst, sport, dport) key_make(4, proto, src, dst, sport, dport)
 #define key6(proto, src, dst, sport, dport) key_make(6, proto, src, dst, sport, dport)
 
-static void key_print(const char *label, const struct flow_key *k)
+static inline void key_print(const char *label, const struct flow_key *k)
 {
 	char s[64], d[64];
 
@@ -237,7 +268,7 @@ static void key_print(const char *label, const struct flow_key *k)
  * their ceiling). stats_add() accounts one packet's generic fields the way
  * DESIGN.md defines them; TCP fields are set by each test by hand.
  */
-static struct flow_stats stats_none(void)
+static inline struct flow_stats stats_none(void)
 {
 	struct flow_stats s;
 
@@ -249,7 +280,7 @@ static struct flow_stats stats_none(void)
 	return s;
 }
 
-static void stats_add(struct flow_stats *s, __u64 ts, __u32 ip_len, __u8 ttl)
+static inline void stats_add(struct flow_stats *s, __u64 ts, __u32 ip_len, __u8 ttl)
 {
 	static const __u32 size_upper[FLOW_SIZE_BINS - 1] = { 128, 256, 512, 1024, 1514 };
 	int bin = 0;
@@ -280,7 +311,7 @@ static void stats_add(struct flow_stats *s, __u64 ts, __u32 ip_len, __u8 ttl)
 
 #define CHECK_FIELD(f) CHECK_EQ(#f, got->f, want->f)
 
-static void check_stats(const struct flow_stats *got, const struct flow_stats *want)
+static inline void check_stats(const struct flow_stats *got, const struct flow_stats *want)
 {
 	char name[32];
 
@@ -324,7 +355,7 @@ static void check_stats(const struct flow_stats *got, const struct flow_stats *w
 }
 
 /* The flow with this key exists and holds exactly these statistics. */
-static void check_flow(const struct flow_list *l, const struct flow_key *key,
+static inline void check_flow(const struct flow_list *l, const struct flow_key *key,
 		       const struct flow_stats *want)
 {
 	const struct flow_entry *e = h_find(l, key);
@@ -383,7 +414,7 @@ static inline __u32 filled_slots(struct pipeline *p)
 /* Empty the flow table and zero the counters, for the next combination. */
 static inline void reset_pipeline(struct pipeline *p)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = p->table_fd[p->active];
+	int ncpu = libbpf_num_possible_cpus(), fd = p->table_fd;
 	__u64 *zeros = calloc(ncpu, sizeof(__u64));
 	struct flow_key key;
 

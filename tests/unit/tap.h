@@ -31,7 +31,7 @@ static int tap_passed_cases;
 		      what, _got, _got, _want, _want);                       \
 	} while (0)
 
-__attribute__((format(printf, 1, 2))) static void tap_result(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static inline void tap_result(const char *fmt, ...)
 {
 	va_list ap;
 

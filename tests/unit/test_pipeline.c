@@ -167,7 +167,7 @@ static void run_malformed_cases(enum share_mode share)
 		CHECK(!err && l.n == 0, "%zu flows made from garbage", l.n);
 		for (size_t j = 0; j < l.n; j++) { /* and out, for the next case */
 			key_print("made", &l.v[j].key);
-			bpf_map_delete_elem(p.table_fd[p.active], &l.v[j].key);
+			bpf_map_delete_elem(p.table_fd, &l.v[j].key);
 		}
 		flow_list_free(&l);
 		tap_result("%s: malformed: %s", share_mode_name(share),

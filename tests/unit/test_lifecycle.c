@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_lifecycle - the races the flow-table lifecycle must survive
+ * (README "Flow table lifecycle"), on the loaded pipeline with
+ * BPF_PROG_TEST_RUN: a packet between PEEK and CLOSE, a packet between
+ * CLOSE and FINAL (through the ring, still counted), harvests concurrent
+ * with updates, two harvesting readers sharing the table (-M), lost
+ * notices (a tiny notice ring) answered by a walk, and a SIGKILL between a
+ * harvest and its merge. Every check is an exact count.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "config.h"
+#include "drain.h"
+#include "flowtable.h"
+#include "harness.h"
+
+/* capture times, 1 ms apart */
+#define T(ms) (TS_BASE + (ms) * TS_STEP)
+#define RACE_PACKETS_PER_RUN 1000
+#define RACE_RUNS 300
+
+static void udp_frame(struct pkt *pk, __u16 sport)
+{
+	pkt_eth(pk);
+	pkt_ipv4(pk, &(struct ip4_spec){ .src = "10.9.0.1", .dst = "10.9.0.2" });
+	pkt_udp(pk, sport, 53);
+	pkt_payload(pk, 22);
+	pkt_finish(pk);
+}
+
+static struct flow_key udp_key(__u16 sport)
+{
+	return key4(PROTO_UDP, "10.9.0.1", "10.9.0.2", sport, 53);
+}
+
+static int count_event(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int ring_events(struct pipeline *p)
+{
+	int n = 0;
+	struct ring_buffer *rb = ring_buffer__new(pipeline_ring_fd(p),
+						  count_event, &n, NULL);
+
+	if (!rb)
+		return -1;
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return n;
+}
+
+/* A packet after the PEEK that found the flow idle, before the CLOSE:
+ * it is in the entry, and FINAL takes it with the rest. */
+static void peek_then_packet(void)
+{
+	struct flow_key k = udp_key(1001);
+	struct table_op_slot got;
+	struct pipeline p;
+	struct pkt pk;
+	__u64 total = 0;
+
+	CHECK(!h_open(&p, SHARE_PERCPU, ALL_SLOTS), "pipeline_open");
+	udp_frame(&pk, 1001);
+	h_send(&p, &pk, T(1));
+	CHECK_EQ("PEEK", h_table_op(&p, &k, OP_PEEK, &got), OPR_DONE);
+	CHECK_EQ("PEEK reads last_seen", got.stats.last_seen_ns, T(1));
+	CHECK_EQ("PEEK takes nothing", got.stats.packets, 0);
+	h_send(&p, &pk, T(2));
+	CHECK_EQ("CLOSE", h_table_op(&p, &k, OP_CLOSE, NULL), OPR_DONE);
+	CHECK(!pipeline_grace(&p), "grace period");
+	CHECK_EQ("FINAL", h_table_op(&p, &k, OP_FINAL, &got), OPR_DONE);
+	total += got.stats.packets;
+	CHECK_EQ("FINAL takes both packets", total, 2);
+	CHECK_EQ("entry deleted", h_table_op(&p, &k, OP_PEEK, NULL), OPR_ABSENT);
+	CHECK_EQ("nothing through the ring", ring_events(&p), 0);
+	pipeline_close(&p);
+	tap_result("a packet between PEEK and CLOSE is in the FINAL delta");
+}
+
+/* A packet after CLOSE finds the entry closing: it goes through the ring
+ * (counted as such), the entry is not written, and a packet after FINAL
+ * starts a new entry with a new-flow notice. */
+static void close_then_packet(void)
+{
+	struct flow_key k = udp_key(1002);
+	struct table_op_slot got;
+	__u64 c[CNT_MAX];
+	struct pipeline p;
+	struct pkt pk;
+
+	CHECK(!h_open(&p, SHARE_META, ALL_SLOTS), "pipeline_open");
+	udp_frame(&pk, 1002);
+	h_send(&p, &pk, T(1));
+	CHECK_EQ("CLOSE", h_table_op(&p, &k, OP_CLOSE, NULL), OPR_DONE);
+	h_send(&p, &pk, T(2));
+	h_send(&p, &pk, T(3));
+	CHECK(!pipeline_grace(&p), "grace period");
+	CHECK_EQ("FINAL", h_table_op(&p, &k, OP_FINAL, &got), OPR_DONE);
+	CHECK_EQ("FINAL: the packet before CLOSE only", got.stats.packets, 1);
+	CHECK_EQ("FINAL: its last_seen", got.stats.last_seen_ns, T(1));
+	CHECK_EQ("the two after CLOSE came through the ring", ring_events(&p), 2);
+	h_counters(&p, c);
+	CHECK_EQ("CNT_CLOSING_RING", c[CNT_CLOSING_RING], 2);
+	CHECK_EQ("CNT_INSERT_FAILED", c[CNT_INSERT_FAILED], 0);
+	CHECK_EQ("CNT_FLOWED", c[CNT_FLOWED], 3);
+	h_send(&p, &pk, T(4));
+	CHECK_EQ("after FINAL: a new entry", h_table_op(&p, &k, OP_PEEK, &got),
+		 OPR_DONE);
+	CHECK_EQ("new entry: first_seen", got.stats.first_seen_ns, T(4));
+	pipeline_close(&p);
+	tap_result("a packet between CLOSE and FINAL goes through the ring, still counted");
+}
+
+struct race {
+	struct pipeline *writer;
+	struct pipeline *reader[2];
+	int n_readers;
+	volatile int writing;
+	__u64 taken[2], octets[2], sizes[2];
+	int err;
+};
+
+static void *write_packets(void *arg)
+{
+	struct race *r = arg;
+	struct pkt pk;
+
+	udp_frame(&pk, 1003);
+	for (int i = 0; i < RACE_RUNS; i++)
+		if (pipeline_run_packet(pipeline_start_fd(r->writer), pk.buf,
+					pk.len, NULL, RACE_PACKETS_PER_RUN, NULL,
+					NULL))
+			r->err = -errno;
+	__atomic_store_n(&r->writing, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+struct reader_arg {
+	struct race *r;
+	int i;
+};
+
+static void take(struct race *r, int i)
+{
+	struct flow_key k = udp_key(1003);
+	struct table_op_slot got;
+
+	if (h_table_op(r->reader[i], &k, OP_HARVEST, &got) != OPR_DONE)
+		return;
+	r->taken[i] += got.stats.packets;
+	r->octets[i] += got.stats.octets;
+	for (int b = 0; b < FLOW_SIZE_BINS; b++)
+		r->sizes[i] += got.stats.size_hist[b];
+}
+
+static void *harvest_loop(void *arg)
+{
+	struct reader_arg *a = arg;
+
+	while (__atomic_load_n(&a->r->writing, __ATOMIC_ACQUIRE))
+		take(a->r, a->i);
+	return NULL;
+}
+
+/* Harvests while another thread writes the entry with atomic adds: the
+ * deltas sum to exactly what was written, with one reader or two (two
+ * instances sharing the table with -M, each with its own batch map). */
+static void concurrent_harvest(int n_readers)
+{
+	struct pipeline p, q;
+	struct race r = { .writer = &p, .reader = { &p, &q },
+			  .n_readers = n_readers, .writing = 1 };
+	struct reader_arg args[2] = { { &r, 0 }, { &r, 1 } };
+	char pin[64];
+	pthread_t w, h[2];
+	__u64 sum = 0, octets = 0, sizes = 0;
+	const __u64 want = (__u64)RACE_RUNS * RACE_PACKETS_PER_RUN;
+	struct pkt pk;
+
+	CHECK(!h_open(&p, SHARE_PERCPU, ALL_SLOTS), "pipeline_open");
+	if (n_readers == 2) {
+		struct pipeline_opts o = { .share = SHARE_PERCPU,
+					   .slot_mask = ALL_SLOTS,
+					   .reuse_path = pin };
+
+		snprintf(pin, sizeof(pin), "/sys/fs/bpf/fx-lifecycle-%d", getpid());
+		CHECK(!bpf_obj_pin(bpf_map__fd(p.skel->maps.flow_tables), pin),
+		      "pin flow_tables");
+		CHECK(!pipeline_open(&q, &o), "second pipeline on the same table");
+		unlink(pin);
+		CHECK_EQ("one table", q.table_id, p.table_id);
+	}
+	udp_frame(&pk, 1003);
+	pthread_create(&w, NULL, write_packets, &r);
+	for (int i = 0; i < n_readers; i++)
+		pthread_create(&h[i], NULL, harvest_loop, &args[i]);
+	pthread_join(w, NULL);
+	for (int i = 0; i < n_readers; i++)
+		pthread_join(h[i], NULL);
+	take(&r, 0); /* what came after the last harvest */
+	CHECK(!r.err, "writer: %s", strerror(-r.err));
+	for (int i = 0; i < n_readers; i++) {
+		sum += r.taken[i];
+		octets += r.octets[i];
+		sizes += r.sizes[i];
+		printf("# reader %d took %llu packets\n", i,
+		       (unsigned long long)r.taken[i]);
+	}
+	CHECK_EQ("packets over all deltas", sum, want);
+	CHECK_EQ("octets over all deltas", octets, want * 50);
+	CHECK_EQ("size histogram over all deltas", sizes, want);
+	if (n_readers == 2)
+		pipeline_close(&q);
+	pipeline_close(&p);
+	tap_result("%d harvesting reader(s) concurrent with %llu updates: deltas sum exactly",
+		   n_readers, (unsigned long long)want);
+}
+
+struct out {
+	__u64 records, packets;
+};
+
+static void count_records(void *ctx, const struct flow_record *recs, size_t n)
+{
+	struct out *o = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		o->records++;
+		o->packets += recs[i].fwd.packets +
+			      (recs[i].has_reverse ? recs[i].rev.packets : 0);
+	}
+}
+
+/* A notice ring of one page: most new-flow notices are lost, counted,
+ * and one walk of the table finds every flow; nothing is lost. */
+static void lost_notices(void)
+{
+	struct pipeline_opts o = { .share = SHARE_GLOBAL, .slot_mask = ALL_SLOTS,
+				   .max_flows = TEST_MAX_FLOWS,
+				   .notice_ring_bytes = 4096 };
+	struct drain_stats ds = { 0 };
+	struct out out = { 0 };
+	struct overflow_reader *ring;
+	struct table_sync *t;
+	struct flow_cache *fc;
+	struct config cfg;
+	struct pipeline p;
+	__u64 c[CNT_MAX];
+	const int flows = 500;
+
+	CHECK(!pipeline_open(&p, &o), "pipeline_open");
+	for (int i = 0; i < flows; i++) {
+		struct pkt pk;
+
+		udp_frame(&pk, 2000 + i);
+		h_send(&p, &pk, T(i));
+		h_send(&p, &pk, T(i) + 1);
+	}
+	h_counters(&p, c);
+	printf("# %llu notices lost\n", (unsigned long long)c[CNT_NOTICE_LOST]);
+	CHECK(c[CNT_NOTICE_LOST] > 0, "notices lost");
+	config_defaults(&cfg);
+	fc = flow_cache_new(&cfg, 0, count_records, &out);
+	ring = overflow_open(pipeline_ring_fd(&p), fc, &ds);
+	t = table_sync_open(&p, fc, ring, false, &ds);
+	CHECK(fc && ring && t, "cache, ring and table ops");
+	if (t) {
+		CHECK(!table_sync_notices(t, T(flows)), "read notices");
+		CHECK_EQ("one walk", ds.walks, 1);
+		CHECK_EQ("every flow known", flow_cache_count(fc), flows);
+		flow_cache_flush(fc, END_FORCED);
+		CHECK_EQ("records", out.records, flows);
+		CHECK_EQ("packets in records", out.packets, 2 * flows);
+		CHECK_EQ("table empty", h_table_op(&p, &(struct flow_key){ 0 },
+						   OP_PEEK, NULL), OPR_ABSENT);
+	}
+	table_sync_close(t);
+	overflow_close(ring);
+	flow_cache_free(fc);
+	pipeline_close(&p);
+	tap_result("lost notices (tiny ring): counted, one walk, every packet in a record");
+}
+
+/*
+ * SIGKILL between a harvest and its merge: a child harvests (an active
+ * report) with the kill switch set and dies with the deltas in the batch
+ * map only; a cache opened again from the same file merges them once, and
+ * once more changes nothing (the mark).
+ */
+static void kill_between_harvest_and_merge(void)
+{
+	struct flow_key k = udp_key(3000);
+	struct drain_stats ds = { 0 };
+	struct out out = { 0 };
+	struct table_sync *t;
+	struct flow_cache *fc;
+	struct config cfg;
+	struct pipeline p;
+	char path[64];
+	int status = 0;
+	pid_t child;
+
+	snprintf(path, sizeof(path), "/tmp/fx-lifecycle-%d.cache", getpid());
+	unlink(path);
+	config_defaults(&cfg);
+	cfg.active_timeout = 1;
+	CHECK(!h_open(&p, SHARE_PERCPU, ALL_SLOTS), "pipeline_open");
+	for (int i = 0; i < 5; i++) {
+		struct pkt pk;
+
+		udp_frame(&pk, 3000);
+		h_send(&p, &pk, T(i));
+	}
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		struct flow_cache *cfc = flow_cache_open(&cfg, 0, count_records,
+							 &out, path);
+		struct table_sync *ct;
+
+		setenv("FLOWEXPORT_TEST_KILL_AFTER_HARVESTS", "1", 1);
+		ct = cfc ? table_sync_open(&p, cfc, NULL, false, &ds) : NULL;
+		if (!ct)
+			_exit(3);
+		table_sync_notices(ct, T(5));
+		/* active timeout 1 s: due; the harvest kills us */
+		flow_cache_expire(cfc, T(5) + 2000000000ULL);
+		_exit(4);
+	}
+	waitpid(child, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	      "child died by SIGKILL (status %d)", status);
+	fc = flow_cache_open(&cfg, 0, count_records, &out, path);
+	CHECK(fc, "cache adopted");
+	if (fc) {
+		/* before anything else uses the batch map (shared with the
+		 * child here; a real restart has its own) */
+		CHECK(!drain_recover(fc), "drain_recover");
+		CHECK(!drain_recover(fc), "drain_recover again");
+		CHECK_EQ("kernel entry still there",
+			 h_table_op(&p, &k, OP_PEEK, NULL), OPR_DONE);
+		t = table_sync_open(&p, fc, NULL, false, &ds);
+		CHECK(t, "table ops");
+		flow_cache_flush(fc, END_FORCED);
+		CHECK_EQ("packets in records", out.packets, 5);
+		table_sync_close(t);
+		flow_cache_free(fc);
+	}
+	unlink(path);
+	pipeline_close(&p);
+	tap_result("SIGKILL between harvest and merge: the next run merges the delta once");
+}
+
+int main(void)
+{
+	peek_then_packet();
+	close_then_packet();
+	concurrent_harvest(1);
+	concurrent_harvest(2);
+	lost_notices();
+	kill_between_harvest_and_merge();
+	printf("# %d passed, %d failed\n", tap_passed_cases, tap_failed_cases);
+	return tap_failed_cases ? 1 : 0;
+}
