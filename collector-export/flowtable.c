@@ -223,6 +223,17 @@ void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns)
 	fc->epoch_offset_ns = epoch_offset_ns;
 }
 
+static void refile_entry(gpointer key, gpointer value, gpointer ctx)
+{
+	(void)key;
+	wheel_file(ctx, value);
+}
+
+void flow_cache_refile_all(struct flow_cache *fc)
+{
+	g_hash_table_foreach(fc->flows, refile_entry, fc);
+}
+
 void flow_cache_set_table_ops(struct flow_cache *fc, struct table_ops *ops)
 {
 	fc->ops = ops;

@@ -87,6 +87,8 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 			   __u64 mark);
 
 /* Flows in the kernel table go through ops from now on (NULL: none). */
+/* The timeouts changed (a reload): every flow's next check again. */
+void flow_cache_refile_all(struct flow_cache *fc);
 void flow_cache_set_table_ops(struct flow_cache *fc, struct table_ops *ops);
 /* The kernel table holds key (a notice, or found by a walk): first_ns and
  * last_ns bound its pending packets; kind NOTICE_END: a FIN or RST at

@@ -141,7 +141,8 @@ static void reload(struct meter *m)
 		.watch = &m->watch,
 	};
 
-	reload_apply(&m->reload, &t);
+	if (reload_apply(&m->reload, &t) == 0)
+		flow_cache_refile_all(m->fc); /* the timeouts may have changed */
 }
 
 static int attach_all(struct meter *m)
