@@ -127,6 +127,8 @@ live_fx() {
 	sleep 2 # a drain or two: every flow into the user-space cache
 	rss1=$(rss_kb $pid)
 	kmem=$(map_bytes $pid)
+	local active
+	active=$(counter "$WORK/fx.stats" activeFlows)
 	drain=$(stop_timed $pid 120)
 	timeout 60 tail --pid="$cnt" -f /dev/null
 	wait "$cnt"
@@ -135,7 +137,7 @@ live_fx() {
 	local sent exported stats
 	sent=$(jget "$g" packets)
 	exported=$(jget "$(cat "$WORK/fx.count")" packets)
-	emit "{\"part\":\"live\",\"receiver\":\"flowexport\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$sent,\"seconds\":$secs,\"received\":$received,\"accounted\":${exported:-0},\"records\":$(jget "$(cat "$WORK/fx.count")" records),\"mpps\":$(calc "$sent / $secs / 1000000"),\"manager_cpu\":$(calc "($c1 - $c0) / $HZ / $secs"),\"machine_cpu\":$(calc "($m1 - $m0) / $HZ / $secs"),\"rss_kb_idle\":$rss0,\"rss_kb\":$rss1,\"map_bytes\":$kmem,\"exit_seconds\":$drain,\"ring\":\"$(counter "$WORK/fx.stats" ringPackets)\",\"overflow\":\"$(counter "$WORK/fx.stats" overflowPackets)\",\"evicted\":\"$(counter "$WORK/fx.stats" evictedFlows)\"}"
+	emit "{\"part\":\"live\",\"receiver\":\"flowexport\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$sent,\"seconds\":$secs,\"received\":$received,\"accounted\":${exported:-0},\"records\":$(jget "$(cat "$WORK/fx.count")" records),\"mpps\":$(calc "$sent / $secs / 1000000"),\"manager_cpu\":$(calc "($c1 - $c0) / $HZ / $secs"),\"machine_cpu\":$(calc "($m1 - $m0) / $HZ / $secs"),\"rss_kb_idle\":$rss0,\"rss_kb\":$rss1,\"active_flows\":\"$active\",\"map_bytes\":$kmem,\"exit_seconds\":$drain,\"ring\":\"$(counter "$WORK/fx.stats" ringPackets)\",\"overflow\":\"$(counter "$WORK/fx.stats" overflowPackets)\",\"evicted\":\"$(counter "$WORK/fx.stats" evictedFlows)\"}"
 	[ "${exported:-0}" = "$sent" ]
 }
 
@@ -175,8 +177,9 @@ peer_run() {
 	fi
 	case $meter in
 	flowexport)
-		taskset -c 0 ./flowexport -d "$VETH_HOST" -m native -F "$PIN" -q \
-			-c "127.0.0.1:$port" 2>"$WORK/peer.err" &
+		rm -f "$WORK/peer.stats"
+		taskset -c 0 ./flowexport -d "$VETH_HOST" -m native -F "$PIN" -q -j \
+			--stats-file "$WORK/peer.stats" -c "127.0.0.1:$port" 2>"$WORK/peer.err" &
 		pids=($!)
 		wait_for attached ;;
 	softflowd)
@@ -209,7 +212,9 @@ peer_run() {
 	c1=$(proc_ticks "${pids[@]}")
 	m1=$(machine_ticks)
 	case $meter in
-	softflowd) timeout 20 softflowctl -c "$WORK/sf.ctl" shutdown >/dev/null 2>&1
+	softflowd) sleep 1
+		timeout 20 softflowctl -c "$WORK/sf.ctl" statistics >"$WORK/sf.stats" 2>&1
+		timeout 20 softflowctl -c "$WORK/sf.ctl" shutdown >/dev/null 2>&1
 		timeout 20 tail --pid="${pids[0]}" -f /dev/null ;;
 	pmacctd) kill -INT "${pids[0]}"; timeout 20 tail --pid="${pids[0]}" -f /dev/null ;;
 	flowexport) stop_timed "${pids[0]}" >/dev/null ;;
@@ -220,7 +225,12 @@ peer_run() {
 	local acc
 	acc=$(nfdump -R "$dir" -q -6 -N -o 'fmt:%pkt' 2>/dev/null | awk '{s += $1} END{print s + 0}')
 	[ "$meter" = none ] && acc=0
-	emit "{\"part\":\"peers\",\"meter\":\"$meter\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$(jget "$g" packets),\"seconds\":$(jget "$g" seconds),\"accounted\":$acc,\"meter_cpu_s\":$(calc "($c1 - $c0) / $HZ"),\"machine_cpu_s\":$(calc "($m1 - $m0) / $HZ")}"
+	# what the meter says it metered (flowexport: packets in its records;
+	# softflowd: packets processed), apart from what reached nfcapd
+	local own=""
+	[ "$meter" = flowexport ] && own=$(counter "$WORK/peer.stats" exportedPackets)
+	[ "$meter" = softflowd ] && own=$(sed -n 's/^Packets processed: //p' "$WORK/sf.stats")
+	emit "{\"part\":\"peers\",\"meter\":\"$meter\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$(jget "$g" packets),\"seconds\":$(jget "$g" seconds),\"accounted\":$acc,\"own_count\":\"$own\",\"meter_cpu_s\":$(calc "($c1 - $c0) / $HZ"),\"machine_cpu_s\":$(calc "($m1 - $m0) / $HZ")}"
 }
 
 if [[ $PARTS == *c* ]]; then
