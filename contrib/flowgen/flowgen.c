@@ -206,7 +206,9 @@ static __u32 csum_add(__u32 sum, const void *buf, size_t len)
  */
 static void build_frame(const struct gen_opts *o, __u8 *frame, __u32 src_base)
 {
-	__u8 whole[FRAME_MAX + 128] = { 0 };
+	/* 2 bytes ahead of the frame: its IP header lands 4-byte aligned */
+	__u32 words[(FRAME_MAX + 130) / 4] = { 0 };
+	__u8 *whole = (__u8 *)words + 2;
 	struct ethhdr *eth = (void *)whole;
 	size_t l3 = sizeof(*eth);
 	size_t ip_len = o->size > l3 ? o->size - l3 : 0;
