@@ -9,7 +9,8 @@
 #      XDP_PASS, bare map program, flowexport (native XDP, default
 #      settings): highest rate with every packet in the records, manager CPU
 #   c. the same traffic at the same offered rates through softflowd and
-#      pmacctd (pcap) into nfcapd: packets accounted, CPU above idle
+#      pmacctd (pcap) into nfcapd at 30k, 100k and 300k pps: packets
+#      accounted (by nfcapd and by the meter), CPU above XDP_PASS only
 #   d. export: records/s to a file and to nfcapd (tests/bench-export.sh);
 #      drain and expiry of 1M flows at exit
 #   e. memory at 1M flows: kernel (map memlock) and user (RSS) per flow
@@ -234,10 +235,11 @@ peer_run() {
 }
 
 if [[ $PARTS == *c* ]]; then
-	for rate in 100000 300000; do
-		note "c. peers at $rate pps, 10k flows, 1M frames"
+	for run in 30000:300000 100000:1000000 300000:1000000; do # rate:frames
+		rate=${run%:*}
+		note "c. peers at $rate pps, 10k flows, ${run#*:} frames"
 		for meter in none flowexport softflowd pmacctd; do
-			peer_run $meter $rate 10000 1000000
+			peer_run $meter "$rate" 10000 "${run#*:}"
 		done
 	done
 fi

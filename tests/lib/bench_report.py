@@ -117,7 +117,7 @@ def peers_table(rows):
             body.append([rate, r["meter"], "%d of %d%s" % (r["accounted"], r["sent"], own),
                          "%.2f s" % r["meter_cpu_s"],
                          "%+.2f s" % (r["machine_cpu_s"] - idle_cpu) if idle_cpu is not None else "-"])
-    table("c. the same frames (10k flows) into nfcapd: packets accounted, CPU",
+    table("c. the same frames (10k flows) into nfcapd: packets stored (the meter's own count), CPU",
           ["offered pps", "meter", "packets accounted", "meter process CPU",
            "machine CPU above XDP_PASS only"], body)
 
