@@ -168,7 +168,13 @@ peer_run() {
 	port=$(free_port udp)
 	dir="$WORK/nf-$meter-$rate"
 	rm -rf "$dir"
-	start_nfcapd "$dir" "$port"
+	mkdir -p "$dir"
+	# the largest socket buffer rmem_max allows (4 MB here): the collector
+	# should not be what loses records when a meter sends in bursts
+	nfcapd -w "$dir" -b 127.0.0.1 -p "$port" -B "$(sysctl -n net.core.rmem_max)" \
+		>"$dir.log" 2>&1 &
+	COLLECTOR_PIDS+=($!)
+	wait_listen udp "$port"
 	local nfpid=${COLLECTOR_PIDS[-1]}
 	if [ "$meter" != flowexport ]; then # pcap meters need a program to take XDP_TX frames
 		$SINK -i "$VETH_HOST" -p pass -T 300 >/dev/null 2>"$WORK/psink.err" &
