@@ -18,7 +18,7 @@
 # in the sender's softirq), managers and meters run on CPU 0. About 10
 # minutes on 2 cores; every wait is bounded.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (BPF)"; exit 1; }
 . tests/lib/netns.sh
 . tests/lib/collectors.sh
@@ -135,7 +135,7 @@ live_fx() {
 	wait "$cnt"
 	rm -f "$WORK/fx.fifo"
 	secs=$(jget "$g" seconds)
-	local sent exported stats
+	local sent exported
 	sent=$(jget "$g" packets)
 	exported=$(jget "$(cat "$WORK/fx.count")" packets)
 	emit "{\"part\":\"live\",\"receiver\":\"flowexport\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$sent,\"seconds\":$secs,\"received\":$received,\"accounted\":${exported:-0},\"records\":$(jget "$(cat "$WORK/fx.count")" records),\"mpps\":$(calc "$sent / $secs / 1000000"),\"manager_cpu\":$(calc "($c1 - $c0) / $HZ / $secs"),\"machine_cpu\":$(calc "($m1 - $m0) / $HZ / $secs"),\"rss_kb_idle\":$rss0,\"rss_kb\":$rss1,\"active_flows\":\"$active\",\"map_bytes\":$kmem,\"exit_seconds\":$drain,\"ring\":\"$(counter "$WORK/fx.stats" ringPackets)\",\"overflow\":\"$(counter "$WORK/fx.stats" overflowPackets)\",\"evicted\":\"$(counter "$WORK/fx.stats" evictedFlows)\"}"
@@ -212,7 +212,7 @@ peer_run() {
 	esac
 	for p in "${pids[@]}"; do at_exit "kill $p"; done
 	sleep 1
-	[ "$meter" = pmacctd ] && pids+=($(pgrep -P "${pids[0]}"))
+	[ "$meter" = pmacctd ] && mapfile -t -O "${#pids[@]}" pids < <(pgrep -P "${pids[0]}")
 	c0=$(proc_ticks "${pids[@]}")
 	m0=$(machine_ticks)
 	g=$(gen -n "$count" -f "$flows" -r "$rate")
