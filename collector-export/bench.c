@@ -65,19 +65,27 @@ static double trimmed_mean(__u32 *v, int n)
 	return sum / (n - 2);
 }
 
-/* Runs the cycler (maponly.bpf.c) in front of prog_fd, repeat times. */
+/* Runs the cycler (maponly.bpf.c) in front of prog_fd, repeat times.
+ * Every program measured ends in XDP_PASS; anything else (the cycler's
+ * XDP_ABORTED: its tail call failed) would time nothing. */
 static int cycled_run(struct maponly *ref, int prog_fd, __u32 repeat,
 		      __u32 *ns)
 {
-	__u32 slot = 0;
+	__u32 slot = 0, action;
 	int err;
 
 	err = bpf_map_update_elem(bpf_map__fd(ref->maps.cycle_target), &slot,
 				  &prog_fd, BPF_ANY);
 	if (err)
 		return -errno;
-	return pipeline_run_packet(bpf_program__fd(ref->progs.cycle), udp4_frame,
-				   sizeof(udp4_frame), NULL, repeat, NULL, ns);
+	err = pipeline_run_packet(bpf_program__fd(ref->progs.cycle), udp4_frame,
+				  sizeof(udp4_frame), NULL, repeat, &action, ns);
+	if (!err && action != XDP_PASS) {
+		pr_warn("the flow cycler did not reach the program measured (XDP action %u)\n",
+			action);
+		return -EINVAL;
+	}
+	return err;
 }
 
 /*

@@ -30,6 +30,7 @@ for rate in 0 20000 25000; do # 0: unpaced; 20000: the default --udp-rate
 	"$EXPORT_DRIVER" -c "127.0.0.1:$port" --records 300000 --batch 1000 \
 		--udp-rate "$rate" 2>"$WORK/err" >/dev/null
 	sent_ms=$(sed -n 's/^sent .* records in \(.*\) ms$/\1/p' "$WORK/err")
+	sleep 1 # what is still in its socket buffer, before nfcapd stops
 	stop_pid "${COLLECTOR_PIDS[-1]}" || true
 	stored=$(nfdump -R "$WORK/nf$rate" -q -o 'fmt:%pkt' 2>/dev/null | grep -c . || true)
 	echo "ipfix  udp to nfcapd, --udp-rate $rate: 300000 records sent in ${sent_ms} ms, nfcapd stored $stored"

@@ -9,7 +9,8 @@
 #      XDP_PASS, bare map program, flowexport (native XDP, default
 #      settings): highest rate with every packet in the records, manager CPU
 #   c. the same traffic at the same offered rates through softflowd and
-#      pmacctd (pcap) into nfcapd: packets accounted, CPU above idle
+#      pmacctd (pcap) into nfcapd at 30k, 100k and 300k pps: packets
+#      accounted (by nfcapd and by the meter), CPU above XDP_PASS only
 #   d. export: records/s to a file and to nfcapd (tests/bench-export.sh);
 #      drain and expiry of 1M flows at exit
 #   e. memory at 1M flows: kernel (map memlock) and user (RSS) per flow
@@ -17,7 +18,7 @@
 # in the sender's softirq), managers and meters run on CPU 0. About 10
 # minutes on 2 cores; every wait is bounded.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (BPF)"; exit 1; }
 . tests/lib/netns.sh
 . tests/lib/collectors.sh
@@ -127,15 +128,17 @@ live_fx() {
 	sleep 2 # a drain or two: every flow into the user-space cache
 	rss1=$(rss_kb $pid)
 	kmem=$(map_bytes $pid)
+	local active
+	active=$(counter "$WORK/fx.stats" activeFlows)
 	drain=$(stop_timed $pid 120)
 	timeout 60 tail --pid="$cnt" -f /dev/null
 	wait "$cnt"
 	rm -f "$WORK/fx.fifo"
 	secs=$(jget "$g" seconds)
-	local sent exported stats
+	local sent exported
 	sent=$(jget "$g" packets)
 	exported=$(jget "$(cat "$WORK/fx.count")" packets)
-	emit "{\"part\":\"live\",\"receiver\":\"flowexport\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$sent,\"seconds\":$secs,\"received\":$received,\"accounted\":${exported:-0},\"records\":$(jget "$(cat "$WORK/fx.count")" records),\"mpps\":$(calc "$sent / $secs / 1000000"),\"manager_cpu\":$(calc "($c1 - $c0) / $HZ / $secs"),\"machine_cpu\":$(calc "($m1 - $m0) / $HZ / $secs"),\"rss_kb_idle\":$rss0,\"rss_kb\":$rss1,\"map_bytes\":$kmem,\"exit_seconds\":$drain,\"ring\":\"$(counter "$WORK/fx.stats" ringPackets)\",\"overflow\":\"$(counter "$WORK/fx.stats" overflowPackets)\",\"evicted\":\"$(counter "$WORK/fx.stats" evictedFlows)\"}"
+	emit "{\"part\":\"live\",\"receiver\":\"flowexport\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$sent,\"seconds\":$secs,\"received\":$received,\"accounted\":${exported:-0},\"records\":$(jget "$(cat "$WORK/fx.count")" records),\"mpps\":$(calc "$sent / $secs / 1000000"),\"manager_cpu\":$(calc "($c1 - $c0) / $HZ / $secs"),\"machine_cpu\":$(calc "($m1 - $m0) / $HZ / $secs"),\"rss_kb_idle\":$rss0,\"rss_kb\":$rss1,\"active_flows\":\"$active\",\"map_bytes\":$kmem,\"exit_seconds\":$drain,\"ring\":\"$(counter "$WORK/fx.stats" ringPackets)\",\"overflow\":\"$(counter "$WORK/fx.stats" overflowPackets)\",\"evicted\":\"$(counter "$WORK/fx.stats" evictedFlows)\"}"
 	[ "${exported:-0}" = "$sent" ]
 }
 
@@ -165,7 +168,13 @@ peer_run() {
 	port=$(free_port udp)
 	dir="$WORK/nf-$meter-$rate"
 	rm -rf "$dir"
-	start_nfcapd "$dir" "$port"
+	mkdir -p "$dir"
+	# the largest socket buffer rmem_max allows (4 MB here): the collector
+	# should not be what loses records when a meter sends in bursts
+	nfcapd -w "$dir" -b 127.0.0.1 -p "$port" -B "$(sysctl -n net.core.rmem_max)" \
+		>"$dir.log" 2>&1 &
+	COLLECTOR_PIDS+=($!)
+	wait_listen udp "$port"
 	local nfpid=${COLLECTOR_PIDS[-1]}
 	if [ "$meter" != flowexport ]; then # pcap meters need a program to take XDP_TX frames
 		$SINK -i "$VETH_HOST" -p pass -T 300 >/dev/null 2>"$WORK/psink.err" &
@@ -175,8 +184,9 @@ peer_run() {
 	fi
 	case $meter in
 	flowexport)
-		taskset -c 0 ./flowexport -d "$VETH_HOST" -m native -F "$PIN" -q \
-			-c "127.0.0.1:$port" 2>"$WORK/peer.err" &
+		rm -f "$WORK/peer.stats"
+		taskset -c 0 ./flowexport -d "$VETH_HOST" -m native -F "$PIN" -q -j \
+			--stats-file "$WORK/peer.stats" -c "127.0.0.1:$port" 2>"$WORK/peer.err" &
 		pids=($!)
 		wait_for attached ;;
 	softflowd)
@@ -202,14 +212,16 @@ peer_run() {
 	esac
 	for p in "${pids[@]}"; do at_exit "kill $p"; done
 	sleep 1
-	[ "$meter" = pmacctd ] && pids+=($(pgrep -P "${pids[0]}"))
+	[ "$meter" = pmacctd ] && mapfile -t -O "${#pids[@]}" pids < <(pgrep -P "${pids[0]}")
 	c0=$(proc_ticks "${pids[@]}")
 	m0=$(machine_ticks)
 	g=$(gen -n "$count" -f "$flows" -r "$rate")
 	c1=$(proc_ticks "${pids[@]}")
 	m1=$(machine_ticks)
 	case $meter in
-	softflowd) timeout 20 softflowctl -c "$WORK/sf.ctl" shutdown >/dev/null 2>&1
+	softflowd) sleep 1
+		timeout 20 softflowctl -c "$WORK/sf.ctl" statistics >"$WORK/sf.stats" 2>&1
+		timeout 20 softflowctl -c "$WORK/sf.ctl" shutdown >/dev/null 2>&1
 		timeout 20 tail --pid="${pids[0]}" -f /dev/null ;;
 	pmacctd) kill -INT "${pids[0]}"; timeout 20 tail --pid="${pids[0]}" -f /dev/null ;;
 	flowexport) stop_timed "${pids[0]}" >/dev/null ;;
@@ -220,14 +232,20 @@ peer_run() {
 	local acc
 	acc=$(nfdump -R "$dir" -q -6 -N -o 'fmt:%pkt' 2>/dev/null | awk '{s += $1} END{print s + 0}')
 	[ "$meter" = none ] && acc=0
-	emit "{\"part\":\"peers\",\"meter\":\"$meter\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$(jget "$g" packets),\"seconds\":$(jget "$g" seconds),\"accounted\":$acc,\"meter_cpu_s\":$(calc "($c1 - $c0) / $HZ"),\"machine_cpu_s\":$(calc "($m1 - $m0) / $HZ")}"
+	# what the meter says it metered (flowexport: packets in its records;
+	# softflowd: packets processed), apart from what reached nfcapd
+	local own=""
+	[ "$meter" = flowexport ] && own=$(counter "$WORK/peer.stats" exportedPackets)
+	[ "$meter" = softflowd ] && own=$(sed -n 's/^Packets processed: //p' "$WORK/sf.stats")
+	emit "{\"part\":\"peers\",\"meter\":\"$meter\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$(jget "$g" packets),\"seconds\":$(jget "$g" seconds),\"accounted\":$acc,\"own_count\":\"$own\",\"meter_cpu_s\":$(calc "($c1 - $c0) / $HZ"),\"machine_cpu_s\":$(calc "($m1 - $m0) / $HZ")}"
 }
 
 if [[ $PARTS == *c* ]]; then
-	for rate in 100000 300000; do
-		note "c. peers at $rate pps, 10k flows, 1M frames"
+	for run in 30000:300000 100000:1000000 300000:1000000; do # rate:frames
+		rate=${run%:*}
+		note "c. peers at $rate pps, 10k flows, ${run#*:} frames"
 		for meter in none flowexport softflowd pmacctd; do
-			peer_run $meter $rate 10000 1000000
+			peer_run $meter "$rate" 10000 "${run#*:}"
 		done
 	done
 fi

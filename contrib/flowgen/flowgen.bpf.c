@@ -53,25 +53,27 @@ int flowgen_tx(struct xdp_md *ctx)
 	__u32 old;
 
 	next_flow = flow + 1 >= nflows ? 0 : flow + 1;
-	/* a frame cut shorter than its headers goes out as it is */
+	/* a frame cut shorter than its headers: what is there changes */
 	if (ipv6) {
 		struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
 
-		udp = (void *)(ip6 + 1);
-		if ((void *)(udp + 1) > end)
+		if ((void *)(ip6 + 1) > end)
 			return XDP_TX;
 		old = ip6->saddr.in6_u.u6_addr32[3];
 		ip6->saddr.in6_u.u6_addr32[3] = saddr;
+		udp = (void *)(ip6 + 1);
 	} else {
 		struct iphdr *ip = data + sizeof(struct ethhdr);
 
-		udp = (void *)(ip + 1);
-		if ((void *)(udp + 1) > end)
+		if ((void *)(ip + 1) > end)
 			return XDP_TX;
 		old = ip->saddr;
 		ip->saddr = saddr;
 		ip->check = csum_replace4(ip->check, old, saddr);
+		udp = (void *)(ip + 1);
 	}
+	if ((void *)(udp + 1) > end)
+		return XDP_TX;
 	/* the source address is in the UDP pseudo-header */
 	udp->check = csum_replace4(udp->check, old, saddr);
 	if (!udp->check) /* 0 would mean "no checksum" */

@@ -71,6 +71,20 @@ static int sum_map(int fd, struct totals *t)
 	}
 }
 
+/* A decimal number 1..max into *out; 0 or -EINVAL. */
+static int parse_uint(const char *s, unsigned int max, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < 1 || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -83,8 +97,8 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	const char *ifname = NULL, *prog_name = "map";
-	__u32 xdp_flags = XDP_FLAGS_DRV_MODE, entries = 1 << 20;
-	unsigned int seconds = 600;
+	__u32 xdp_flags = XDP_FLAGS_DRV_MODE;
+	unsigned int entries = 1 << 20, seconds = 600;
 	struct maponly *skel = NULL;
 	struct bpf_program *prog;
 	struct totals t = { 0 };
@@ -108,10 +122,12 @@ int main(int argc, char **argv)
 				goto usage;
 			break;
 		case 'n':
-			entries = strtoul(optarg, NULL, 10);
+			if (parse_uint(optarg, 1U << 24, &entries))
+				goto bad;
 			break;
 		case 'T':
-			seconds = strtoul(optarg, NULL, 10);
+			if (parse_uint(optarg, 86400, &seconds))
+				goto bad;
 			break;
 		case 'j':
 			json = true;
@@ -120,7 +136,7 @@ int main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (!ifname || optind != argc || !entries || !seconds ||
+	if (!ifname || optind != argc ||
 	    (strcmp(prog_name, "pass") && strcmp(prog_name, "map")))
 		goto usage;
 	ifindex = if_nametoindex(ifname);
@@ -171,6 +187,10 @@ int main(int argc, char **argv)
 out:
 	maponly__destroy(skel);
 	return err ? 1 : 0;
+bad:
+	fprintf(stderr, "flowsink: bad value for -%c: '%s' (entries 1-%u, time 1-86400 s)\n",
+		c, optarg, 1U << 24);
+	return 2;
 usage:
 	fprintf(stderr, "Usage: flowsink -i IF [-p pass|map] [-m native|skb] [-n ENTRIES] [-T SEC (600)] [-j]\n");
 	return 2;

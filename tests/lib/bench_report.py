@@ -93,8 +93,9 @@ def live_table(rows):
                       "%.2f core" % f["manager_cpu"]]
         else:
             cells += ["none lossless", "-", "-", "-"]
-        cells.append("; ".join("%s pps: %d of %d" % (r["offered_pps"] or "max", int(r["accounted"]), int(r["sent"]))
-                               for r in tries))
+        cells.append("; ".join("%s pps: %d of %d, manager %.2f core" % (
+            r["offered_pps"] or "max", int(r["accounted"]), int(r["sent"]), r["manager_cpu"])
+            for r in tries))
         body.append(cells)
     table("b. live frames through a veth, Mpps received (flowexport: highest with every packet in a record)",
           ["flows", "XDP_PASS", "bare map", "flowexport", "/ bare map", "/ XDP_PASS", "manager CPU",
@@ -112,10 +113,11 @@ def peers_table(rows):
         for r in pe:
             if r["offered_pps"] != rate or r["meter"] == "none":
                 continue
-            body.append([rate, r["meter"], "%d of %d" % (r["accounted"], r["sent"]),
+            own = " (its own count: %s)" % r["own_count"] if r.get("own_count") else ""
+            body.append([rate, r["meter"], "%d of %d%s" % (r["accounted"], r["sent"], own),
                          "%.2f s" % r["meter_cpu_s"],
                          "%+.2f s" % (r["machine_cpu_s"] - idle_cpu) if idle_cpu is not None else "-"])
-    table("c. the same frames (10k flows) into nfcapd: packets accounted, CPU",
+    table("c. the same frames (10k flows) into nfcapd: packets stored (the meter's own count), CPU",
           ["offered pps", "meter", "packets accounted", "meter process CPU",
            "machine CPU above XDP_PASS only"], body)
 
@@ -127,7 +129,7 @@ def export_table(rows):
              "%d of %d" % (r["stored"], r["records"]) if "stored" in r else "-"] for r in ex]
     for r in dr:
         body.append(["1M flows drained, expired and written to an IPFIX file at exit",
-                     "%.2f s" % r["exit_seconds"], "%s records, %s packets" % (r["records"], r["packets"])])
+                     "%.2f s" % r["exit_seconds"], "%s records, %s packets of %s sent" % (r["records"], r["packets"], r["sent"])])
     if body:
         table("d. export", ["path", "records/s (or time)", "stored"], body)
 
@@ -140,13 +142,15 @@ def memory_table(rows):
     r = [x for x in fx if x["flows"] == top][-1]
     tr = [x for x in rows if x.get("part") == "testrun" and x.get("flows") == top
           and "table_bytes_per_flow" in x]
-    body = [["kernel maps of the running flowexport", "%.0f MB" % (r["map_bytes"] / 1e6),
-             "%.0f" % (r["map_bytes"] / top)],
-            ["user space (RSS growth from idle)", "%.0f MB" % ((r["rss_kb"] - r["rss_kb_idle"]) / 1e3),
-             "%.0f" % ((r["rss_kb"] - r["rss_kb_idle"]) * 1024 / top)]]
+    active = int(r.get("active_flows") or 0)
+    grow = (r["rss_kb"] - r["rss_kb_idle"]) * 1024
+    body = [["kernel: every BPF map of the running flowexport (memlock)",
+             "%.0f MB" % (r["map_bytes"] / 1e6), "-"],
+            ["user space: RSS growth from idle, %d flows in the cache" % active,
+             "%.0f MB" % (grow / 1e6), "%.0f" % (grow / active) if active else "-"]]
     if tr:
-        body.append(["one kernel flow table entry (memlock / max_entries)", "-",
-                     "%.0f" % tr[0]["table_bytes_per_flow"]])
+        body.append(["kernel: one flow table entry (memlock / max_entries, -t 0 --flows %s)"
+                     % fmt_flows(top), "-", "%.0f" % tr[0]["table_bytes_per_flow"]])
     table("e. memory with %s live flows (default settings)" % fmt_flows(top),
           ["what", "total", "bytes per flow"], body)
 
@@ -193,6 +197,12 @@ def plot(rows, path):
         pts = [(f, r["mpps"]) for f, r in pts if r]
         if pts:
             ax2.plot(*zip(*pts), marker="o", label=label)
+    lossy = [(f, [r for r in live if r["receiver"] == "flowexport" and r["flows"] == f
+                  and r["offered_pps"] == 0]) for f in flows]
+    lossy = [(f, int(rs[0]["accounted"]) / rs[0]["seconds"] / 1e6) for f, rs in lossy if rs]
+    if lossy:
+        ax2.plot(*zip(*lossy), marker="^", linestyle=":",
+                 label="flowexport, packets in records / s, fastest try")
     peers = [r for r in rows if r.get("part") == "peers" and r["meter"] in ("softflowd", "pmacctd")]
     for meter in ("softflowd", "pmacctd"):
         ok = [r for r in peers if r["meter"] == meter and r["accounted"] == r["sent"]]
