@@ -25,6 +25,8 @@
 #define RUN_PIN_TABLE1 "table_1"
 #define RUN_PIN_RING "overflow_ring"
 #define RUN_PIN_JMP "jmp_table"
+#define RUN_PIN_JMP_TC_IN "jmp_table_tc_in"
+#define RUN_PIN_JMP_TC_OUT "jmp_table_tc_out"
 
 struct instance {
 	char dir[512];

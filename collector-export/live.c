@@ -88,6 +88,7 @@ struct meter {
 	struct drain_stats ds;
 	struct books books;
 	__u64 insert_failed;  /* CNT_INSERT_FAILED at the last drain */
+	enum ingress_mode modes[MAX_IFACES]; /* -m, auto made definite */
 };
 
 /* Swap in the spare table and drain the one taken out: no program writes
@@ -167,9 +168,13 @@ static bool table_full(struct meter *m)
 static int attach_all(struct meter *m)
 {
 	for (int i = 0; i < m->cfg->n_ifaces; i++) {
-		int err = pipeline_attach(&m->p, m->cfg->ifnames[i],
-					  m->cfg->modes[i],
-					  m->inst.dir[0] ? m->inst.dir : NULL);
+		struct pipeline_attach_opts o = {
+			.mode = m->modes[i],
+			.direction = m->cfg->direction,
+			.tc_hook = m->cfg->tc_hook,
+			.link_dir = m->inst.dir[0] ? m->inst.dir : NULL,
+		};
+		int err = pipeline_attach(&m->p, m->cfg->ifnames[i], &o);
 
 		if (err) /* pipeline_attach said why */
 			return err;
@@ -402,6 +407,36 @@ static int open_cache(struct meter *m)
 	return 0;
 }
 
+/*
+ * -m auto made definite: native XDP where the driver has it, else TC
+ * ingress, which counts a GRO-merged packet as its segments where generic
+ * XDP would count one. Then the TC programs this run needs: egress, and
+ * ingress where an interface is metered at TC; only those are loaded.
+ */
+static unsigned int resolve_modes(struct meter *m)
+{
+	const struct config *cfg = m->cfg;
+	unsigned int dirs = 0;
+
+	if (cfg->direction & METER_EGRESS)
+		dirs |= 1U << FLOW_DIR_EGRESS;
+	for (int i = 0; i < cfg->n_ifaces; i++) {
+		m->modes[i] = cfg->modes[i];
+		if (!(cfg->direction & METER_INGRESS))
+			continue;
+		if (m->modes[i] == INGRESS_AUTO) {
+			m->modes[i] = xdp_native_supported(cfg->ifnames[i]) ?
+					      INGRESS_XDP_NATIVE : INGRESS_TC;
+			if (m->modes[i] == INGRESS_TC)
+				pr_info("%s: no native XDP in its driver; metering its ingress at TC (every wire packet counted, as native XDP would)\n",
+					cfg->ifnames[i]);
+		}
+		if (m->modes[i] == INGRESS_TC)
+			dirs |= 1U << FLOW_DIR_INGRESS;
+	}
+	return dirs;
+}
+
 /* -M: our folder goes beside the table we continue; else in -F. */
 static int claim_instance(struct meter *m)
 {
@@ -421,7 +456,7 @@ int run_live(const struct config *cfg)
 		.max_flows = cfg->kernel_flows,
 		.reuse_path = cfg->map_path,
 		.sample_rate = cfg->sample_rate,
-	};
+			};
 	struct meter m = { .cfg = cfg, .inst.lock = LOCKFILE_INIT };
 	bool test_mode = cfg->test_seconds > 0;
 	bool started = false;
@@ -431,6 +466,7 @@ int run_live(const struct config *cfg)
 	err = install_signals();
 	if (err)
 		return err;
+	opts.tc_dirs = resolve_modes(&m);
 	if (!test_mode) {
 		/* a table pinned by a run that died: continue it */
 		snprintf(orphan, sizeof(orphan), "%s/%s", cfg->pin_dir,

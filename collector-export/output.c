@@ -103,8 +103,9 @@ void output_write_text(FILE *f, const struct flow_record *r)
 			k->icmp_id);
 	else
 		fprintf(f, "%u", k->dst_port);
-	fprintf(f, " vlan %u if %u pkts %" PRIu64 " bytes %" PRIu64 " flags %s",
-		k->vlan_id, k->ifindex, (uint64_t)r->fwd.packets,
+	fprintf(f, " vlan %u %s %u pkts %" PRIu64 " bytes %" PRIu64 " flags %s",
+		k->vlan_id, k->direction == FLOW_DIR_EGRESS ? "out" : "if",
+		k->ifindex, (uint64_t)r->fwd.packets,
 		(uint64_t)r->fwd.octets, flags);
 	if (r->has_reverse) {
 		flags_str(r->rev.tcp_flags, flags);
@@ -198,8 +199,9 @@ void output_write_json(FILE *f, const struct flow_record *r)
 	if (is_icmp(k))
 		fprintf(f, ",\"icmpTypeCode%s\":%u,\"icmpEchoIdentifier\":%u", v,
 			k->dst_port, k->icmp_id);
-	fprintf(f, ",\"vlanId\":%u,\"ingressInterface\":%u", k->vlan_id,
-		k->ifindex);
+	fprintf(f, ",\"vlanId\":%u,\"%sInterface\":%u,\"flowDirection\":%u",
+		k->vlan_id, k->direction == FLOW_DIR_EGRESS ? "egress" : "ingress",
+		k->ifindex, k->direction);
 	json_direction(f, "", &r->fwd, r->start_ms, r->end_ms, k);
 	if (r->has_reverse)
 		json_direction(f, "reverse", &r->rev, r->rev_start_ms,

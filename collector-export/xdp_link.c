@@ -112,7 +112,7 @@ static int take_over(struct xdp_attachment *a, int link_fd, __u32 old_id,
 }
 
 int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
-		    enum xdp_attach_mode mode, const char *pin_dir)
+		    enum xdp_attach_mode mode, bool try_only, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = mode_flags(mode));
 	char other[160];
@@ -152,6 +152,8 @@ int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
 	fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &o);
 	if (fd < 0) {
 		err = -errno;
+		if (err == -EOPNOTSUPP && try_only)
+			return err; /* the caller has another way */
 		if (err == -EBUSY || err == -EEXIST) {
 			describe_attached(a->ifindex, other, sizeof(other));
 			pr_warn("%s: %s is attached there and is not ours; flowexport never replaces it (remove it first, e.g. ip link set dev %s xdp off, if it should go)\n",
@@ -204,6 +206,33 @@ void xdp_link_give_back(struct xdp_attachment *a)
 		return;
 	}
 	xdp_link_detach(a);
+}
+
+bool xdp_native_supported(const char *ifname)
+{
+	/* r0 = XDP_PASS; exit */
+	const struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = XDP_FLAGS_DRV_MODE);
+	int ifindex = if_nametoindex(ifname), prog, link, err;
+
+	if (!ifindex)
+		return true; /* the attach says what is wrong */
+	prog = bpf_prog_load(BPF_PROG_TYPE_XDP, "fx_probe", "GPL", pass, 2, NULL);
+	if (prog < 0)
+		return true;
+	link = bpf_link_create(prog, ifindex, BPF_XDP, &o);
+	err = link < 0 ? -errno : 0;
+	if (link >= 0) {
+		bpf_link_detach(link);
+		close(link);
+	}
+	close(prog);
+	/* busy (ours from a crash, or another program) is no answer
+	 * about the driver: the real attach then takes over or refuses */
+	return err != -EOPNOTSUPP;
 }
 
 int xdp_link_drop_pinned(const char *path)

@@ -10,6 +10,7 @@
 #ifndef FLOWEXPORT_XDP_LINK_H
 #define FLOWEXPORT_XDP_LINK_H
 
+#include <stdbool.h>
 #include <net/if.h>
 #include <xdp/libxdp.h> /* enum xdp_attach_mode */
 
@@ -24,17 +25,21 @@ struct xdp_attachment {
 };
 
 /*
- * Attach prog_fd to ifname. With pin_dir, the link is pinned there as
+ * Attach prog_fd to ifname. try_only: a driver without the mode
+ * (-EOPNOTSUPP) is no error to report, the caller falls back. With pin_dir, the link is pinned there as
  * link_<ifname>, and a link already pinned there (a previous run of ours)
  * is updated to prog_fd instead. 0 or -errno, with a message.
  */
 int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
-		    enum xdp_attach_mode mode, const char *pin_dir);
+		    enum xdp_attach_mode mode, bool try_only, const char *pin_dir);
 /* Detach, unpin, close. */
 void xdp_link_detach(struct xdp_attachment *a);
 /* The run did not start: hand a taken-over link back to the program it
  * ran before (it keeps metering into the tables it had), or detach. */
 void xdp_link_give_back(struct xdp_attachment *a);
+/* Does ifname's driver run XDP natively? A probe program attached and
+ * detached at once (libbpf 1.1 cannot query the driver's features). */
+bool xdp_native_supported(const char *ifname);
 /* Detach and unpin a link pinned at path (a stale run's interface that
  * this run does not meter). */
 int xdp_link_drop_pinned(const char *path);
