@@ -81,9 +81,9 @@ struct {
 	__uint(max_entries, 1 << 22);
 } overflow_ring SEC(".maps");
 
-/* Our own export connections; self_conn_count == 0 (the common case: UDP
- * export, or a collector not reached through a metered interface) keeps
- * the per-packet cost at one load. Written by user space. */
+/* Our own export connections (TCP, and UDP when egress is metered); a
+ * count of 0 (no collector, or ingress with UDP export) keeps the
+ * per-packet cost at one load. Written by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 2 * MAX_SELF_CONNS); /* old and new set at once */
@@ -92,6 +92,9 @@ struct {
 } self_conns SEC(".maps");
 
 __u32 self_conn_count;
+/* of those, TCP ones: only they have packets arriving (the ingress
+ * programs test this count, so UDP export keeps their cost at one load) */
+__u32 self_conn_tcp_count;
 
 /* --sample N: each packet is metered with probability 1/N (1: all). Set
  * by the loader before load, so without sampling the verifier drops the
@@ -561,7 +564,9 @@ static __always_inline int stage_end(void *ctx, const int at)
 	STATE_PROLOGUE;
 	if (cur->frag != FRAG_NONE)
 		frag_join(st, cur->frag);
-	if (self_conn_count && is_self_conn(&st->key, at)) {
+	if ((AT_DIRECTION(at) == FLOW_DIR_EGRESS ? self_conn_count :
+						   self_conn_tcp_count) &&
+	    is_self_conn(&st->key, at)) {
 		count_add(at, CNT_SELF_EXPORT, ctx_segs(ctx, at));
 		return finish(ctx, at, CNT_NOT_PARSED);
 	}

@@ -13,6 +13,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -310,6 +311,15 @@ static bool self_conn_in(const struct self_conn_key *k,
 	return false;
 }
 
+static __u32 tcp_count(const struct self_conn_key *k, int n)
+{
+	__u32 tcp = 0;
+
+	for (int i = 0; i < n; i++)
+		tcp += k[i].protocol == IPPROTO_TCP;
+	return tcp;
+}
+
 /* Without a gap: the new entries go in before the old ones leave, and the
  * count the programs test never drops to 0 meanwhile, so a packet of a
  * connection that stays (or arrives) is never metered during the change.
@@ -325,8 +335,11 @@ int pipeline_set_self_conns(struct pipeline *p,
 		n = MAX_SELF_CONNS;
 	if (n == p->n_self && !memcmp(keys, p->self, n * sizeof(*keys)))
 		return 0;
-	if (n)
+	if (n) {
 		p->skel->bss->self_conn_count = p->n_self + n;
+		p->skel->bss->self_conn_tcp_count =
+			tcp_count(p->self, p->n_self) + tcp_count(keys, n);
+	}
 	for (int i = 0; i < n; i++)
 		if (!self_conn_in(&keys[i], p->self, p->n_self) &&
 		    bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
@@ -338,6 +351,7 @@ int pipeline_set_self_conns(struct pipeline *p,
 		p->self[kept++] = keys[i];
 	p->n_self = kept;
 	p->skel->bss->self_conn_count = p->n_self;
+	p->skel->bss->self_conn_tcp_count = tcp_count(p->self, p->n_self);
 	return 0;
 }
 

@@ -59,7 +59,7 @@ const struct option_desc options[] = {
 	{ { "template", required_argument, NULL, OPT_TEMPLATE }, "NAME|PATH",
 	  "record template: `default`, `extended`, or a `.tmpl` file of IANA element names [default]", OPTF_COLLECTOR },
 	{ { "biflow", no_argument, NULL, OPT_BIFLOW }, NULL,
-	  "RFC 5103 bidirectional records (IPFIX): the two directions of a flow (addresses and ports swapped, same protocol and VLAN; ICMP: echo request and reply of one identifier only) in one record, also when they enter by two metered interfaces; the first-seen direction is the forward one" },
+	  "RFC 5103 bidirectional records (IPFIX): the two directions of a flow (addresses and ports swapped, same protocol and VLAN; ICMP: echo request and reply of one identifier only) in one record, also when they enter by two metered interfaces, and a host's request at egress with its reply at ingress; the first-seen direction is the forward one" },
 	{ { "template-refresh", required_argument, NULL, OPT_TMPL_SEC }, "SEC",
 	  "UDP: resend templates every SEC seconds [20]", OPTF_COLLECTOR },
 	{ { "template-refresh-packets", required_argument, NULL, OPT_TMPL_MSGS }, "N",

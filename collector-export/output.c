@@ -305,7 +305,7 @@ void output_records(struct output *o, const struct flow_record *recs,
  * --help and the README. Never on stdout, which carries records only. */
 void output_counters(struct output *o, const struct counters_report *c)
 {
-	char line[1024];
+	char line[1536];
 
 	if (o->cfg->json)
 		snprintf(line, sizeof(line),
@@ -315,14 +315,19 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 "\"overflowPackets\":%llu,\"overflowOctets\":%llu,"
 			 "\"activeFlows\":%llu,\"evictedFlows\":%llu,\"exportedRecords\":%llu,"
 			 "\"exportedPackets\":%llu,\"exportedOctets\":%llu,"
-			 "\"sentRecords\":%llu,\"unsentRecords\":%llu,\"sendErrors\":%llu}}\n",
+			 "\"sentRecords\":%llu,\"unsentRecords\":%llu,\"sendErrors\":%llu,"
+			 "\"egressPackets\":%llu,\"egressNotSampled\":%llu,\"egressFlowed\":%llu,"
+			 "\"egressNotParsed\":%llu,\"egressMalformed\":%llu,\"egressInternal\":%llu,"
+			 "\"forwarded\":%llu}}\n",
 			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
 			 c->self_export,
 			 c->malformed, c->internal, c->missed_tail_calls, c->ring_packets,
 			 c->overflow_packets, c->overflow_octets, c->active_flows,
 			 c->evicted_flows, c->records, c->record_packets,
 			 c->record_octets, c->sent_records, c->unsent_records,
-			 c->send_errors);
+			 c->send_errors, c->egress_seen, c->egress_not_sampled,
+			 c->egress_flowed, c->egress_not_parsed, c->egress_malformed,
+			 c->egress_internal, c->forwarded);
 	else
 		snprintf(line, sizeof(line),
 			 "counters: packets %llu pps %.1f not_sampled %llu flowed %llu not_parsed %llu "
@@ -330,13 +335,18 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 "missed_tail_calls %llu ring %llu overflow %llu (%llu octets) "
 			 "active_flows %llu evicted %llu "
 			 "exported %llu (packets %llu octets %llu) "
-			 "sent %llu unsent %llu send_errors %llu\n",
+			 "sent %llu unsent %llu send_errors %llu "
+			 "egress_packets %llu egress_not_sampled %llu egress_flowed %llu "
+			 "egress_not_parsed %llu egress_malformed %llu egress_internal %llu "
+			 "forwarded %llu\n",
 			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
 			 c->self_export, c->malformed, c->internal, c->missed_tail_calls,
 			 c->ring_packets, c->overflow_packets, c->overflow_octets,
 			 c->active_flows, c->evicted_flows, c->records,
 			 c->record_packets, c->record_octets, c->sent_records,
-			 c->unsent_records, c->send_errors);
+			 c->unsent_records, c->send_errors, c->egress_seen,
+			 c->egress_not_sampled, c->egress_flowed, c->egress_not_parsed,
+			 c->egress_malformed, c->egress_internal, c->forwarded);
 	if (o->stats)
 		fputs(line, o->stats);
 	else

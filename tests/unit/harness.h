@@ -163,7 +163,7 @@ static const char *counter_name(int c, char *buf, size_t size)
 	static const char *const names[CNT_MISSED_TAIL_CALL] = {
 		"seen", "flowed", "not parsed", "malformed", "insert failed",
 		"overflow packets", "overflow octets", "internal",
-		"self export", "not sampled",
+		"self export", "not sampled", "forwarded",
 	};
 
 	if (c < CNT_MISSED_TAIL_CALL)
