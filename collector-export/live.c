@@ -88,7 +88,6 @@ struct meter {
 	struct drain_stats ds;
 	struct books books;
 	__u64 insert_failed;  /* CNT_INSERT_FAILED at the last drain */
-	enum ingress_mode modes[MAX_IFACES]; /* -m, auto made definite */
 };
 
 /* Swap in the spare table and drain the one taken out: no program writes
@@ -169,7 +168,7 @@ static int attach_all(struct meter *m)
 {
 	for (int i = 0; i < m->cfg->n_ifaces; i++) {
 		struct pipeline_attach_opts o = {
-			.mode = m->modes[i],
+			.mode = m->cfg->modes[i],
 			.direction = m->cfg->direction,
 			.tc_hook = m->cfg->tc_hook,
 			.link_dir = m->inst.dir[0] ? m->inst.dir : NULL,
@@ -408,32 +407,22 @@ static int open_cache(struct meter *m)
 }
 
 /*
- * -m auto made definite: native XDP where the driver has it, else TC
- * ingress, which counts a GRO-merged packet as its segments where generic
- * XDP would count one. Then the TC programs this run needs: egress, and
- * ingress where an interface is metered at TC; only those are loaded.
+ * The TC programs this run may attach, and only those are loaded (each
+ * instance costs its verification at start): egress, and ingress where an
+ * interface is metered at TC or may fall back to it (-m auto: native XDP
+ * is tried for real and TC taken where the driver refuses; libbpf 1.1
+ * cannot ask the driver, and a probe attach would reset some NICs twice).
  */
-static unsigned int resolve_modes(struct meter *m)
+static unsigned int tc_dirs_needed(const struct config *cfg)
 {
-	const struct config *cfg = m->cfg;
 	unsigned int dirs = 0;
 
 	if (cfg->direction & METER_EGRESS)
 		dirs |= 1U << FLOW_DIR_EGRESS;
-	for (int i = 0; i < cfg->n_ifaces; i++) {
-		m->modes[i] = cfg->modes[i];
-		if (!(cfg->direction & METER_INGRESS))
-			continue;
-		if (m->modes[i] == INGRESS_AUTO) {
-			m->modes[i] = xdp_native_supported(cfg->ifnames[i]) ?
-					      INGRESS_XDP_NATIVE : INGRESS_TC;
-			if (m->modes[i] == INGRESS_TC)
-				pr_info("%s: no native XDP in its driver; metering its ingress at TC (every wire packet counted, as native XDP would)\n",
-					cfg->ifnames[i]);
-		}
-		if (m->modes[i] == INGRESS_TC)
+	for (int i = 0; i < cfg->n_ifaces; i++)
+		if ((cfg->direction & METER_INGRESS) &&
+		    (cfg->modes[i] == INGRESS_TC || cfg->modes[i] == INGRESS_AUTO))
 			dirs |= 1U << FLOW_DIR_INGRESS;
-	}
 	return dirs;
 }
 
@@ -466,7 +455,7 @@ int run_live(const struct config *cfg)
 	err = install_signals();
 	if (err)
 		return err;
-	opts.tc_dirs = resolve_modes(&m);
+	opts.tc_dirs = tc_dirs_needed(cfg);
 	if (!test_mode) {
 		/* a table pinned by a run that died: continue it */
 		snprintf(orphan, sizeof(orphan), "%s/%s", cfg->pin_dir,

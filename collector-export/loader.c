@@ -618,7 +618,6 @@ static int attach_ingress(struct pipeline *p, const char *ifname,
 			 o->mode == INGRESS_AUTO, o->link_dir);
 	if (err != -EOPNOTSUPP || o->mode != INGRESS_AUTO)
 		return err;
-	/* auto (a caller that did not probe first): TC, if loaded */
 	pr_info("%s: no native XDP in its driver; metering its ingress at TC (every wire packet counted, as native XDP would)\n",
 		ifname);
 	return attach_tc(p, ifname, false, o);

@@ -208,33 +208,6 @@ void xdp_link_give_back(struct xdp_attachment *a)
 	xdp_link_detach(a);
 }
 
-bool xdp_native_supported(const char *ifname)
-{
-	/* r0 = XDP_PASS; exit */
-	const struct bpf_insn pass[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = XDP_FLAGS_DRV_MODE);
-	int ifindex = if_nametoindex(ifname), prog, link, err;
-
-	if (!ifindex)
-		return true; /* the attach says what is wrong */
-	prog = bpf_prog_load(BPF_PROG_TYPE_XDP, "fx_probe", "GPL", pass, 2, NULL);
-	if (prog < 0)
-		return true;
-	link = bpf_link_create(prog, ifindex, BPF_XDP, &o);
-	err = link < 0 ? -errno : 0;
-	if (link >= 0) {
-		bpf_link_detach(link);
-		close(link);
-	}
-	close(prog);
-	/* busy (ours from a crash, or another program) is no answer
-	 * about the driver: the real attach then takes over or refuses */
-	return err != -EOPNOTSUPP;
-}
-
 int xdp_link_drop_pinned(const char *path)
 {
 	int fd = bpf_obj_get(path), err = 0;

@@ -37,9 +37,6 @@ void xdp_link_detach(struct xdp_attachment *a);
 /* The run did not start: hand a taken-over link back to the program it
  * ran before (it keeps metering into the tables it had), or detach. */
 void xdp_link_give_back(struct xdp_attachment *a);
-/* Does ifname's driver run XDP natively? A probe program attached and
- * detached at once (libbpf 1.1 cannot query the driver's features). */
-bool xdp_native_supported(const char *ifname);
 /* Detach and unpin a link pinned at path (a stale run's interface that
  * this run does not meter). */
 int xdp_link_drop_pinned(const char *path);
