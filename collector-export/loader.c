@@ -147,7 +147,6 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		for (int slot = 0; slot < SLOT_MAX; slot++)
 			bpf_program__set_autoload(slot_program(skel, hook, slot), load);
 	}
-	p->tc_dirs = opts->tc_dirs;
 	skel->rodata->sample_rate = opts->sample_rate ? opts->sample_rate : 1;
 
 	if (opts->reuse_path) {

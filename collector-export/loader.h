@@ -41,7 +41,6 @@ struct pipeline {
 	__u32 max_flows;
 	int n_attached;
 	struct xdp_attachment attached[MAX_IFACES];
-	unsigned int tc_dirs;  /* the TC instances loaded */
 	int n_tc;
 	struct tc_attachment tc[2 * MAX_IFACES]; /* ingress and egress */
 	const char *reuse_path; /* the pinned flow_tables we continue */
