@@ -398,6 +398,12 @@ int pipeline_start_fd(struct pipeline *p)
 	return bpf_program__fd(p->skel->progs.flow_start);
 }
 
+int pipeline_tc_start_fd(struct pipeline *p, bool egress)
+{
+	return bpf_program__fd(egress ? p->skel->progs.tce_start :
+					p->skel->progs.tci_start);
+}
+
 int pipeline_jmp_table_fd(struct pipeline *p)
 {
 	return bpf_map__fd(p->skel->maps.jmp_table);

@@ -116,6 +116,8 @@ int pipeline_counters_dir(struct pipeline *p, enum flow_direction dir,
 			  __u64 *out);
 
 int pipeline_start_fd(struct pipeline *p);
+/* The TC entry program, or a negative errno when it was not loaded. */
+int pipeline_tc_start_fd(struct pipeline *p, bool egress);
 int pipeline_jmp_table_fd(struct pipeline *p);
 int pipeline_tc_jmp_table_fd(struct pipeline *p, bool egress);
 int pipeline_floor_fd(struct pipeline *p);

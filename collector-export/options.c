@@ -89,7 +89,7 @@ const struct option_desc options[] = {
 	{ { "stats-file", required_argument, NULL, OPT_STATS_FILE }, "FILE",
 	  "append counters lines to FILE instead of the log (stderr or `-L`)" },
 	{ { "json", no_argument, NULL, 'j' }, NULL,
-	  "JSON lines, keys are IANA IPFIX element names (flows; counters lines too); with `-t 0`, one object per strategy: `{\"share\":\"meta\",\"ns_per_packet\":83.2,\"floor_ns\":21.0}`" },
+	  "JSON lines, keys are IANA IPFIX element names (flows; counters lines too); with `-t 0`, one object per strategy: `{\"share\":\"meta\",\"ns_per_packet\":83.2,\"floor_ns\":21.0,...}` and `tc_egress_ns_per_packet`, the same stages at TC egress" },
 	{ { "Output", required_argument, NULL, 'O' }, "DIR",
 	  "also write flows to `DIR/<date>/<time>` files each interval" },
 	{ { "Log", required_argument, NULL, 'L' }, "FILE",
