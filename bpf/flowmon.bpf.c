@@ -218,10 +218,10 @@ static __always_inline int stage_start(void *ctx, const int at)
 		return finish(ctx, at, CNT_NOT_SAMPLED);
 	if (AT_IS_TC(at)) {
 		__u32 len = CTX_SKB(ctx)->len;
+		__u32 want = len < TC_PULL_LEN ? len : TC_PULL_LEN;
 
-		if (ctx_data_end(ctx, at) - ctx_data(ctx, at) <
-		    (len < TC_PULL_LEN ? len : TC_PULL_LEN))
-			bpf_skb_pull_data(ctx, TC_PULL_LEN);
+		if (ctx_data_end(ctx, at) - ctx_data(ctx, at) < want)
+			bpf_skb_pull_data(ctx, want);
 	}
 	if (cursor_init(ctx, at, &ts, &wire_len))
 		return finish(ctx, at, CNT_INTERNAL);
