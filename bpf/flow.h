@@ -38,7 +38,9 @@ enum share_mode {
 };
 
 /*
- * Packet counters, one PERCPU_ARRAY slot each. Invariant, summed over CPUs:
+ * Packet counters, one PERCPU_ARRAY slot each and one set per direction
+ * (egress at CNT_MAX + counter), in wire packets (a GSO packet counts as
+ * the packets it carries). Invariant, per direction, summed over CPUs:
  *   CNT_SEEN == CNT_NOT_SAMPLED + CNT_FLOWED + CNT_NOT_PARSED + CNT_MALFORMED
  *               + CNT_INTERNAL
  * (CNT_INTERNAL should stay 0; CNT_NOT_SAMPLED is 0 without --sample). CNT_INSERT_FAILED, CNT_OVERFLOW_*,
@@ -58,6 +60,8 @@ enum flow_counter {
 	CNT_NOT_SAMPLED,     /* --sample N: left out by 1:N sampling */
 	CNT_CLOSING_RING,    /* flow being closed: packet sent to the ring */
 	CNT_NOTICE_LOST,     /* notice ring full: user space walks the table */
+	CNT_FORWARDED,       /* egress: forwarded, counted at its metered
+			      * ingress already; not in CNT_SEEN */
 	CNT_MISSED_TAIL_CALL, /* + enum flow_slot: one counter per slot */
 	CNT_MAX = CNT_MISSED_TAIL_CALL + SLOT_MAX
 };
@@ -87,6 +91,18 @@ enum flow_end_reason {
  */
 #define ICMP_TYPE_CODE_UNKNOWN 0xffff
 
+/* IPFIX flowDirection (IE 61) values: the hook that metered the packet. */
+enum flow_direction {
+	FLOW_DIR_INGRESS = 0,
+	FLOW_DIR_EGRESS = 1,
+	FLOW_DIRECTIONS
+};
+
+/* Interfaces metered at ingress, for the egress programs: a forwarded
+ * packet (skb->ingress_ifindex set) that entered through one of them was
+ * counted there already. */
+#define MAX_METERED_IFACES 64
+
 /*
  * One direction of a flow. Addresses are 16 bytes; IPv4 is stored
  * IPv4-mapped (::ffff:a.b.c.d). Ports in host byte order. For ICMP and
@@ -104,7 +120,8 @@ struct flow_key {
 	__u16 src_port;
 	__u16 dst_port;
 	__u16 icmp_id;
-	__u16 pad;        /* always 0: keys are hashed byte-wise */
+	__u8 direction;   /* enum flow_direction: where it was metered */
+	__u8 pad;         /* always 0: keys are hashed byte-wise */
 };
 
 /*
@@ -245,6 +262,9 @@ struct flow_event {
 	__u32 flow_label;
 	__u8 src_mac[6];
 	__u8 dst_mac[6];
+	__u32 wire_octets; /* a GSO packet: the octets of its segments */
+	__u16 segs;        /* wire packets this packet stands for (>= 1) */
+	__u16 pad;
 };
 
 /*
@@ -339,7 +359,7 @@ static inline void flow_stats_empty(struct flow_stats *fs)
 FLOW_ASSERT_SIZE(struct flow_key, 48);
 FLOW_ASSERT_SIZE(struct tcp_seq_state, 12);
 FLOW_ASSERT_SIZE(struct flow_stats, 184);
-FLOW_ASSERT_SIZE(struct flow_event, 80);
+FLOW_ASSERT_SIZE(struct flow_event, 88);
 FLOW_ASSERT_SIZE(struct flow_notice, 64);
 FLOW_ASSERT_SIZE(struct table_op_slot, 240);
 FLOW_ASSERT_SIZE(struct pkt_meta, 32);

@@ -19,6 +19,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* One jump table per instance of the stages (ctx.h): XDP, TC ingress and
+ * TC egress. The kernel keeps XDP and TC programs in separate tables; TC
+ * ingress and egress have their own so that the direction is a constant. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, SLOT_MAX);
@@ -27,8 +30,22 @@ struct {
 } jmp_table SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SLOT_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} jmp_table_tc_in SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SLOT_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} jmp_table_tc_out SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CNT_MAX);
+	__uint(max_entries, CNT_MAX * FLOW_DIRECTIONS);
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
@@ -71,9 +88,9 @@ struct {
 	__uint(max_entries, 1 << 22);
 } overflow_ring SEC(".maps");
 
-/* Our own export connections; self_conn_count == 0 (the common case: UDP
- * export, or a collector not reached through a metered interface) keeps
- * the per-packet cost at one load. Written by user space. */
+/* Our own export connections (TCP, and UDP when egress is metered); a
+ * count of 0 (no collector, or ingress with UDP export) keeps the
+ * per-packet cost at one load. Written by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 2 * MAX_SELF_CONNS); /* old and new set at once */
@@ -82,177 +99,252 @@ struct {
 } self_conns SEC(".maps");
 
 __u32 self_conn_count;
+/* of those, TCP ones: only they have packets arriving (the ingress
+ * programs test this count, so UDP export keeps their cost at one load) */
+__u32 self_conn_tcp_count;
 
 /* --sample N: each packet is metered with probability 1/N (1: all). Set
  * by the loader before load, so without sampling the verifier drops the
  * test altogether. */
 const volatile __u32 sample_rate = 1;
 
-static __always_inline void count_add(__u32 counter, __u64 n)
+/* Interfaces metered at ingress (any hook), for the egress programs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_METERED_IFACES);
+	__type(key, __u32);
+	__type(value, __u8);
+} ingress_metered SEC(".maps");
+
+static __always_inline void count_add(const int at, __u32 counter, __u64 n)
 {
-	__u64 *v = bpf_map_lookup_elem(&counters, &counter);
+	__u32 idx = counter + (AT_DIRECTION(at) == FLOW_DIR_EGRESS ? CNT_MAX : 0);
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
 
 	if (v)
 		*v += n;
 }
 
-static __always_inline int finish(__u32 counter)
+/* Counters count wire packets: a GSO packet as the packets it carries. */
+static __always_inline int finish(void *ctx, const int at, __u32 counter)
 {
-	count_add(counter, 1);
-	return XDP_PASS;
+	count_add(at, counter, ctx_segs(ctx, at));
+	return CTX_PASS(at);
+}
+
+static __always_inline void *jmp_table_of(const int at)
+{
+	if (at == AT_TC_IN)
+		return &jmp_table_tc_in;
+	if (at == AT_TC_OUT)
+		return &jmp_table_tc_out;
+	return &jmp_table;
 }
 
 /* Tail calls need a constant index to become direct jumps: keep this inline
  * and call it with enum constants only. Reaching the return means the slot
  * was empty: the packet is not parsed and the miss is counted by slot. */
-static __always_inline int next(struct xdp_md *ctx, __u32 slot)
+static __always_inline int next(void *ctx, const int at, __u32 slot)
 {
-	bpf_tail_call(ctx, &jmp_table, slot);
-	count_add(CNT_MISSED_TAIL_CALL + slot, 1);
-	return finish(CNT_NOT_PARSED);
+	bpf_tail_call(ctx, jmp_table_of(at), slot);
+	count_add(at, CNT_MISSED_TAIL_CALL + slot, ctx_segs(ctx, at));
+	return finish(ctx, at, CNT_NOT_PARSED);
 }
 
-static __always_inline int result(struct xdp_md *ctx, int res, __u32 slot)
+static __always_inline int result(void *ctx, const int at, int res, __u32 slot)
 {
 	if (res == PARSE_MALFORMED)
-		return finish(CNT_MALFORMED);
+		return finish(ctx, at, CNT_MALFORMED);
 	if (res == PARSE_UNSUPPORTED)
-		return finish(CNT_NOT_PARSED);
-	return next(ctx, slot);
+		return finish(ctx, at, CNT_NOT_PARSED);
+	return next(ctx, at, slot);
 }
 
 /* Programs past L2 start by finding the parse state and the cursor;
  * the parsers also want the packet bounds. */
 #define STATE_PROLOGUE                                           \
 	struct parse_state *st = state_get();                    \
-	struct pkt_meta *cur = cursor_get(ctx, st);              \
+	struct pkt_meta *cur = cursor_get(ctx, at, st);          \
 	if (!st || !cur)                                         \
-		return finish(CNT_INTERNAL)
+		return finish(ctx, at, CNT_INTERNAL)
 #define PROG_PROLOGUE                                            \
-	void *data = (void *)(long)ctx->data;                    \
-	void *data_end = (void *)(long)ctx->data_end;            \
+	void *data = ctx_data(ctx, at);                          \
+	void *data_end = ctx_data_end(ctx, at);                  \
 	STATE_PROLOGUE
 
-SEC("xdp")
-int flow_start(struct xdp_md *ctx)
+/*
+ * Each stage body below becomes three programs: flow_<stage> (XDP, the
+ * names the seed and the tests know), tci_<stage> and tce_<stage> (TC
+ * ingress and egress). One source, constants folded per instance.
+ */
+#define HOOK_PROGRAMS(stage)                                           \
+	SEC("xdp") int flow_##stage(struct xdp_md *ctx)                \
+	{                                                              \
+		return stage_##stage(ctx, AT_XDP);                     \
+	}                                                              \
+	SEC("tc") int tci_##stage(struct __sk_buff *ctx)               \
+	{                                                              \
+		return stage_##stage(ctx, AT_TC_IN);                   \
+	}                                                              \
+	SEC("tc") int tce_##stage(struct __sk_buff *ctx)               \
+	{                                                              \
+		return stage_##stage(ctx, AT_TC_OUT);                  \
+	}
+
+/* The headers the parsers read, in the linear part of the skb: at TC a
+ * packet's data_end may stop before them (a non-linear skb). Pulling does
+ * not change the packet, only where its bytes are held. */
+#define TC_PULL_LEN 128
+
+/* At egress a forwarded packet has an ingress interface: if that one is
+ * metered at ingress, the packet is counted there already. The host's own
+ * packets have none and cost no lookup. */
+static __always_inline int counted_at_ingress(void *ctx, const int at)
+{
+	__u32 in;
+
+	if (at != AT_TC_OUT)
+		return 0;
+	in = CTX_SKB(ctx)->ingress_ifindex;
+	return in && bpf_map_lookup_elem(&ingress_metered, &in) != NULL;
+}
+
+static __always_inline int stage_start(void *ctx, const int at)
 {
 	struct pkt_meta *cur;
 	__u32 wire_len, have;
 	__u64 ts;
 
-	count_add(CNT_SEEN, 1);
+	if (counted_at_ingress(ctx, at)) {
+		count_add(at, CNT_FORWARDED, ctx_segs(ctx, at));
+		return CTX_PASS(at);
+	}
+	count_add(at, CNT_SEEN, ctx_segs(ctx, at));
 	/* first, so that a packet left out costs one random number */
 	if (sample_rate > 1 && bpf_get_prandom_u32() % sample_rate)
-		return finish(CNT_NOT_SAMPLED);
-	if (cursor_init(ctx, &ts, &wire_len))
-		return finish(CNT_INTERNAL);
-	cur = cursor_only_get(ctx);
+		return finish(ctx, at, CNT_NOT_SAMPLED);
+	if (AT_IS_TC(at)) {
+		__u32 len = CTX_SKB(ctx)->len;
+		__u32 want = len < TC_PULL_LEN ? len : TC_PULL_LEN;
+
+		if (ctx_data_end(ctx, at) - ctx_data(ctx, at) < want)
+			bpf_skb_pull_data(ctx, want);
+	}
+	if (cursor_init(ctx, at, &ts, &wire_len))
+		return finish(ctx, at, CNT_INTERNAL);
+	cur = cursor_only_get(ctx, at);
 	if (!cur)
-		return finish(CNT_INTERNAL);
+		return finish(ctx, at, CNT_INTERNAL);
 	cur->ts_ns = ts;
 	cur->magic = 0;
+	have = ctx_data_end(ctx, at) - ctx_data(ctx, at);
 	/* only a replayed frame can be cut, and only if it is shorter than
-	 * the wire length its capture recorded */
-	have = ctx->data_end - ctx->data;
+	 * the wire length its capture recorded; at TC the skb's length is
+	 * the frame's, and data_end may end with the linear part */
+	if (AT_IS_TC(at))
+		wire_len = CTX_SKB(ctx)->len;
 	cur->wire_len = wire_len > have ? wire_len : 0;
-	return next(ctx, SLOT_L2_ETH);
+	return next(ctx, at, SLOT_L2_ETH);
 }
+HOOK_PROGRAMS(start)
 
-SEC("xdp")
-int flow_l2_eth(struct xdp_md *ctx)
+static __always_inline int stage_l2_eth(void *ctx, const int at)
 {
-	struct pkt_meta *cur = cursor_only_get(ctx);
+	struct pkt_meta *cur = cursor_only_get(ctx, at);
 	int res;
 
 	if (!cur)
-		return finish(CNT_INTERNAL);
-	res = parse_eth((void *)(long)ctx->data, (void *)(long)ctx->data_end, cur);
+		return finish(ctx, at, CNT_INTERNAL);
+	res = parse_eth(ctx_data(ctx, at), ctx_data_end(ctx, at), cur);
 	if (res != PARSE_OK)
-		return result(ctx, res, SLOT_END);
+		return result(ctx, at, res, SLOT_END);
 	if (cur->l3_proto == ETH_P_IP)
-		return next(ctx, SLOT_L3_IPV4);
+		return next(ctx, at, SLOT_L3_IPV4);
 	if (cur->l3_proto == ETH_P_IPV6)
-		return next(ctx, SLOT_L3_IPV6);
-	return finish(CNT_NOT_PARSED);
+		return next(ctx, at, SLOT_L3_IPV6);
+	return finish(ctx, at, CNT_NOT_PARSED);
 }
+HOOK_PROGRAMS(l2_eth)
 
 /* After L3: later fragments carry no L4 header and go straight to the end;
  * protocols without a parser of ours are flows without ports. */
-static __always_inline int to_l4(struct xdp_md *ctx, struct pkt_meta *cur)
+static __always_inline int to_l4(void *ctx, const int at, struct pkt_meta *cur)
 {
 	if (cur->frag == FRAG_LATER)
-		return next(ctx, SLOT_END);
+		return next(ctx, at, SLOT_END);
 	switch (cur->l4_proto) {
 	case IPPROTO_TCP:
-		return next(ctx, SLOT_L4_TCP);
+		return next(ctx, at, SLOT_L4_TCP);
 	case IPPROTO_UDP:
-		return next(ctx, SLOT_L4_UDP);
+		return next(ctx, at, SLOT_L4_UDP);
 	case IPPROTO_ICMP:
-		return next(ctx, SLOT_L4_ICMP);
+		return next(ctx, at, SLOT_L4_ICMP);
 	case IPPROTO_ICMPV6:
-		return next(ctx, SLOT_L4_ICMPV6);
+		return next(ctx, at, SLOT_L4_ICMPV6);
 	default:
-		return next(ctx, SLOT_END);
+		return next(ctx, at, SLOT_END);
 	}
 }
 
-SEC("xdp")
-int flow_l3_ipv4(struct xdp_md *ctx)
+static __always_inline int stage_l3_ipv4(void *ctx, const int at)
 {
 	int res;
 
 	PROG_PROLOGUE;
-	res = parse_ipv4(ctx, data, data_end, cur, st);
+	res = parse_ipv4(ctx_ifindex(ctx, at), AT_DIRECTION(at), data,
+			 data_end, cur, st);
 	if (res != PARSE_OK)
-		return result(ctx, res, SLOT_END);
-	return to_l4(ctx, cur);
+		return result(ctx, at, res, SLOT_END);
+	return to_l4(ctx, at, cur);
 }
+HOOK_PROGRAMS(l3_ipv4)
 
-SEC("xdp")
-int flow_l3_ipv6(struct xdp_md *ctx)
+static __always_inline int stage_l3_ipv6(void *ctx, const int at)
 {
 	int res;
 
 	PROG_PROLOGUE;
-	res = parse_ipv6(ctx, data, data_end, cur, st);
+	res = parse_ipv6(ctx_ifindex(ctx, at), AT_DIRECTION(at), data,
+			 data_end, cur, st);
 	if (res != PARSE_OK)
-		return result(ctx, res, SLOT_END);
-	return to_l4(ctx, cur);
+		return result(ctx, at, res, SLOT_END);
+	return to_l4(ctx, at, cur);
 }
+HOOK_PROGRAMS(l3_ipv6)
 
-SEC("xdp")
-int flow_l4_tcp(struct xdp_md *ctx)
+static __always_inline int stage_l4_tcp(void *ctx, const int at)
 {
 	PROG_PROLOGUE;
-	return result(ctx, parse_tcp(data, data_end, cur, st), SLOT_END);
+	return result(ctx, at, parse_tcp(data, data_end, cur, st), SLOT_END);
 }
+HOOK_PROGRAMS(l4_tcp)
 
-SEC("xdp")
-int flow_l4_udp(struct xdp_md *ctx)
+static __always_inline int stage_l4_udp(void *ctx, const int at)
 {
 	PROG_PROLOGUE;
-	return result(ctx, parse_udp(data, data_end, cur, st), SLOT_END);
+	return result(ctx, at, parse_udp(data, data_end, cur, st), SLOT_END);
 }
+HOOK_PROGRAMS(l4_udp)
 
-SEC("xdp")
-int flow_l4_icmp(struct xdp_md *ctx)
+static __always_inline int stage_l4_icmp(void *ctx, const int at)
 {
 	PROG_PROLOGUE;
-	return result(ctx,
+	return result(ctx, at,
 		      parse_icmp_common(data, data_end, cur, st, ICMP_ECHO,
 					ICMP_ECHOREPLY),
 		      SLOT_END);
 }
+HOOK_PROGRAMS(l4_icmp)
 
-SEC("xdp")
-int flow_l4_icmpv6(struct xdp_md *ctx)
+static __always_inline int stage_l4_icmpv6(void *ctx, const int at)
 {
 	PROG_PROLOGUE;
-	return result(ctx,
+	return result(ctx, at,
 		      parse_icmp_common(data, data_end, cur, st,
 					ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY),
 		      SLOT_END);
 }
+HOOK_PROGRAMS(l4_icmpv6)
 
 /* Lower *slot to val if val is smaller, against concurrent writers. */
 #define ATOMIC_MIN(slot, val)                                              \
@@ -302,26 +394,62 @@ static __always_inline __u32 ttl_bin(__u32 ttl)
 /* A fresh entry holds no packet yet: the one update path below adds the
  * first packet like any other, so there is only one way to count. What is
  * kept from the first packet only (TOS, flow label, MACs) is set here. */
-static __always_inline void stats_init(struct flow_stats *fs,
-				       struct xdp_md *ctx,
-				       struct parse_state *st, __u64 ts)
+static __always_inline void stats_init(struct flow_stats *fs, void *ctx,
+				       const int at, struct parse_state *st,
+				       __u64 ts)
 {
 	flow_stats_empty(fs);
-	eth_macs((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-		 fs->src_mac, fs->dst_mac);
+	eth_macs(ctx_data(ctx, at), ctx_data_end(ctx, at), fs->src_mac,
+		 fs->dst_mac);
 	fs->tos = st->tos;
 	fs->flow_label = st->flow_label;
 	fs->first_seen_ns = ts;
 	fs->last_seen_ns = ts;
 }
 
-static __always_inline void notice(__u32 kind, const struct flow_key *key,
-				   __u64 ts)
+/*
+ * What one packet is on the wire. A GSO packet (TC only) stands for segs
+ * packets: segs - 1 of seg_len bytes and a last one of last_len, each with
+ * its own copy of the headers. Anything else is one packet of ip_length.
+ */
+struct wire {
+	__u32 segs;
+	__u32 seg_len;
+	__u32 last_len;
+	__u64 octets;
+};
+
+static __always_inline void wire_of(void *ctx, const int at,
+				    struct parse_state *st,
+				    struct pkt_meta *cur, struct wire *w)
+{
+	__u32 len = st->ip_length, segs = ctx_segs(ctx, at), gso, hdr, body;
+
+	w->segs = segs;
+	w->seg_len = w->last_len = len;
+	w->octets = len;
+	if (segs < 2)
+		return;
+	gso = ctx_gso_size(ctx, at);
+	if (st->key.protocol == IPPROTO_TCP && !st->tcp_cut &&
+	    len > st->l4_payload)
+		hdr = len - st->l4_payload; /* IP + TCP headers, options */
+	else
+		hdr = (__u32)(cur->l4_off - cur->l3_off) +
+		      (st->key.protocol == IPPROTO_UDP ? 8 : 0);
+	body = (segs - 1) * gso;
+	w->seg_len = hdr + gso;
+	w->last_len = len > body ? len - body : w->seg_len;
+	w->octets = len + (__u64)(segs - 1) * hdr;
+}
+
+static __always_inline void notice(const int at, __u32 kind,
+				   const struct flow_key *key, __u64 ts)
 {
 	struct flow_notice *n = bpf_ringbuf_reserve(&notice_ring, sizeof(*n), 0);
 
 	if (!n) {
-		count_add(CNT_NOTICE_LOST, 1);
+		count_add(at, CNT_NOTICE_LOST, 1);
 		return;
 	}
 	__builtin_memcpy(&n->key, key, sizeof(n->key));
@@ -334,11 +462,12 @@ static __always_inline void notice(__u32 kind, const struct flow_key *key,
 #define TCP_FIN_RST 0x05
 
 static __always_inline void stats_update(struct flow_stats *fs,
-					 struct parse_state *st,
-					 struct pkt_meta *cur)
+					 const int at, struct parse_state *st,
+					 struct pkt_meta *cur,
+					 const struct wire *w)
 {
 	__u64 ts = cur->ts_ns;
-	__u32 len = st->ip_length;
+	__u32 len = w->last_len;
 
 	/* Times before counts: a harvest takes the counts first and
 	 * first_seen last, so a delta with packets has its first_seen.
@@ -370,12 +499,15 @@ static __always_inline void stats_update(struct flow_stats *fs,
 			break;
 		}
 	}
-	__sync_fetch_and_add(&fs->packets, 1);
-	__sync_fetch_and_add(&fs->octets, len);
+	__sync_fetch_and_add(&fs->packets, w->segs);
+	__sync_fetch_and_add(&fs->octets, w->octets);
 	__sync_fetch_and_add(&fs->size_hist[size_bin(len)], 1);
-	__sync_fetch_and_add(&fs->ttl_hist[ttl_bin(st->ttl)], 1);
+	if (w->segs > 1)
+		__sync_fetch_and_add(&fs->size_hist[size_bin(w->seg_len)],
+				     w->segs - 1);
+	__sync_fetch_and_add(&fs->ttl_hist[ttl_bin(st->ttl)], w->segs);
 	ATOMIC_MIN(&fs->min_length, len);
-	ATOMIC_MAX(&fs->max_length, len);
+	ATOMIC_MAX(&fs->max_length, w->seg_len);
 	ATOMIC_MIN(&fs->min_ttl, (__u32)st->ttl);
 	ATOMIC_MAX(&fs->max_ttl, (__u32)st->ttl);
 
@@ -388,7 +520,7 @@ static __always_inline void stats_update(struct flow_stats *fs,
 		/* the first FIN or RST: user space checks the flow after
 		 * the FIN grace instead of the idle timeout */
 		if ((st->tcp_flags & TCP_FIN_RST) && !(was & TCP_FIN_RST))
-			notice(NOTICE_END, &st->key, ts);
+			notice(at, NOTICE_END, &st->key, ts);
 	}
 	ATOMIC_MIN(&fs->tcp_win_min, (__u32)st->tcp_window);
 	ATOMIC_MAX(&fs->tcp_win_max, (__u32)st->tcp_window);
@@ -400,25 +532,26 @@ static __always_inline void stats_update(struct flow_stats *fs,
 	}
 	if (st->l4_payload &&
 	    tcp_seq_resent(&fs->seq, st->tcp_seq, st->l4_payload)) {
-		__sync_fetch_and_add(&fs->retrans_packets, 1);
-		__sync_fetch_and_add(&fs->retrans_octets, len);
+		__sync_fetch_and_add(&fs->retrans_packets, w->segs);
+		__sync_fetch_and_add(&fs->retrans_octets, w->octets);
 	}
 }
 
 /* Table full (why: CNT_INSERT_FAILED) or the flow being closed
  * (CNT_CLOSING_RING): hand the packet to user space through the ring, or,
  * if that is full too, keep at least its totals in the overflow counters. */
-static __always_inline void overflow(struct xdp_md *ctx,
+static __always_inline void overflow(void *ctx, const int at,
 				     struct parse_state *st,
-				     struct pkt_meta *cur, __u32 why)
+				     struct pkt_meta *cur, const struct wire *w,
+				     __u32 why)
 {
 	struct flow_event *ev;
 
-	count_add(why, 1);
+	count_add(at, why, w->segs);
 	ev = bpf_ringbuf_reserve(&overflow_ring, sizeof(*ev), 0);
 	if (!ev) {
-		count_add(CNT_OVERFLOW_PKTS, 1);
-		count_add(CNT_OVERFLOW_OCTETS, st->ip_length);
+		count_add(at, CNT_OVERFLOW_PKTS, w->segs);
+		count_add(at, CNT_OVERFLOW_OCTETS, w->octets);
 		return;
 	}
 	__builtin_memcpy(&ev->key, &st->key, sizeof(ev->key));
@@ -433,59 +566,70 @@ static __always_inline void overflow(struct xdp_md *ctx,
 			cur->frag != FRAG_LATER && !st->tcp_cut ?
 				st->tcp_flags : 0;
 	ev->flow_label = st->flow_label;
-	eth_macs((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-		 ev->src_mac, ev->dst_mac);
+	eth_macs(ctx_data(ctx, at), ctx_data_end(ctx, at), ev->src_mac,
+		 ev->dst_mac);
+	ev->wire_octets = w->octets;
+	ev->segs = w->segs;
+	ev->pad = 0;
 	bpf_ringbuf_submit(ev, 0);
 }
 
-static __always_inline int is_self_conn(const struct flow_key *key)
+/* self_conns holds our connections as they arrive; at egress they leave,
+ * from us to the collector. */
+static __always_inline int is_self_conn(const struct flow_key *key,
+					const int at)
 {
+	const int out = AT_DIRECTION(at) == FLOW_DIR_EGRESS;
 	struct self_conn_key k;
 
-	__builtin_memcpy(k.src_addr, key->src_addr, 16);
-	__builtin_memcpy(k.dst_addr, key->dst_addr, 16);
-	k.src_port = key->src_port;
-	k.dst_port = key->dst_port;
+	__builtin_memcpy(k.src_addr, out ? key->dst_addr : key->src_addr, 16);
+	__builtin_memcpy(k.dst_addr, out ? key->src_addr : key->dst_addr, 16);
+	k.src_port = out ? key->dst_port : key->src_port;
+	k.dst_port = out ? key->src_port : key->dst_port;
 	k.protocol = key->protocol;
 	k.pad[0] = k.pad[1] = k.pad[2] = 0;
 	return bpf_map_lookup_elem(&self_conns, &k) != NULL;
 }
 
-SEC("xdp")
-int flow_end(struct xdp_md *ctx)
+static __always_inline int stage_end(void *ctx, const int at)
 {
 	struct flow_stats *fs, fresh;
+	struct wire w;
 	__u32 zero = 0;
 	void *table;
 
 	STATE_PROLOGUE;
 	if (cur->frag != FRAG_NONE)
 		frag_join(st, cur->frag);
-	if (self_conn_count && is_self_conn(&st->key)) {
-		count_add(CNT_SELF_EXPORT, 1);
-		return finish(CNT_NOT_PARSED);
+	if ((AT_DIRECTION(at) == FLOW_DIR_EGRESS ? self_conn_count :
+						   self_conn_tcp_count) &&
+	    is_self_conn(&st->key, at)) {
+		count_add(at, CNT_SELF_EXPORT, ctx_segs(ctx, at));
+		return finish(ctx, at, CNT_NOT_PARSED);
 	}
+	wire_of(ctx, at, st, cur, &w);
 	table = bpf_map_lookup_elem(&flow_tables, &zero);
 	if (!table)
-		return finish(CNT_INTERNAL);
+		return finish(ctx, at, CNT_INTERNAL);
 	fs = bpf_map_lookup_elem(table, &st->key);
 	if (!fs) {
-		stats_init(&fresh, ctx, st, cur->ts_ns);
+		stats_init(&fresh, ctx, at, st, cur->ts_ns);
 		/* -EEXIST: another CPU inserted it first; use theirs */
 		if (!bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST))
-			notice(NOTICE_NEW, &st->key, cur->ts_ns);
+			notice(at, NOTICE_NEW, &st->key, cur->ts_ns);
 		fs = bpf_map_lookup_elem(table, &st->key);
 	}
 	if (!fs)
-		overflow(ctx, st, cur, CNT_INSERT_FAILED);
+		overflow(ctx, at, st, cur, &w, CNT_INSERT_FAILED);
 	else if (*(volatile __u32 *)&fs->state != FLOW_LIVE)
 		/* closed: user space deletes it after a grace period, in
 		 * which programs that saw it live finish; none writes now */
-		overflow(ctx, st, cur, CNT_CLOSING_RING);
+		overflow(ctx, at, st, cur, &w, CNT_CLOSING_RING);
 	else
-		stats_update(fs, st, cur);
-	return finish(CNT_FLOWED);
+		stats_update(fs, at, st, cur, &w);
+	return finish(ctx, at, CNT_FLOWED);
 }
+HOOK_PROGRAMS(end)
 
 /* The floor for -t 0: what an XDP program costs that does nothing. */
 SEC("xdp")

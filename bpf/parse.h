@@ -150,10 +150,12 @@ static __always_inline void key_set_ipv4_mapped(__u8 *addr, __be32 v4)
 }
 
 /* The L3 parsers start the key afresh: every byte of it is written. */
-static __always_inline void key_init(struct flow_key *key, struct xdp_md *ctx,
-				     struct pkt_meta *cur, __u8 version)
+static __always_inline void key_init(struct flow_key *key, __u32 ifindex,
+				     __u8 direction, struct pkt_meta *cur,
+				     __u8 version)
 {
-	key->ifindex = ctx->ingress_ifindex;
+	key->ifindex = ifindex;
+	key->direction = direction;
 	key->vlan_id = cur->vlan_id;
 	key->ip_version = version;
 	key->src_port = 0;
@@ -193,8 +195,9 @@ static __always_inline int check_ipv4_options(void *data, void *data_end,
 	return off > end ? PARSE_MALFORMED : PARSE_OK;
 }
 
-static __always_inline int parse_ipv4(struct xdp_md *ctx, void *data,
-				      void *data_end, struct pkt_meta *cur,
+static __always_inline int parse_ipv4(__u32 ifindex, __u8 direction,
+				      void *data, void *data_end,
+				      struct pkt_meta *cur,
 				      struct parse_state *st)
 {
 	__u32 off = cur->l3_off;
@@ -223,7 +226,7 @@ static __always_inline int parse_ipv4(struct xdp_md *ctx, void *data,
 		st->frag_id = bpf_ntohs(iph->id);
 	}
 
-	key_init(&st->key, ctx, cur, 4);
+	key_init(&st->key, ifindex, direction, cur, 4);
 	st->key.protocol = iph->protocol;
 	key_set_ipv4_mapped(st->key.src_addr, iph->saddr);
 	key_set_ipv4_mapped(st->key.dst_addr, iph->daddr);
@@ -247,8 +250,9 @@ static __always_inline int is_ipv6_ext(__u8 nexthdr)
  * IPv6 and its extension headers, at most MAX_IPV6_EXT_HDRS of them; a longer
  * chain is malformed for us (RFC 7045 lets middleboxes give up the same way).
  */
-static __always_inline int parse_ipv6(struct xdp_md *ctx, void *data,
-				      void *data_end, struct pkt_meta *cur,
+static __always_inline int parse_ipv6(__u32 ifindex, __u8 direction,
+				      void *data, void *data_end,
+				      struct pkt_meta *cur,
 				      struct parse_state *st)
 {
 	__u32 off = cur->l3_off, l4_off, ip_len;
@@ -301,7 +305,7 @@ static __always_inline int parse_ipv6(struct xdp_md *ctx, void *data,
 	if (is_ipv6_ext(nexthdr) && cur->frag != FRAG_LATER)
 		return PARSE_MALFORMED; /* chain longer than we walk */
 
-	key_init(&st->key, ctx, cur, 6);
+	key_init(&st->key, ifindex, direction, cur, 6);
 	st->key.protocol = nexthdr;
 	__builtin_memcpy(st->key.src_addr, &ip6h->saddr, 16);
 	__builtin_memcpy(st->key.dst_addr, &ip6h->daddr, 16);

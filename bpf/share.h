@@ -12,6 +12,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "flow.h"
+#include "ctx.h"
 
 const volatile __u32 share_mode = SHARE_META;
 
@@ -44,14 +45,20 @@ static __always_inline struct parse_state *state_get(void)
 	return bpf_map_lookup_elem(&percpu_state, &zero);
 }
 
-/* Where the cursor lives: in front of the packet for meta, else in state. */
-static __always_inline struct pkt_meta *cursor_get(struct xdp_md *ctx,
+/*
+ * Where the cursor lives: in front of the packet for meta, else in state.
+ * TC programs cannot grow data_meta (bpf_xdp_adjust_meta is XDP's): with
+ * meta they keep the cursor in the per-CPU state, as percpu does.
+ */
+#define SHARE_IN_META(at) (share_mode == SHARE_META && !AT_IS_TC(at))
+
+static __always_inline struct pkt_meta *cursor_get(void *ctx, const int at,
 						   struct parse_state *st)
 {
-	if (share_mode == SHARE_META) {
-		struct pkt_meta *meta = (void *)(long)ctx->data_meta;
+	if (SHARE_IN_META(at)) {
+		struct pkt_meta *meta = (void *)(long)CTX_XDP(ctx)->data_meta;
 
-		if ((void *)(meta + 1) > (void *)(long)ctx->data)
+		if ((void *)(meta + 1) > (void *)(long)CTX_XDP(ctx)->data)
 			return NULL;
 		return meta;
 	}
@@ -60,11 +67,11 @@ static __always_inline struct pkt_meta *cursor_get(struct xdp_md *ctx,
 
 /* For programs that touch only the cursor: with the meta strategy they need
  * no state lookup at all, which is the point of that strategy. */
-static __always_inline struct pkt_meta *cursor_only_get(struct xdp_md *ctx)
+static __always_inline struct pkt_meta *cursor_only_get(void *ctx, const int at)
 {
-	if (share_mode == SHARE_META)
-		return cursor_get(ctx, NULL);
-	return cursor_get(ctx, state_get());
+	if (SHARE_IN_META(at))
+		return cursor_get(ctx, at, NULL);
+	return cursor_get(ctx, at, state_get());
 }
 
 /*
@@ -77,13 +84,20 @@ static __always_inline struct pkt_meta *cursor_only_get(struct xdp_md *ctx)
  * BPF_PROG_TEST_RUN with a repeat keeps the metadata of the previous run,
  * and another program may have left some.
  */
-static __always_inline int cursor_init(struct xdp_md *ctx, __u64 *ts,
+static __always_inline int cursor_init(void *ctx, const int at, __u64 *ts,
 				       __u32 *wire_len)
 {
-	struct pkt_meta *meta = (void *)(long)ctx->data_meta;
-	void *data = (void *)(long)ctx->data;
+	struct pkt_meta *meta;
+	void *data;
 	long have = 0;
 
+	if (AT_IS_TC(at)) { /* live only; the cursor is in the state */
+		*ts = bpf_ktime_get_coarse_ns();
+		*wire_len = 0;
+		return 0;
+	}
+	meta = (void *)(long)CTX_XDP(ctx)->data_meta;
+	data = (void *)(long)CTX_XDP(ctx)->data;
 	if ((void *)(meta + 1) <= data && meta->magic == PKT_META_MAGIC) {
 		meta->magic = 0; /* one packet, one capture time */
 		*ts = meta->ts_ns;

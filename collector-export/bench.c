@@ -4,7 +4,8 @@
  * BPF_PROG_TEST_RUN for each share strategy against an empty XDP_PASS
  * program (the floor), in interleaved rounds so that drift on a shared
  * machine hits every strategy alike. With --flows N, also against the bare
- * map program of maponly.bpf.c, with the table holding N flows.
+ * map program of maponly.bpf.c, with the table holding N flows; and the
+ * same stages built for TC egress (what --direction adds per packet sent).
  */
 #include <errno.h>
 #include <bpf/bpf.h>
@@ -177,7 +178,8 @@ out:
 int run_bench(const struct config *cfg)
 {
 	struct pipeline pipes[SHARE_MAX];
-	__u32 ns[SHARE_MAX][BENCH_ROUNDS], floor_ns[BENCH_ROUNDS];
+	__u32 ns[SHARE_MAX][BENCH_ROUNDS], tc_ns[SHARE_MAX][BENCH_ROUNDS];
+	__u32 floor_ns[BENCH_ROUNDS];
 	int first = cfg->share_given ? cfg->share : 0;
 	int last = cfg->share_given ? cfg->share : SHARE_MAX - 1;
 	int err = 0, opened = first;
@@ -189,6 +191,7 @@ int run_bench(const struct config *cfg)
 			.sample_rate = cfg->sample_rate,
 			.max_flows = cfg->kernel_flows > cfg->bench_flows ?
 					     cfg->kernel_flows : cfg->bench_flows,
+			.tc_dirs = cfg->bench_flows > 1 ? 0 : 1U << FLOW_DIR_EGRESS,
 		};
 
 		err = pipeline_open(&pipes[opened], &o);
@@ -204,11 +207,17 @@ int run_bench(const struct config *cfg)
 		err = pipeline_run_packet(pipeline_floor_fd(&pipes[first]),
 					  udp4_frame, sizeof(udp4_frame), NULL,
 					  cfg->test_repeat, NULL, &floor_ns[r]);
-		for (int s = first; !err && s <= last; s++)
+		for (int s = first; !err && s <= last; s++) {
 			err = pipeline_run_packet(pipeline_start_fd(&pipes[s]),
 						  udp4_frame, sizeof(udp4_frame),
 						  NULL, cfg->test_repeat, NULL,
 						  &ns[s][r]);
+			if (!err)
+				err = pipeline_run_packet(pipeline_tc_start_fd(&pipes[s], true),
+							  udp4_frame, sizeof(udp4_frame),
+							  NULL, cfg->test_repeat, NULL,
+							  &tc_ns[s][r]);
+		}
 		if (err) {
 			pr_warn("BPF_PROG_TEST_RUN failed: %s\n", strerror(-err));
 			goto out;
@@ -218,18 +227,19 @@ int run_bench(const struct config *cfg)
 	double floor = trimmed_mean(floor_ns, BENCH_ROUNDS);
 
 	if (!cfg->json)
-		printf("%-8s %12s %8s   (64-byte IPv4 UDP, one flow, %u runs x %d rounds)\n",
-		       "share", "ns/packet", "x floor", cfg->test_repeat,
+		printf("%-8s %12s %8s %12s   (64-byte IPv4 UDP, one flow, %u runs x %d rounds)\n",
+		       "share", "ns/packet", "x floor", "TC egress", cfg->test_repeat,
 		       BENCH_ROUNDS);
 	for (int s = first; s <= last; s++) {
 		double v = trimmed_mean(ns[s], BENCH_ROUNDS);
+		double tc = trimmed_mean(tc_ns[s], BENCH_ROUNDS);
 
 		if (cfg->json)
-			printf("{\"share\":\"%s\",\"ns_per_packet\":%.1f,\"floor_ns\":%.1f}\n",
-			       share_mode_name(s), v, floor);
+			printf("{\"share\":\"%s\",\"ns_per_packet\":%.1f,\"floor_ns\":%.1f,\"tc_egress_ns_per_packet\":%.1f}\n",
+			       share_mode_name(s), v, floor, tc);
 		else
-			printf("%-8s %12.1f %8.2f\n", share_mode_name(s), v,
-			       floor > 0 ? v / floor : 0);
+			printf("%-8s %12.1f %8.2f %12.1f\n", share_mode_name(s), v,
+			       floor > 0 ? v / floor : 0, tc);
 	}
 	if (!cfg->json)
 		printf("%-8s %12.1f %8.2f\n", "floor", floor, 1.0);

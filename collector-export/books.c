@@ -28,6 +28,16 @@ int books_collect(struct books *b, struct pipeline *p,
 	c->ring_packets = cnt[CNT_INSERT_FAILED] + cnt[CNT_CLOSING_RING] -
 			  c->overflow_packets;
 	c->notices_lost = cnt[CNT_NOTICE_LOST];
+	err = pipeline_counters_dir(p, FLOW_DIR_EGRESS, cnt);
+	if (err)
+		return err;
+	c->egress_seen = cnt[CNT_SEEN];
+	c->egress_not_sampled = cnt[CNT_NOT_SAMPLED];
+	c->egress_flowed = cnt[CNT_FLOWED];
+	c->egress_not_parsed = cnt[CNT_NOT_PARSED];
+	c->egress_malformed = cnt[CNT_MALFORMED];
+	c->egress_internal = cnt[CNT_INTERNAL];
+	c->forwarded = cnt[CNT_FORWARDED];
 	c->active_flows = flow_cache_count(fc);
 	c->evicted_flows = t->pressure_evictions;
 	c->records = t->records;

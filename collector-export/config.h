@@ -27,11 +27,26 @@
 
 enum export_format { FORMAT_IPFIX = 0, FORMAT_NFV9 };
 
+/* How an interface's ingress is metered (-m). auto: native XDP where the
+ * driver has it, else TC ingress; both see every wire packet (TC through
+ * gso_segs), where generic XDP after GRO sees merged ones. */
+enum ingress_mode {
+	INGRESS_AUTO = 0,
+	INGRESS_XDP_NATIVE,
+	INGRESS_XDP_SKB,
+	INGRESS_XDP_HW,
+	INGRESS_TC,
+};
+
+/* --direction: which way packets are metered, a bit each. */
+#define METER_INGRESS 0x1
+#define METER_EGRESS 0x2
+
 struct config {
 	/* where and how to meter */
 	const char *ifnames[MAX_IFACES];
 	int n_ifaces;
-	enum xdp_attach_mode modes[MAX_IFACES];
+	enum ingress_mode modes[MAX_IFACES];
 	int n_modes;
 	const char *mode_names[MAX_IFACES + 1]; /* -m as given */
 	__u32 slot_mask;        /* bit per enum flow_slot to fill (-p) */
@@ -93,6 +108,8 @@ struct config {
 	int argc;
 	char **argv;
 	bool reread;            /* read by a reload: -d names need not exist */
+	unsigned int direction; /* METER_INGRESS | METER_EGRESS */
+	int tc_hook;            /* enum tc_hook_kind (--tc-hook) */
 };
 
 void config_defaults(struct config *cfg);

@@ -343,9 +343,10 @@ static void publish(struct exporter *ex)
 {
 	struct export_conn c = {}; /* compared whole: no stack garbage */
 	time_t now = time(NULL);
-	bool up = ex->dest.kind == DEST_TCP &&
+	bool up = ex->dest.kind != DEST_FILE &&
 		  !transport_ends(&ex->tp, &c.local, &c.peer);
 
+	c.protocol = ex->dest.kind == DEST_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 	pthread_mutex_lock(&ex->lock);
 	ex->shown = ex->st;
 	ex->shown.send_errors = ex->tp.send_errors;
@@ -406,6 +407,7 @@ static void before_connect(void *ctx, const struct sockaddr_storage *local,
 	memset(&ex->conn, 0, sizeof(ex->conn));
 	ex->conn.local = *local;
 	ex->conn.peer = *peer;
+	ex->conn.protocol = ex->dest.kind == DEST_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 	ex->conn_up = ex->conn_pending = true;
 	ex->conn_gen++;
 	pthread_mutex_unlock(&ex->lock);

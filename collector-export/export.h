@@ -44,14 +44,15 @@ void exporter_tick(struct exporter *ex, time_t now,
 /* A TCP export connection as seen from here. */
 struct export_conn {
 	struct sockaddr_storage local, peer;
+	int protocol; /* IPPROTO_TCP or IPPROTO_UDP */
 };
 
-/* The connections of a TCP exporter whose packets (the collector's ACKs)
- * the meter must skip: the current one first, then those closed in the
- * last EXPORT_CONN_LINGER_SEC seconds (a collector still reading a closed
- * connection still ACKs it). Returns how many were written (at most max).
- * UDP and file exporters have none: UDP datagrams leave as egress, which
- * XDP does not see, and nothing comes back but ICMP errors. */
+/* The connections of an exporter whose packets the meter must skip: the
+ * current one first, then those closed in the last EXPORT_CONN_LINGER_SEC
+ * seconds (a collector still reading a closed connection still ACKs it).
+ * Returns how many were written (at most max). TCP: the collector's ACKs
+ * at ingress, our segments at egress; UDP: our datagrams at egress (nothing
+ * comes back but ICMP errors). File exporters have none. */
 int exporter_connections(const struct exporter *ex, struct export_conn *c,
 			 int max);
 

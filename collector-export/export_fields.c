@@ -21,6 +21,7 @@ static const struct field_def fields[] = {
 	{ 10, 4, FIELD_UNSIGNED, false },  /* ingressInterface */
 	{ 11, 2, FIELD_UNSIGNED, false },  /* destinationTransportPort */
 	{ 12, 4, FIELD_ADDR4, false },     /* destinationIPv4Address */
+	{ 14, 4, FIELD_UNSIGNED, false },  /* egressInterface */
 	{ 25, 8, FIELD_UNSIGNED, true },   /* minimumIpTotalLength */
 	{ 26, 8, FIELD_UNSIGNED, true },   /* maximumIpTotalLength */
 	{ 27, 16, FIELD_ADDR6, false },    /* sourceIPv6Address */
@@ -32,6 +33,7 @@ static const struct field_def fields[] = {
 	{ 56, 6, FIELD_MAC, true },        /* sourceMacAddress */
 	{ 58, 2, FIELD_UNSIGNED, false },  /* vlanId */
 	{ 60, 1, FIELD_UNSIGNED, false },  /* ipVersion */
+	{ 61, 1, FIELD_UNSIGNED, false },  /* flowDirection */
 	{ 80, 6, FIELD_MAC, true },        /* destinationMacAddress */
 	{ 136, 1, FIELD_UNSIGNED, false }, /* flowEndReason */
 	{ 139, 2, FIELD_UNSIGNED, false }, /* icmpTypeCodeIPv6 */
@@ -79,7 +81,9 @@ __u64 field_uint(const struct field_def *f, const struct flow_record *rec,
 	case 5: return s->tos;
 	case 6: return s->tcp_flags & 0xfff;
 	case 7: return k->src_port;
-	case 10: return k->ifindex;
+	/* the metered interface is where the packets came in, or left */
+	case 10: return k->direction == FLOW_DIR_INGRESS ? k->ifindex : 0;
+	case 14: return k->direction == FLOW_DIR_EGRESS ? k->ifindex : 0;
 	case 11: return k->dst_port;
 	case 25: return s->packets ? s->min_length : 0;
 	case 26: return s->max_length;
@@ -89,6 +93,7 @@ __u64 field_uint(const struct field_def *f, const struct flow_record *rec,
 	case 53: return s->max_ttl;
 	case 58: case 243: return k->vlan_id;
 	case 60: return k->ip_version;
+	case 61: return k->direction;
 	case 136: return rec->end_reason;
 	case 139: return is_icmp(k, 6) ? k->dst_port : 0;
 	case 150: return start / 1000;

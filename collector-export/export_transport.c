@@ -131,9 +131,9 @@ void transport_limit(struct transport *t, int ms)
 	send_timeout(t);
 }
 
-/* Binds a TCP socket to the address and a port of its own before it
- * connects to peer, so that both ends are known before the SYN leaves;
- * local gets them. 0 or -errno. */
+/* Binds a socket to the address and a port of its own before it connects
+ * to peer, so that both ends are known before the SYN (UDP: the first
+ * datagram) leaves; local gets them. 0 or -errno. */
 static int bind_local(int fd, const struct sockaddr_storage *peer,
 		      socklen_t plen, struct sockaddr_storage *local)
 {
@@ -183,8 +183,8 @@ static int connect_addr(struct transport *t, int i, int type)
 
 	if (fd < 0)
 		return -errno;
-	if (type == SOCK_STREAM)
-		announce(t, fd, i);
+	/* UDP too: metered at egress, our datagrams must be known first */
+	announce(t, fd, i);
 	if (!connect(fd, (struct sockaddr *)&t->addrs[i], t->addr_lens[i]))
 		return fd;
 	err = -errno;

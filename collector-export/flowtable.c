@@ -427,7 +427,8 @@ static __u32 size_bin(__u32 len)
 	return i;
 }
 
-/* A ring packet becomes a one-packet delta, merged like a table entry. */
+/* A ring packet becomes a delta of the wire packets it stands for (one,
+ * or a GSO packet's segments), merged like a table entry. */
 int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 			   __u64 mark)
 {
@@ -436,10 +437,10 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 
 	flow_stats_empty(&d);
 	d.first_seen_ns = d.last_seen_ns = ev->ts_ns;
-	d.packets = 1;
-	d.octets = ev->ip_length;
-	d.size_hist[size_bin(ev->ip_length)] = 1;
-	d.ttl_hist[ttl_bin < FLOW_TTL_BINS ? ttl_bin : FLOW_TTL_BINS - 1] = 1;
+	d.packets = ev->segs ? ev->segs : 1;
+	d.octets = ev->segs > 1 ? ev->wire_octets : ev->ip_length;
+	d.size_hist[size_bin(ev->ip_length)] = d.packets;
+	d.ttl_hist[ttl_bin < FLOW_TTL_BINS ? ttl_bin : FLOW_TTL_BINS - 1] = d.packets;
 	d.min_length = d.max_length = ev->ip_length;
 	d.min_ttl = d.max_ttl = ev->ttl;
 	d.tos = ev->tos;
@@ -462,11 +463,13 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
  * that every flow is in at most one pair.
  */
 
-/* The key of the other direction (ifindex unchanged); false when the flow
- * has no other direction to pair with. */
+/* The key of the other direction (ifindex unchanged; metered the other
+ * way: a host's request leaves at egress, its reply arrives at ingress);
+ * false when the flow has no other direction to pair with. */
 static bool reverse_key(const struct flow_key *k, struct flow_key *r)
 {
 	*r = *k;
+	r->direction = !k->direction;
 	memcpy(r->src_addr, k->dst_addr, sizeof(r->src_addr));
 	memcpy(r->dst_addr, k->src_addr, sizeof(r->dst_addr));
 	if (k->protocol == 1 || k->protocol == 58) {
@@ -487,8 +490,9 @@ static bool reverse_key(const struct flow_key *k, struct flow_key *r)
 	return true;
 }
 
-/* The flow e would pair with: the other direction on e's interface, else
- * on the first metered interface that has it. */
+/* The flow e would pair with: the other direction on e's interface (as
+ * the other hook metered it, else as the same hook did), else on the first
+ * metered interface that has it. */
 static struct flow_entry *partner(struct flow_cache *fc,
 				  const struct flow_entry *e)
 {
@@ -497,16 +501,23 @@ static struct flow_entry *partner(struct flow_cache *fc,
 
 	if (!reverse_key(&e->key, &rk))
 		return NULL;
-	r = g_hash_table_lookup(fc->flows, &rk);
-	if (r)
-		return r == e ? NULL : r;
+	for (int same_dir = 0; same_dir < 2; same_dir++) {
+		rk.direction = same_dir ? e->key.direction : !e->key.direction;
+		rk.ifindex = e->key.ifindex;
+		r = g_hash_table_lookup(fc->flows, &rk);
+		if (r)
+			return r == e ? NULL : r;
+	}
 	for (int i = 0; i < fc->n_ifindex; i++) {
 		if (fc->ifindex[i] == e->key.ifindex)
 			continue;
 		rk.ifindex = fc->ifindex[i];
-		r = g_hash_table_lookup(fc->flows, &rk);
-		if (r)
-			return r;
+		for (int dir = 0; dir < FLOW_DIRECTIONS; dir++) {
+			rk.direction = dir;
+			r = g_hash_table_lookup(fc->flows, &rk);
+			if (r)
+				return r;
+		}
 	}
 	return NULL;
 }
@@ -520,7 +531,7 @@ static struct flow_entry *reverse_of(struct flow_cache *fc,
 		return NULL;
 	r = partner(fc, e);
 	/* mutual only: a flow has one partner at most */
-	if (r && r->key.ifindex != e->key.ifindex && partner(fc, r) != e)
+	if (r && partner(fc, r) != e)
 		return NULL;
 	return r;
 }

@@ -48,9 +48,18 @@ static const char counters_help[] =
 	"  send_errors (sendErrors)   failed sends and ICMP refusals\n"
 	"  dump_unwritten (dumpUnwritten)  with -O only: records the dump folder\n"
 	"                             could not take (full, read-only)\n"
+	"  egress_packets, egress_not_sampled, egress_flowed, egress_not_parsed,\n"
+	"  egress_malformed, egress_internal (egressPackets, egressNotSampled,\n"
+	"  egressFlowed, egressNotParsed, egressMalformed, egressInternal)\n"
+	"                             of the figures above, those of the egress\n"
+	"                             programs (--direction)\n"
+	"  forwarded (forwarded)      forwarded packets the egress programs left\n"
+	"                             out: counted at a metered ingress, not in\n"
+	"                             packets\n"
 	"At exit: packets = not_sampled + flowed + not_parsed + malformed +\n"
-	"internal, and\n"
-	"flowed - overflow = the packets exported.\n";
+	"internal, and the same of the egress_ figures alone;\n"
+	"flowed - overflow = the packets exported. A GSO/TSO packet counts as\n"
+	"the wire packets it carries.\n";
 
 /* The help text, and where else the option may be given. */
 static const char *full_help(const struct option_desc *d, char *buf,

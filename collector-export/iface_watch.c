@@ -25,46 +25,37 @@ void iface_watch_forget(struct iface_watch *w, const char *ifname)
 		}
 }
 
-static enum xdp_attach_mode mode_of(const struct config *cfg,
-				    const char *ifname)
-{
-	for (int i = 0; i < cfg->n_ifaces; i++)
-		if (!strcmp(cfg->ifnames[i], ifname))
-			return cfg->modes[i];
-	return XDP_MODE_SKB;
-}
-
-/* The interface is gone: say so once, and drop the link it left (a
+/* The interface is gone: say so once, and drop the links it left (a
  * defunct link holds nothing, and its pin would only be in the way). */
-static void went_away(struct iface_state *st, struct xdp_attachment *a)
+static void went_away(struct iface_state *st, struct pipeline *p,
+		      const char *name, int old)
 {
 	if (st->gone)
 		return;
 	st->gone = true;
 	pr_warn("interface %s (ifindex %d) is gone; the other interfaces keep metering, its flows are still exported, and it is attached again when an interface named %s comes back\n",
-		a->ifname, a->ifindex, a->ifname);
-	xdp_link_detach(a);
+		name, old, name);
+	pipeline_detach(p, name);
 }
 
-static void came_back(struct iface_state *st, struct pipeline *p, int i,
-		      int ifindex, const struct config *cfg,
+static void came_back(struct iface_state *st, struct pipeline *p,
+		      const struct config *cfg, int i, int ifindex, int old,
 		      const char *link_dir)
 {
-	struct xdp_attachment *a = &p->attached[i];
-	char name[IF_NAMESIZE];
-	int old = a->ifindex, err;
+	const char *name = cfg->ifnames[i];
+	struct pipeline_attach_opts o = pipeline_attach_opts_of(cfg, i, link_dir);
 
 	if (st->failed_ifindex == ifindex)
 		return; /* said why already; wait for another one */
-	snprintf(name, sizeof(name), "%s", a->ifname);
 	if (st->gone)
-		pr_warn("interface %s is back (ifindex %d, was %d): attaching again\n",
-			name, ifindex, old);
+		pr_warn("interface %s is back (ifindex %d): attaching again\n",
+			name, ifindex);
 	else
 		pr_warn("interface %s was deleted and made again (ifindex %d, was %d): attaching again\n",
 			name, ifindex, old);
-	err = pipeline_reattach(p, i, mode_of(cfg, name), link_dir);
-	if (err) { /* pipeline_reattach said why */
+	pipeline_detach(p, name); /* what is left of the old one */
+	if (pipeline_attach(p, name, &o)) { /* pipeline_attach said why */
+		pipeline_detach(p, name); /* no half-attached interface */
 		st->failed_ifindex = ifindex;
 		return;
 	}
@@ -76,16 +67,17 @@ static void came_back(struct iface_state *st, struct pipeline *p, int i,
 void iface_watch_tick(struct iface_watch *w, struct pipeline *p,
 		      const struct config *cfg, const char *link_dir)
 {
-	for (int i = 0; i < p->n_attached; i++) {
-		struct xdp_attachment *a = &p->attached[i];
-		struct iface_state *st = state_of(w, a->ifname);
-		int ifindex = if_nametoindex(a->ifname);
+	for (int i = 0; i < cfg->n_ifaces; i++) {
+		const char *name = cfg->ifnames[i];
+		struct iface_state *st = state_of(w, name);
+		int ifindex = if_nametoindex(name);
+		int attached = pipeline_iface_index(p, name);
 
-		if (!st || (ifindex == a->ifindex && a->link_fd >= 0))
+		if (!st || (ifindex && ifindex == attached))
 			continue;
 		if (!ifindex)
-			went_away(st, a);
+			went_away(st, p, name, attached);
 		else
-			came_back(st, p, i, ifindex, cfg, link_dir);
+			came_back(st, p, cfg, i, ifindex, attached, link_dir);
 	}
 }

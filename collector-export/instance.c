@@ -119,6 +119,12 @@ int instance_pin_run(struct instance *in, struct pipeline *p)
 	if (!err)
 		err = pin_in(in->run_dir, RUN_PIN_OPS, pipeline_op_batch_fd(p));
 	if (!err)
+		err = pin_in(in->run_dir, RUN_PIN_JMP_TC_IN,
+			     pipeline_tc_jmp_table_fd(p, false));
+	if (!err)
+		err = pin_in(in->run_dir, RUN_PIN_JMP_TC_OUT,
+			     pipeline_tc_jmp_table_fd(p, true));
+	if (!err)
 		err = pin_in(in->run_dir, RUN_PIN_RING, pipeline_ring_fd(p));
 	if (err) {
 		instance_remove_dir(in->run_dir);
@@ -150,17 +156,22 @@ int instance_for_each_stale_run(struct instance *in,
 	return err;
 }
 
-static bool metered(struct pipeline *p, const char *ifname)
+/* The interface a link pin is named after, or NULL if name is none. */
+static const char *link_pin_ifname(const char *name)
 {
-	for (int i = 0; i < p->n_attached; i++)
-		if (!strcmp(p->attached[i].ifname, ifname))
-			return true;
-	return false;
+	if (!strncmp(name, XDP_LINK_PIN_PREFIX, strlen(XDP_LINK_PIN_PREFIX)))
+		return name + strlen(XDP_LINK_PIN_PREFIX);
+	if (!strncmp(name, TC_LINK_PIN_PREFIX_IN, strlen(TC_LINK_PIN_PREFIX_IN)))
+		return name + strlen(TC_LINK_PIN_PREFIX_IN);
+	if (!strncmp(name, TC_LINK_PIN_PREFIX_OUT, strlen(TC_LINK_PIN_PREFIX_OUT)))
+		return name + strlen(TC_LINK_PIN_PREFIX_OUT);
+	return NULL;
 }
 
+/* Every link pinned here that this run did not take over: an interface,
+ * a direction or a hook (XDP or TC ingress) it does not meter now. */
 int instance_drop_foreign_links(struct instance *in, struct pipeline *p)
 {
-	size_t plen = strlen(XDP_LINK_PIN_PREFIX);
 	DIR *d = opendir(in->dir);
 	struct dirent *e;
 	char path[800];
@@ -169,12 +180,15 @@ int instance_drop_foreign_links(struct instance *in, struct pipeline *p)
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, XDP_LINK_PIN_PREFIX, plen) ||
-		    metered(p, e->d_name + plen))
+		const char *ifname = link_pin_ifname(e->d_name);
+
+		if (!ifname)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", in->dir, e->d_name);
-		pr_warn("%s: detaching a previous run's program (this run does not meter it)\n",
-			e->d_name + plen);
+		if (pipeline_owns_pin(p, path))
+			continue;
+		pr_warn("%s: detaching a previous run's program (%s; this run does not meter it so)\n",
+			ifname, e->d_name);
 		xdp_link_drop_pinned(path);
 		n++;
 	}

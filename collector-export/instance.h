@@ -26,6 +26,8 @@
 #define RUN_PIN_OPS "op_batch"
 #define RUN_PIN_RING "overflow_ring"
 #define RUN_PIN_JMP "jmp_table"
+#define RUN_PIN_JMP_TC_IN "jmp_table_tc_in"
+#define RUN_PIN_JMP_TC_OUT "jmp_table_tc_out"
 
 struct instance {
 	char dir[512];

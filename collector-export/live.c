@@ -148,8 +148,9 @@ static void reload(struct meter *m)
 static int attach_all(struct meter *m)
 {
 	for (int i = 0; i < m->cfg->n_ifaces; i++) {
-		int err = pipeline_attach(&m->p, m->cfg->ifnames[i],
-					  m->cfg->modes[i], link_dir(m));
+		struct pipeline_attach_opts o =
+			pipeline_attach_opts_of(m->cfg, i, link_dir(m));
+		int err = pipeline_attach(&m->p, m->cfg->ifnames[i], &o);
 
 		if (err) /* pipeline_attach said why */
 			return err;
@@ -383,6 +384,26 @@ static const char *iface_list(const struct config *cfg, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The TC programs this run may attach, and only those are loaded (each
+ * instance costs its verification at start): egress, and ingress where an
+ * interface is metered at TC or may fall back to it (-m auto: native XDP
+ * is tried for real and TC taken where the driver refuses; libbpf 1.1
+ * cannot ask the driver, and a probe attach would reset some NICs twice).
+ */
+static unsigned int tc_dirs_needed(const struct config *cfg)
+{
+	unsigned int dirs = 0;
+
+	if (cfg->direction & METER_EGRESS)
+		dirs |= 1U << FLOW_DIR_EGRESS;
+	for (int i = 0; i < cfg->n_ifaces; i++)
+		if ((cfg->direction & METER_INGRESS) &&
+		    (cfg->modes[i] == INGRESS_TC || cfg->modes[i] == INGRESS_AUTO))
+			dirs |= 1U << FLOW_DIR_INGRESS;
+	return dirs;
+}
+
 /* -M: our folder goes beside the table we continue; else in -F. */
 static int claim_instance(struct meter *m)
 {
@@ -414,6 +435,7 @@ int run_live(const struct config *cfg_started)
 	err = signals_install();
 	if (err)
 		goto out_instance;
+	opts.tc_dirs = tc_dirs_needed(cfg);
 	if (!test_mode) {
 		/* a table pinned by a run that died: continue it */
 		snprintf(orphan, sizeof(orphan), "%s/%s", cfg->pin_dir,

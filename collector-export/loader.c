@@ -13,6 +13,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -28,25 +29,38 @@ const char *share_mode_name(enum share_mode mode)
 	return mode < SHARE_MAX ? names[mode] : "?";
 }
 
-static struct bpf_program *slot_program(struct flowmon *skel, int slot)
+/* The hooks the stages are built for (bpf/ctx.h), each with its table. */
+enum { HOOK_XDP, HOOK_TC_IN, HOOK_TC_OUT, HOOKS };
+
+/* Stage slot of one hook's instance: flow_* (XDP), tci_* and tce_* (TC). */
+#define SLOT_PROGRAM(skel, hook, stage)                                    \
+	((hook) == HOOK_XDP ? (skel)->progs.flow_##stage :                   \
+	 (hook) == HOOK_TC_IN ? (skel)->progs.tci_##stage : (skel)->progs.tce_##stage)
+
+static struct bpf_program *slot_program(struct flowmon *skel, int hook, int slot)
 {
 	switch (slot) {
-	case SLOT_L2_ETH: return skel->progs.flow_l2_eth;
-	case SLOT_L3_IPV4: return skel->progs.flow_l3_ipv4;
-	case SLOT_L3_IPV6: return skel->progs.flow_l3_ipv6;
-	case SLOT_L4_TCP: return skel->progs.flow_l4_tcp;
-	case SLOT_L4_UDP: return skel->progs.flow_l4_udp;
-	case SLOT_L4_ICMP: return skel->progs.flow_l4_icmp;
-	case SLOT_L4_ICMPV6: return skel->progs.flow_l4_icmpv6;
-	case SLOT_END: return skel->progs.flow_end;
+	case SLOT_L2_ETH: return SLOT_PROGRAM(skel, hook, l2_eth);
+	case SLOT_L3_IPV4: return SLOT_PROGRAM(skel, hook, l3_ipv4);
+	case SLOT_L3_IPV6: return SLOT_PROGRAM(skel, hook, l3_ipv6);
+	case SLOT_L4_TCP: return SLOT_PROGRAM(skel, hook, l4_tcp);
+	case SLOT_L4_UDP: return SLOT_PROGRAM(skel, hook, l4_udp);
+	case SLOT_L4_ICMP: return SLOT_PROGRAM(skel, hook, l4_icmp);
+	case SLOT_L4_ICMPV6: return SLOT_PROGRAM(skel, hook, l4_icmpv6);
+	case SLOT_END: return SLOT_PROGRAM(skel, hook, end);
 	}
 	return NULL;
 }
 
+static struct bpf_map *hook_jmp_table(struct flowmon *skel, int hook)
+{
+	return hook == HOOK_XDP ? skel->maps.jmp_table :
+	       hook == HOOK_TC_IN ? skel->maps.jmp_table_tc_in :
+				    skel->maps.jmp_table_tc_out;
+}
+
 /* Without preallocation (the default) the table costs its bucket array up
- * front and each entry when its flow is there, and a deleted entry is
- * freed after an RCU grace period instead of being reused at once for
- * another key while a program may still hold it (README "Flow table
+ * front and each entry when its flow is there (README "Flow table
  * lifecycle" has the measurements). */
 static int create_flow_table(__u32 max_flows, bool prealloc)
 {
@@ -129,6 +143,15 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 	}
 	p->skel = skel;
 	skel->rodata->share_mode = opts->share;
+	for (int hook = HOOK_TC_IN; hook < HOOKS; hook++) {
+		bool load = opts->tc_dirs &
+			    (1U << (hook == HOOK_TC_IN ? FLOW_DIR_INGRESS : FLOW_DIR_EGRESS));
+
+		bpf_program__set_autoload(hook == HOOK_TC_IN ? skel->progs.tci_start :
+							       skel->progs.tce_start, load);
+		for (int slot = 0; slot < SLOT_MAX; slot++)
+			bpf_program__set_autoload(slot_program(skel, hook, slot), load);
+	}
 	skel->rodata->sample_rate = opts->sample_rate ? opts->sample_rate : 1;
 
 	if (opts->reuse_path) {
@@ -185,19 +208,21 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		goto fail;
 	}
 
-	for (int slot = 0; slot < SLOT_MAX; slot++) {
-		int fd = bpf_program__fd(slot_program(skel, slot));
+	for (int hook = 0; hook < HOOKS; hook++)
+		for (int slot = 0; slot < SLOT_MAX; slot++) {
+			int fd = bpf_program__fd(slot_program(skel, hook, slot));
 
-		if (!(opts->slot_mask & (1U << slot)))
-			continue;
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.jmp_table),
-					&slot, &fd, BPF_ANY)) {
-			err = -errno;
-			pr_warn("cannot fill jmp_table slot %d: %s\n", slot,
-				strerror(-err));
-			goto fail;
+			if (!(opts->slot_mask & (1U << slot)) || fd < 0)
+				continue;
+			if (bpf_map_update_elem(bpf_map__fd(hook_jmp_table(skel, hook)),
+						&slot, &fd, BPF_ANY)) {
+				err = -errno;
+				pr_warn("cannot fill %s slot %d: %s\n",
+					bpf_map__name(hook_jmp_table(skel, hook)),
+					slot, strerror(-err));
+				goto fail;
+			}
 		}
-	}
 
 	if (!opts->reuse_path &&
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.flow_tables), &zero,
@@ -254,6 +279,15 @@ static bool self_conn_in(const struct self_conn_key *k,
 	return false;
 }
 
+static __u32 tcp_count(const struct self_conn_key *k, int n)
+{
+	__u32 tcp = 0;
+
+	for (int i = 0; i < n; i++)
+		tcp += k[i].protocol == IPPROTO_TCP;
+	return tcp;
+}
+
 /* Without a gap: the new entries go in before the old ones leave, and the
  * count the programs test never drops to 0 meanwhile, so a packet of a
  * connection that stays (or arrives) is never metered during the change.
@@ -269,8 +303,11 @@ int pipeline_set_self_conns(struct pipeline *p,
 		n = MAX_SELF_CONNS;
 	if (n == p->n_self && !memcmp(keys, p->self, n * sizeof(*keys)))
 		return 0;
-	if (n)
+	if (n) {
 		p->skel->bss->self_conn_count = p->n_self + n;
+		p->skel->bss->self_conn_tcp_count =
+			tcp_count(p->self, p->n_self) + tcp_count(keys, n);
+	}
 	for (int i = 0; i < n; i++)
 		if (!self_conn_in(&keys[i], p->self, p->n_self) &&
 		    bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
@@ -282,10 +319,12 @@ int pipeline_set_self_conns(struct pipeline *p,
 		p->self[kept++] = keys[i];
 	p->n_self = kept;
 	p->skel->bss->self_conn_count = p->n_self;
+	p->skel->bss->self_conn_tcp_count = tcp_count(p->self, p->n_self);
 	return 0;
 }
 
-int pipeline_counters(struct pipeline *p, __u64 *out)
+/* Counters of the directions in mask (1 << enum flow_direction). */
+static int counters_sum(struct pipeline *p, unsigned int mask, __u64 *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	int fd = bpf_map__fd(p->skel->maps.counters);
@@ -298,13 +337,29 @@ int pipeline_counters(struct pipeline *p, __u64 *out)
 		return -ENOMEM;
 	for (__u32 c = 0; c < CNT_MAX; c++) {
 		out[c] = 0;
-		if (bpf_map_lookup_elem(fd, &c, per_cpu))
-			continue;
-		for (int i = 0; i < ncpu; i++)
-			out[c] += per_cpu[i];
+		for (__u32 dir = 0; dir < FLOW_DIRECTIONS; dir++) {
+			__u32 idx = dir * CNT_MAX + c;
+
+			if (!(mask & (1U << dir)) ||
+			    bpf_map_lookup_elem(fd, &idx, per_cpu))
+				continue;
+			for (int i = 0; i < ncpu; i++)
+				out[c] += per_cpu[i];
+		}
 	}
 	free(per_cpu);
 	return 0;
+}
+
+int pipeline_counters(struct pipeline *p, __u64 *out)
+{
+	return counters_sum(p, (1U << FLOW_DIRECTIONS) - 1, out);
+}
+
+int pipeline_counters_dir(struct pipeline *p, enum flow_direction dir,
+			  __u64 *out)
+{
+	return counters_sum(p, 1U << dir, out);
 }
 
 int pipeline_start_fd(struct pipeline *p)
@@ -312,9 +367,21 @@ int pipeline_start_fd(struct pipeline *p)
 	return bpf_program__fd(p->skel->progs.flow_start);
 }
 
+int pipeline_tc_start_fd(struct pipeline *p, bool egress)
+{
+	return bpf_program__fd(egress ? p->skel->progs.tce_start :
+					p->skel->progs.tci_start);
+}
+
 int pipeline_jmp_table_fd(struct pipeline *p)
 {
 	return bpf_map__fd(p->skel->maps.jmp_table);
+}
+
+int pipeline_tc_jmp_table_fd(struct pipeline *p, bool egress)
+{
+	return bpf_map__fd(egress ? p->skel->maps.jmp_table_tc_out :
+				    p->skel->maps.jmp_table_tc_in);
 }
 
 int pipeline_floor_fd(struct pipeline *p)
@@ -465,23 +532,132 @@ int pipeline_pin(struct pipeline *p, const char *dir)
 	return 0;
 }
 
-int pipeline_attach(struct pipeline *p, const char *ifname,
-		    enum xdp_attach_mode mode, const char *link_dir)
+static int attach_xdp(struct pipeline *p, const char *ifname,
+		      enum xdp_attach_mode mode, bool try_only,
+		      const char *link_dir)
 {
 	int err;
 
 	if (p->n_attached == MAX_IFACES)
 		return -E2BIG;
 	err = xdp_link_attach(&p->attached[p->n_attached], pipeline_start_fd(p),
-			      ifname, mode, link_dir);
+			      ifname, mode, try_only, link_dir);
 	if (err)
 		return err;
 	p->n_attached++;
 	return 0;
 }
 
+static int attach_tc(struct pipeline *p, const char *ifname, bool egress,
+		     const struct pipeline_attach_opts *o)
+{
+	int prog = bpf_program__fd(egress ? p->skel->progs.tce_start :
+					    p->skel->progs.tci_start);
+	int err;
+
+	if (prog < 0) /* pipeline_opts.tc_dirs did not ask for it */
+		return -ENOENT;
+	if (p->n_tc == 2 * MAX_IFACES)
+		return -E2BIG;
+	err = tc_link_attach(&p->tc[p->n_tc], prog, ifname, egress,
+			     o->tc_hook, o->link_dir);
+	if (err)
+		return err;
+	p->n_tc++;
+	return 0;
+}
+
+/* The egress programs leave out forwarded packets that entered through an
+ * interface metered at ingress: they were counted there. */
+static int note_ingress_metered(struct pipeline *p, const char *ifname)
+{
+	__u32 ifindex = if_nametoindex(ifname);
+	__u8 one = 1;
+
+	if (!ifindex)
+		return -ENODEV;
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.ingress_metered),
+				&ifindex, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static enum xdp_attach_mode xdp_mode_of(enum ingress_mode mode)
+{
+	switch (mode) {
+	case INGRESS_XDP_SKB: return XDP_MODE_SKB;
+	case INGRESS_XDP_HW: return XDP_MODE_HW;
+	default: return XDP_MODE_NATIVE;
+	}
+}
+
+static int attach_ingress(struct pipeline *p, const char *ifname,
+			  const struct pipeline_attach_opts *o)
+{
+	int err;
+
+	if (o->mode == INGRESS_TC)
+		return attach_tc(p, ifname, false, o);
+	err = attach_xdp(p, ifname, xdp_mode_of(o->mode),
+			 o->mode == INGRESS_AUTO, o->link_dir);
+	if (err != -EOPNOTSUPP || o->mode != INGRESS_AUTO)
+		return err;
+	pr_info("%s: no native XDP in its driver; metering its ingress at TC (every wire packet counted, as native XDP would)\n",
+		ifname);
+	return attach_tc(p, ifname, false, o);
+}
+
+int pipeline_attach(struct pipeline *p, const char *ifname,
+		    const struct pipeline_attach_opts *o)
+{
+	int err;
+
+	/* before any program runs: a forwarded packet must not be counted
+	 * at egress in the moment before its ingress is attached */
+	if (o->direction & METER_INGRESS) {
+		err = note_ingress_metered(p, ifname);
+		if (err) {
+			pr_warn("%s: cannot note it as metered at ingress: %s\n",
+				ifname, strerror(-err));
+			return err;
+		}
+		err = attach_ingress(p, ifname, o);
+		if (err)
+			return err;
+	}
+	if (o->direction & METER_EGRESS)
+		return attach_tc(p, ifname, true, o);
+	return 0;
+}
+
+struct pipeline_attach_opts pipeline_attach_opts_of(const struct config *cfg,
+						   int i, const char *link_dir)
+{
+	struct pipeline_attach_opts o = {
+		.mode = cfg->modes[i],
+		.direction = cfg->direction,
+		.tc_hook = cfg->tc_hook,
+		.link_dir = link_dir,
+	};
+
+	return o;
+}
+
+int pipeline_iface_index(const struct pipeline *p, const char *ifname)
+{
+	for (int i = 0; i < p->n_attached; i++)
+		if (!strcmp(p->attached[i].ifname, ifname))
+			return p->attached[i].ifindex;
+	for (int i = 0; i < p->n_tc; i++)
+		if (!strcmp(p->tc[i].ifname, ifname))
+			return p->tc[i].ifindex;
+	return 0;
+}
+
 int pipeline_detach(struct pipeline *p, const char *ifname)
 {
+	int found = 0;
+
 	for (int i = 0; i < p->n_attached; i++) {
 		if (strcmp(p->attached[i].ifname, ifname))
 			continue;
@@ -489,30 +665,45 @@ int pipeline_detach(struct pipeline *p, const char *ifname)
 		memmove(&p->attached[i], &p->attached[i + 1],
 			(p->n_attached - i - 1) * sizeof(p->attached[0]));
 		p->n_attached--;
-		return 0;
+		i--;
+		found = 1;
 	}
-	return -ENOENT;
+	for (int i = 0; i < p->n_tc; i++) {
+		if (strcmp(p->tc[i].ifname, ifname))
+			continue;
+		tc_link_detach(&p->tc[i]);
+		memmove(&p->tc[i], &p->tc[i + 1],
+			(p->n_tc - i - 1) * sizeof(p->tc[0]));
+		p->n_tc--;
+		i--;
+		found = 1;
+	}
+	return found ? 0 : -ENOENT;
 }
 
-int pipeline_reattach(struct pipeline *p, int i, enum xdp_attach_mode mode,
-		      const char *link_dir)
+bool pipeline_owns_pin(const struct pipeline *p, const char *path)
 {
-	char ifname[IF_NAMESIZE];
-
-	snprintf(ifname, sizeof(ifname), "%s", p->attached[i].ifname);
-	xdp_link_detach(&p->attached[i]);
-	return xdp_link_attach(&p->attached[i], pipeline_start_fd(p), ifname,
-			       mode, link_dir);
+	for (int i = 0; i < p->n_attached; i++)
+		if (!strcmp(p->attached[i].pin, path))
+			return true;
+	for (int i = 0; i < p->n_tc; i++)
+		if (!strcmp(p->tc[i].pin, path))
+			return true;
+	return false;
 }
 
 void pipeline_detach_all(struct pipeline *p)
 {
+	while (p->n_tc > 0)
+		tc_link_detach(&p->tc[--p->n_tc]);
 	while (p->n_attached > 0)
 		xdp_link_detach(&p->attached[--p->n_attached]);
 }
 
 void pipeline_give_back_all(struct pipeline *p)
 {
+	while (p->n_tc > 0)
+		tc_link_give_back(&p->tc[--p->n_tc]);
 	while (p->n_attached > 0)
 		xdp_link_give_back(&p->attached[--p->n_attached]);
 	if (p->pin_adopted) /* the previous run's programs still use it */

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "flow.h"
 #include "lockfile.h"
+#include "tc_link.h"
 #include "xdp_link.h"
 
 struct flowmon;
@@ -27,6 +28,9 @@ struct pipeline_opts {
 	const char *reuse_path; /* -M: pinned flow_tables to continue */
 	bool lock;             /* live: lock file of flow_tables (swaps, owner) */
 	__u32 sample_rate;     /* --sample N: meter 1 packet in N; 0 or 1: all */
+	/* TC instances to load, 1 << enum flow_direction each (each costs
+	 * its verification at start); the XDP one is always loaded */
+	unsigned int tc_dirs;
 };
 
 struct pipeline {
@@ -39,6 +43,8 @@ struct pipeline {
 	__u32 max_flows;
 	int n_attached;
 	struct xdp_attachment attached[MAX_IFACES];
+	int n_tc;
+	struct tc_attachment tc[2 * MAX_IFACES]; /* ingress and egress */
 	const char *reuse_path; /* the pinned flow_tables we continue */
 	char pin_path[512];    /* where we pinned flow_tables, "" if not us */
 	bool pin_adopted;      /* ... or continued the pin of a run that died */
@@ -49,19 +55,30 @@ struct pipeline {
 int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts);
 void pipeline_close(struct pipeline *p); /* detaches and unpins too */
 
-/* Attach the entry program; with link_dir, through a link pinned there
- * (a link of a previous run pinned there is taken over). */
+struct pipeline_attach_opts {
+	enum ingress_mode mode;   /* -m for this interface */
+	unsigned int direction;   /* METER_INGRESS | METER_EGRESS */
+	enum tc_hook_kind tc_hook;
+	const char *link_dir;     /* pin links here (crash takeover), or NULL */
+};
+
+/* Attach the entry programs the direction asks for: ingress as the mode
+ * says (auto: native XDP, else TC), egress at TC. With link_dir, through
+ * links pinned there (links of a previous run pinned there are taken over).
+ * 0 or -errno with a message; what was attached stays until detach. */
 int pipeline_attach(struct pipeline *p, const char *ifname,
-		    enum xdp_attach_mode mode, const char *link_dir);
+		    const struct pipeline_attach_opts *o);
+/* Is path the pin of one of our attachments? */
+bool pipeline_owns_pin(const struct pipeline *p, const char *path);
 void pipeline_detach_all(struct pipeline *p);
-/* Detach one interface (a reload left it out). 0 or -ENOENT. */
+/* The attach options of cfg's interface i. */
+struct pipeline_attach_opts pipeline_attach_opts_of(const struct config *cfg,
+						   int i, const char *link_dir);
+/* The ifindex our attachments of ifname were made on; 0: none. */
+int pipeline_iface_index(const struct pipeline *p, const char *ifname);
+/* Detach one interface, both hooks (a reload left it out, or it is gone
+ * and its defunct links are dropped). 0 or -ENOENT. */
 int pipeline_detach(struct pipeline *p, const char *ifname);
-/* Attach attached[i] again under its name: the interface was deleted and
- * one of that name came back (a new ifindex). Its defunct link is
- * dropped; on failure the slot stays, detached (link_fd -1). 0 or -errno
- * after a message. */
-int pipeline_reattach(struct pipeline *p, int i, enum xdp_attach_mode mode,
-		      const char *link_dir);
 /* Start failed: links taken over go back to the programs they had. */
 void pipeline_give_back_all(struct pipeline *p);
 
@@ -91,11 +108,17 @@ int pipeline_table_ops(struct pipeline *p, __u32 count, __u32 *done);
 int pipeline_set_self_conns(struct pipeline *p,
 			    const struct self_conn_key *keys, int n);
 
-/* Counters summed over CPUs, CNT_MAX entries. */
+/* Counters summed over CPUs and directions, CNT_MAX entries. */
 int pipeline_counters(struct pipeline *p, __u64 *out);
+/* The same, of one direction's programs. */
+int pipeline_counters_dir(struct pipeline *p, enum flow_direction dir,
+			  __u64 *out);
 
 int pipeline_start_fd(struct pipeline *p);
+/* The TC entry program, or a negative errno when it was not loaded. */
+int pipeline_tc_start_fd(struct pipeline *p, bool egress);
 int pipeline_jmp_table_fd(struct pipeline *p);
+int pipeline_tc_jmp_table_fd(struct pipeline *p, bool egress);
 int pipeline_floor_fd(struct pipeline *p);
 int pipeline_ring_fd(struct pipeline *p);
 int pipeline_notice_ring_fd(struct pipeline *p);

@@ -143,12 +143,14 @@ static unsigned long long col_messages(const struct exporter_stats *s) { return 
 static unsigned long long col_queued(const struct exporter_stats *s) { return s->queued; }
 static unsigned long long col_connected(const struct exporter_stats *s) { return s->connected; }
 
-static const char *mode_label(enum xdp_attach_mode mode)
+static const char *mode_label(enum ingress_mode mode)
 {
 	switch (mode) {
-	case XDP_MODE_NATIVE: return "native";
-	case XDP_MODE_HW: return "hw";
-	default: return "skb";
+	case INGRESS_XDP_NATIVE: return "native";
+	case INGRESS_XDP_SKB: return "skb";
+	case INGRESS_XDP_HW: return "hw";
+	case INGRESS_TC: return "tc";
+	default: return "auto";
 	}
 }
 
@@ -158,12 +160,19 @@ static void render(FILE *f, const struct snapshot *m)
 	const struct counters_report *c = &m->c;
 
 	head(f, "interface_info", "gauge",
-	     "an interface metered at its XDP hook (ingress), with its attach mode");
+	     "an interface metered in a direction, with its mode (-m; egress: tc)");
 	for (int i = 0; i < m->cfg->n_ifaces; i++) {
-		fputs("flowexport_interface_info{interface=\"", f);
-		put_label(f, m->cfg->ifnames[i]);
-		fprintf(f, "\",direction=\"ingress\",mode=\"%s\"} 1\n",
-			mode_label(m->cfg->modes[i]));
+		if (m->cfg->direction & METER_INGRESS) {
+			fputs("flowexport_interface_info{interface=\"", f);
+			put_label(f, m->cfg->ifnames[i]);
+			fprintf(f, "\",direction=\"ingress\",mode=\"%s\"} 1\n",
+				mode_label(m->cfg->modes[i]));
+		}
+		if (m->cfg->direction & METER_EGRESS) {
+			fputs("flowexport_interface_info{interface=\"", f);
+			put_label(f, m->cfg->ifnames[i]);
+			fputs("\",direction=\"egress\",mode=\"tc\"} 1\n", f);
+		}
 	}
 	one(f, "packets_seen_total", "counter",
 	    "packets that reached the meter on all interfaces", c->seen);
@@ -189,6 +198,24 @@ static void render(FILE *f, const struct snapshot *m)
 	    c->overflow_packets);
 	one(f, "overflow_octets_total", "counter",
 	    "octets of the overflow packets", c->overflow_octets);
+	one(f, "egress_packets_seen_total", "counter",
+	    "of packets seen: those of the egress programs (--direction)", c->egress_seen);
+	one(f, "egress_packets_not_sampled_total", "counter",
+	    "of packets not sampled: at egress", c->egress_not_sampled);
+	one(f, "egress_packets_flowed_total", "counter",
+	    "of packets flowed: at egress", c->egress_flowed);
+	one(f, "egress_packets_not_parsed_total", "counter",
+	    "of packets not parsed: at egress", c->egress_not_parsed);
+	one(f, "egress_packets_malformed_total", "counter",
+	    "of packets malformed: at egress", c->egress_malformed);
+	one(f, "egress_packets_internal_total", "counter",
+	    "of packets internal: at egress", c->egress_internal);
+	one(f, "forwarded_packets_total", "counter",
+	    "forwarded packets left out at egress, counted at a metered ingress",
+	    c->forwarded);
+	one(f, "notices_lost_total", "counter",
+	    "new-flow or TCP-end notices lost to a full ring (the table was walked instead)",
+	    c->notices_lost);
 	one(f, "active_flows", "gauge",
 	    "flows held in the user-space cache", c->active_flows);
 	one(f, "evicted_flows_total", "counter",

@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "privileges.h"
+#include "tc_link.h"
 
 enum opt_id {
 	OPT_SHARE = 256, OPT_IDLE, OPT_ACTIVE, OPT_MAX_FLOWS, OPT_REPEAT,
@@ -23,6 +24,8 @@ enum opt_id {
 	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
 	OPT_UDP_RATE, OPT_KERNEL_FLOWS, OPT_STATS_SEC, OPT_STATS_FILE,
 	OPT_SAMPLE, OPT_DUMP_ROTATE,
+	OPT_DIRECTION,
+	OPT_TC_HOOK,
 	OPT_CONFIG, OPT_VERSION, OPT_BALANCE, OPT_USER, OPT_METRICS,
 };
 
@@ -34,7 +37,11 @@ const struct option_desc options[] = {
 	{ { "dev", required_argument, NULL, 'd' }, "IF[,IF...]",
 	  "interfaces to meter (required unless `-r` or `-t 0`)" },
 	{ { "mode", required_argument, NULL, 'm' }, "MODE[,MODE...]",
-	  "XDP mode per interface, in `-d` order: `skb`|`generic`, `native`|`driver`, `hw`|`offload` [skb]" },
+	  "how each interface's ingress is metered, in `-d` order: `auto` (native XDP where the driver has it, else TC ingress: both count every wire packet), `native`|`driver`, `tc`, `skb`|`generic` (generic XDP runs after GRO: a merged TCP burst counts as one packet, octets stay exact), `hw`|`offload` [auto]" },
+	{ { "direction", required_argument, NULL, OPT_DIRECTION }, "DIR",
+	  "`ingress`, `egress` (TC) or `both`; with `both` a forwarded packet is counted once, where it enters a metered interface, and at egress only the host's own packets and those entering an interface not metered [both]" },
+	{ { "tc-hook", required_argument, NULL, OPT_TC_HOOK }, "HOOK",
+	  "how TC programs attach: `tcx` (kernel 6.6+), `clsact`, or `auto` (tcx, else clsact) [auto]" },
 	{ { "protocols", required_argument, NULL, 'p' }, "P[,P...]",
 	  "parsers to load: `eth,ip,ipv6,tcp,udp,icmp,icmpv6` [all]; packets of a protocol left out are counted as not parsed" },
 	{ { "share", required_argument, NULL, OPT_SHARE }, "S",
@@ -54,7 +61,7 @@ const struct option_desc options[] = {
 	{ { "template", required_argument, NULL, OPT_TEMPLATE }, "NAME|PATH",
 	  "record template: `default`, `extended`, or a `.tmpl` file of IANA element names [default]", OPTF_COLLECTOR },
 	{ { "biflow", no_argument, NULL, OPT_BIFLOW }, NULL,
-	  "RFC 5103 bidirectional records (IPFIX): the two directions of a flow (addresses and ports swapped, same protocol and VLAN; ICMP: echo request and reply of one identifier only) in one record, also when they enter by two metered interfaces; the first-seen direction is the forward one" },
+	  "RFC 5103 bidirectional records (IPFIX): the two directions of a flow (addresses and ports swapped, same protocol and VLAN; ICMP: echo request and reply of one identifier only) in one record, also when they enter by two metered interfaces, and a host's request at egress with its reply at ingress; the first-seen direction is the forward one" },
 	{ { "template-refresh", required_argument, NULL, OPT_TMPL_SEC }, "SEC",
 	  "UDP: resend templates every SEC seconds [20]", OPTF_COLLECTOR },
 	{ { "template-refresh-packets", required_argument, NULL, OPT_TMPL_MSGS }, "N",
@@ -84,7 +91,7 @@ const struct option_desc options[] = {
 	{ { "stats-file", required_argument, NULL, OPT_STATS_FILE }, "FILE",
 	  "append counters lines to FILE instead of the log (stderr or `-L`)" },
 	{ { "json", no_argument, NULL, 'j' }, NULL,
-	  "JSON lines, keys are IANA IPFIX element names (flows; counters lines too); with `-t 0`, one object per strategy: `{\"share\":\"meta\",\"ns_per_packet\":83.2,\"floor_ns\":21.0}`" },
+	  "JSON lines, keys are IANA IPFIX element names (flows; counters lines too); with `-t 0`, one object per strategy: `{\"share\":\"meta\",\"ns_per_packet\":83.2,\"floor_ns\":21.0,...}` and `tc_egress_ns_per_packet`, the same stages at TC egress" },
 	{ { "Output", required_argument, NULL, 'O' }, "DIR",
 	  "also write flows to `DIR/YYYY-MM-DD/YYYYMMDDTHHMMSSZ.txt` files (`.json` with `-j`; UTC, the period's start, no colons); a folder that cannot be written is logged once, export goes on, records not written are counted (`dump_unwritten`)" },
 	{ { "dump-rotate", required_argument, NULL, OPT_DUMP_ROTATE }, "SEC",
@@ -202,14 +209,18 @@ static int split_list(char *s, const char **items, int max,
 	return n;
 }
 
-static int parse_mode(const char *s, enum xdp_attach_mode *mode)
+static int parse_mode(const char *s, enum ingress_mode *mode)
 {
-	if (!strcmp(s, "skb") || !strcmp(s, "generic"))
-		*mode = XDP_MODE_SKB;
+	if (!strcmp(s, "auto"))
+		*mode = INGRESS_AUTO;
+	else if (!strcmp(s, "tc"))
+		*mode = INGRESS_TC;
+	else if (!strcmp(s, "skb") || !strcmp(s, "generic"))
+		*mode = INGRESS_XDP_SKB;
 	else if (!strcmp(s, "native") || !strcmp(s, "driver") || !strcmp(s, "drv"))
-		*mode = XDP_MODE_NATIVE;
+		*mode = INGRESS_XDP_NATIVE;
 	else if (!strcmp(s, "hw") || !strcmp(s, "offload"))
-		*mode = XDP_MODE_HW;
+		*mode = INGRESS_XDP_HW;
 	else
 		return -EINVAL;
 	return 0;
@@ -311,7 +322,7 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 			return n;
 		for (int i = 0; i < n && i < MAX_IFACES; i++)
 			if (parse_mode(cfg->mode_names[i], &cfg->modes[i]))
-				return opt_fail(where, d, "unknown XDP mode '%s'; use skb|generic, native|driver or hw|offload",
+				return opt_fail(where, d, "unknown mode '%s'; use auto, native|driver, tc, skb|generic or hw|offload",
 						cfg->mode_names[i]);
 		cfg->n_modes = n;
 		break;
@@ -319,6 +330,28 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 		if (parse_protocols(value, d, where, &cfg->slot_mask))
 			return -EINVAL;
 		cfg->protocols_given = true;
+		break;
+	case OPT_DIRECTION:
+		if (!strcmp(value, "ingress"))
+			cfg->direction = METER_INGRESS;
+		else if (!strcmp(value, "egress"))
+			cfg->direction = METER_EGRESS;
+		else if (!strcmp(value, "both"))
+			cfg->direction = METER_INGRESS | METER_EGRESS;
+		else
+			return opt_fail(where, d, "unknown --direction '%s'; use ingress, egress or both",
+					value);
+		break;
+	case OPT_TC_HOOK:
+		if (!strcmp(value, "auto"))
+			cfg->tc_hook = TC_HOOK_AUTO;
+		else if (!strcmp(value, "tcx"))
+			cfg->tc_hook = TC_HOOK_TCX;
+		else if (!strcmp(value, "clsact"))
+			cfg->tc_hook = TC_HOOK_CLSACT;
+		else
+			return opt_fail(where, d, "unknown --tc-hook '%s'; use auto, tcx or clsact",
+					value);
 		break;
 	case OPT_SHARE:
 		if (parse_share_mode(value, &cfg->share))
@@ -486,7 +519,7 @@ int option_finish(struct config *cfg)
 		return -EINVAL;
 	}
 	for (int i = cfg->n_modes; i < cfg->n_ifaces; i++)
-		cfg->modes[i] = XDP_MODE_SKB;
+		cfg->modes[i] = INGRESS_AUTO;
 	if (cfg->dpi) {
 		fprintf(stderr, "flowexport: -D/--DPI is not available yet\n");
 		return -EINVAL;

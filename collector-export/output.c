@@ -104,8 +104,9 @@ void output_write_text(FILE *f, const struct flow_record *r)
 			k->icmp_id);
 	else
 		fprintf(f, "%u", k->dst_port);
-	fprintf(f, " vlan %u if %u pkts %" PRIu64 " bytes %" PRIu64 " flags %s",
-		k->vlan_id, k->ifindex, (uint64_t)r->fwd.packets,
+	fprintf(f, " vlan %u %s %u pkts %" PRIu64 " bytes %" PRIu64 " flags %s",
+		k->vlan_id, k->direction == FLOW_DIR_EGRESS ? "out" : "if",
+		k->ifindex, (uint64_t)r->fwd.packets,
 		(uint64_t)r->fwd.octets, flags);
 	if (r->has_reverse) {
 		flags_str(r->rev.tcp_flags, flags);
@@ -199,8 +200,9 @@ void output_write_json(FILE *f, const struct flow_record *r)
 	if (is_icmp(k))
 		fprintf(f, ",\"icmpTypeCode%s\":%u,\"icmpEchoIdentifier\":%u", v,
 			k->dst_port, k->icmp_id);
-	fprintf(f, ",\"vlanId\":%u,\"ingressInterface\":%u", k->vlan_id,
-		k->ifindex);
+	fprintf(f, ",\"vlanId\":%u,\"%sInterface\":%u,\"flowDirection\":%u",
+		k->vlan_id, k->direction == FLOW_DIR_EGRESS ? "egress" : "ingress",
+		k->ifindex, k->direction);
 	json_direction(f, "", &r->fwd, r->start_ms, r->end_ms, k);
 	if (r->has_reverse)
 		json_direction(f, "reverse", &r->rev, r->rev_start_ms,
@@ -317,7 +319,7 @@ void output_records(struct output *o, const struct flow_record *recs,
  * --help and the README. Never on stdout, which carries records only. */
 void output_counters(struct output *o, const struct counters_report *c)
 {
-	char line[1024];
+	char line[1536];
 	size_t len;
 
 	if (o->cfg->json)
@@ -329,7 +331,10 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 "\"noticesLost\":%llu,\"activeFlows\":%llu,\"evictedFlows\":%llu,\"exportedRecords\":%llu,"
 			 "\"exportedPackets\":%llu,\"exportedOctets\":%llu,"
 			 "\"sentRecords\":%llu,\"sentPackets\":%llu,\"unsentRecords\":%llu,"
-			 "\"unsentPackets\":%llu,\"sendErrors\":%llu",
+			 "\"unsentPackets\":%llu,\"sendErrors\":%llu,"
+			 "\"egressPackets\":%llu,\"egressNotSampled\":%llu,\"egressFlowed\":%llu,"
+			 "\"egressNotParsed\":%llu,\"egressMalformed\":%llu,\"egressInternal\":%llu,"
+			 "\"forwarded\":%llu",
 			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
 			 c->self_export,
 			 c->malformed, c->internal, c->missed_tail_calls, c->ring_packets,
@@ -337,7 +342,10 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 c->active_flows,
 			 c->evicted_flows, c->records, c->record_packets,
 			 c->record_octets, c->sent_records, c->sent_packets,
-			 c->unsent_records, c->unsent_packets, c->send_errors);
+			 c->unsent_records, c->unsent_packets, c->send_errors,
+			 c->egress_seen, c->egress_not_sampled,
+			 c->egress_flowed, c->egress_not_parsed, c->egress_malformed,
+			 c->egress_internal, c->forwarded);
 	else
 		snprintf(line, sizeof(line),
 			 "counters: packets %llu pps %.1f not_sampled %llu flowed %llu not_parsed %llu "
@@ -345,14 +353,19 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 "missed_tail_calls %llu ring %llu overflow %llu (%llu octets) "
 			 "notices_lost %llu active_flows %llu evicted %llu "
 			 "exported %llu (packets %llu octets %llu) "
-			 "sent %llu (packets %llu) unsent %llu (packets %llu) send_errors %llu",
+			 "sent %llu (packets %llu) unsent %llu (packets %llu) send_errors %llu "
+			 "egress_packets %llu egress_not_sampled %llu egress_flowed %llu "
+			 "egress_not_parsed %llu egress_malformed %llu egress_internal %llu "
+			 "forwarded %llu",
 			 c->seen, c->pps, c->not_sampled, c->flowed, c->not_parsed,
 			 c->self_export, c->malformed, c->internal, c->missed_tail_calls,
 			 c->ring_packets, c->overflow_packets, c->overflow_octets,
 			 c->notices_lost, c->active_flows, c->evicted_flows, c->records,
 			 c->record_packets, c->record_octets, c->sent_records,
 			 c->sent_packets, c->unsent_records, c->unsent_packets,
-			 c->send_errors);
+			 c->send_errors, c->egress_seen,
+			 c->egress_not_sampled, c->egress_flowed, c->egress_not_parsed,
+			 c->egress_malformed, c->egress_internal, c->forwarded);
 	len = strlen(line);
 	/* -O only: records the dump folder could not take */
 	if (o->cfg->output_dir)

@@ -44,6 +44,16 @@ struct counters_report {
 	__u64 unsent_packets;   /* packets in the records unsent */
 	__u64 send_errors;
 	double pps;            /* packets seen per second since the last line */
+	/* of the above, what the egress programs counted (the same identity
+	 * holds for them alone), and the forwarded packets they left to the
+	 * ingress of a metered interface (counted there, not in seen) */
+	__u64 egress_seen;
+	__u64 egress_not_sampled;
+	__u64 egress_flowed;
+	__u64 egress_not_parsed;
+	__u64 egress_malformed;
+	__u64 egress_internal;
+	__u64 forwarded;
 };
 
 struct output;

@@ -124,7 +124,7 @@ static int apply_interfaces(struct config *live, const struct reload_target *t,
 
 		if (j >= 0) {
 			if (gen->modes[j] != live->modes[i]) {
-				pr_warn("reload: the XDP mode of %s cannot change while running (restart to apply it); keeping the running one\n",
+				pr_warn("reload: the mode of %s cannot change while running (restart to apply it); keeping the running one\n",
 					name);
 				gen->modes[j] = live->modes[i];
 			}
@@ -138,11 +138,13 @@ static int apply_interfaces(struct config *live, const struct reload_target *t,
 	}
 	for (int j = 0; j < gen->n_ifaces; j++) {
 		const char *name = gen->ifnames[j];
+		struct pipeline_attach_opts o =
+			pipeline_attach_opts_of(gen, j, t->link_dir);
 
 		if (index_of(live->ifnames, live->n_ifaces, name) >= 0)
 			continue;
 		changed++;
-		if (pipeline_attach(t->p, name, gen->modes[j], t->link_dir)) {
+		if (pipeline_attach(t->p, name, &o)) {
 			pr_warn("reload: %s is left out (see above)\n", name);
 			drop_iface(gen, j--);
 			continue;

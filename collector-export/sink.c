@@ -115,8 +115,12 @@ int sink_self_conns(const struct sink *s, struct self_conn_key *keys, int max)
 		for (int j = 0; j < got; j++) {
 			struct self_conn_key *k = &keys[n];
 
+			/* UDP datagrams only leave: they matter at egress */
+			if (c[j].protocol == IPPROTO_UDP &&
+			    !(s->cfg->direction & METER_EGRESS))
+				continue;
 			memset(k, 0, sizeof(*k));
-			k->protocol = IPPROTO_TCP;
+			k->protocol = c[j].protocol;
 			if (addr16(&c[j].peer, k->src_addr, &k->src_port) ||
 			    addr16(&c[j].local, k->dst_addr, &k->dst_port))
 				continue;

@@ -112,7 +112,7 @@ static int take_over(struct xdp_attachment *a, int link_fd, __u32 old_id,
 }
 
 int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
-		    enum xdp_attach_mode mode, const char *pin_dir)
+		    enum xdp_attach_mode mode, bool try_only, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = mode_flags(mode));
 	char other[160];
@@ -152,6 +152,8 @@ int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
 	fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &o);
 	if (fd < 0) {
 		err = -errno;
+		if (err == -EOPNOTSUPP && try_only)
+			return err; /* the caller has another way */
 		if (err == -EBUSY || err == -EEXIST) {
 			describe_attached(a->ifindex, other, sizeof(other));
 			pr_warn("%s: %s is attached there and is not ours; flowexport never replaces it (remove it first, e.g. ip link set dev %s xdp off, if it should go)\n",

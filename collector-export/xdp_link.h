@@ -10,6 +10,7 @@
 #ifndef FLOWEXPORT_XDP_LINK_H
 #define FLOWEXPORT_XDP_LINK_H
 
+#include <stdbool.h>
 #include <net/if.h>
 #include <xdp/libxdp.h> /* enum xdp_attach_mode */
 
@@ -24,12 +25,13 @@ struct xdp_attachment {
 };
 
 /*
- * Attach prog_fd to ifname. With pin_dir, the link is pinned there as
+ * Attach prog_fd to ifname. try_only: a driver without the mode
+ * (-EOPNOTSUPP) is no error to report, the caller falls back. With pin_dir, the link is pinned there as
  * link_<ifname>, and a link already pinned there (a previous run of ours)
  * is updated to prog_fd instead. 0 or -errno, with a message.
  */
 int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
-		    enum xdp_attach_mode mode, const char *pin_dir);
+		    enum xdp_attach_mode mode, bool try_only, const char *pin_dir);
 /* Detach, unpin, close. */
 void xdp_link_detach(struct xdp_attachment *a);
 /* The run did not start: hand a taken-over link back to the program it

@@ -69,6 +69,10 @@ if stats:
         "sent_records_total": "sentRecords", "unsent_records_total": "unsentRecords",
         "sent_packets_total": "sentPackets", "unsent_packets_total": "unsentPackets",
         "send_errors_total": "sendErrors",
+        "egress_packets_seen_total": "egressPackets", "egress_packets_not_sampled_total": "egressNotSampled",
+        "egress_packets_flowed_total": "egressFlowed", "egress_packets_not_parsed_total": "egressNotParsed",
+        "egress_packets_malformed_total": "egressMalformed", "egress_packets_internal_total": "egressInternal",
+        "forwarded_packets_total": "forwarded", "notices_lost_total": "noticesLost",
     }
     diff = [f"{k}={samples.get('flowexport_' + k)} vs {v}={c[v]}" for k, v in pairs.items()
             if samples.get("flowexport_" + k) != c[v]]

@@ -195,6 +195,7 @@ static inline const char *counter_name(int c, char *buf, size_t size)
 		"seen", "flowed", "not parsed", "malformed", "insert failed",
 		"overflow packets", "overflow octets", "internal",
 		"self export", "not sampled", "closing ring", "notice lost",
+		"forwarded",
 	};
 
 	if (c < CNT_MISSED_TAIL_CALL)
