@@ -3,6 +3,7 @@
  * flowmon.bpf.c - the flow metering pipeline.
  *
  *   flow_start -> L2 eth -> L3 ipv4|ipv6 -> L4 tcp|udp|icmp|icmpv6 -> end
+ *                                                              [-> dpi]
  *
  * joined by bpf_tail_call() through jmp_table with constant slot indices.
  * The loader fills only the slots of the protocols asked for (-p); a packet
@@ -125,6 +126,8 @@ static __always_inline int result(struct xdp_md *ctx, int res, __u32 slot)
 	void *data = (void *)(long)ctx->data;                    \
 	void *data_end = (void *)(long)ctx->data_end;            \
 	STATE_PROLOGUE
+
+#include "dpi.h"
 
 SEC("xdp")
 int flow_start(struct xdp_md *ctx)
@@ -306,6 +309,7 @@ static __always_inline void stats_init(struct flow_stats *fs,
 	fs->flow_label = st->flow_label;
 	fs->first_seen_ns = ts;
 	fs->last_seen_ns = ts;
+	dpi_entry_init(fs, &st->key);
 }
 
 static __always_inline void stats_update(struct flow_stats *fs,
@@ -449,7 +453,9 @@ int flow_end(struct xdp_md *ctx)
 		stats_update(fs, st, cur);
 	else
 		overflow(ctx, st, cur);
-	return finish(CNT_FLOWED);
+	count_add(CNT_FLOWED, 1);
+	dpi_offer(ctx, st, cur, fs); /* -D: may tail-call flow_dpi */
+	return XDP_PASS;
 }
 
 /* The floor for -t 0: what an XDP program costs that does nothing. */

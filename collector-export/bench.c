@@ -163,6 +163,7 @@ int run_bench(const struct config *cfg)
 		struct pipeline_opts o = {
 			.share = opened,
 			.slot_mask = cfg->slot_mask,
+			.dpi_mask = cfg->dpi_mask,
 			.sample_rate = cfg->sample_rate,
 			.max_flows = cfg->kernel_flows > cfg->bench_flows ?
 					     cfg->kernel_flows : cfg->bench_flows,

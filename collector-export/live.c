@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "books.h"
+#include "dpi.h"
 #include "drain.h"
 #include "flowtable.h"
 #include "instance.h"
@@ -85,6 +86,7 @@ struct meter {
 	struct sink sink;
 	struct flow_cache *fc;
 	struct overflow_reader *ring;
+	struct dpi_reader *dpi; /* -D: payload snapshots, NULL without */
 	struct drain_stats ds;
 	struct books books;
 	__u64 insert_failed;  /* CNT_INSERT_FAILED at the last drain */
@@ -102,6 +104,9 @@ static int drain_swapped(struct meter *m)
 		pr_warn("cannot swap flow tables: %s\n", strerror(-old));
 		return old;
 	}
+	/* the snapshots of the packets in the old table are all in the
+	 * ring now: parsed before their flows' records are made */
+	dpi_reader_consume(m->dpi);
 	/* before draining: a resent segment must find what was sent */
 	err = seq_carry_save(&m->p, old, m->fc);
 	if (err)
@@ -418,6 +423,7 @@ int run_live(const struct config *cfg)
 	struct pipeline_opts opts = {
 		.share = cfg->share,
 		.slot_mask = cfg->slot_mask,
+		.dpi_mask = cfg->dpi_mask,
 		.max_flows = cfg->kernel_flows,
 		.reuse_path = cfg->map_path,
 		.sample_rate = cfg->sample_rate,
@@ -467,6 +473,15 @@ int run_live(const struct config *cfg)
 			strerror(-err));
 		goto out_cache;
 	}
+	if (cfg->dpi) {
+		m.dpi = dpi_reader_open(pipeline_dpi_ring_fd(&m.p), cfg->max_flows);
+		if (!m.dpi) {
+			err = -errno;
+			pr_warn("cannot read the DPI ring: %s\n", strerror(-err));
+			goto out_ring;
+		}
+		m.sink.dpi = dpi_reader_table(m.dpi);
+	}
 	/* before attaching: the ACKs of a connection made in sink_open must
 	 * not reach the meter in the moment between attach and the first
 	 * update (and from now on a new connection waits for the meter) */
@@ -491,6 +506,8 @@ int run_live(const struct config *cfg)
 	if (final_drain(&m) && !err)
 		err = -EIO;
 out_ring:
+	m.sink.dpi = NULL;
+	dpi_reader_close(m.dpi);
 	overflow_close(m.ring);
 out_cache:
 	flow_cache_free(m.fc);

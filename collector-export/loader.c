@@ -39,6 +39,7 @@ static struct bpf_program *slot_program(struct flowmon *skel, int slot)
 	case SLOT_L4_ICMP: return skel->progs.flow_l4_icmp;
 	case SLOT_L4_ICMPV6: return skel->progs.flow_l4_icmpv6;
 	case SLOT_END: return skel->progs.flow_end;
+	case SLOT_DPI: return skel->progs.flow_dpi;
 	}
 	return NULL;
 }
@@ -123,6 +124,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 	p->skel = skel;
 	skel->rodata->share_mode = opts->share;
 	skel->rodata->sample_rate = opts->sample_rate ? opts->sample_rate : 1;
+	/* 0 without -D: the verifier then drops the DPI stage's code */
+	skel->rodata->dpi_mask = opts->dpi_mask;
 
 	if (opts->reuse_path) {
 		reuse_fd = bpf_obj_get(opts->reuse_path);
@@ -168,6 +171,9 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		goto fail;
 	/* TCP sequence state of as many flows as one table holds */
 	err = bpf_map__set_max_entries(skel->maps.tcp_seq_carry, p->max_flows);
+	if (!err) /* both directions of as many flows as one table holds */
+		err = bpf_map__set_max_entries(skel->maps.dpi_seen,
+					       2 * p->max_flows);
 	if (err)
 		goto fail;
 
@@ -182,6 +188,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		int fd = bpf_program__fd(slot_program(skel, slot));
 
 		if (!(opts->slot_mask & (1U << slot)))
+			continue;
+		if (slot == SLOT_DPI && !opts->dpi_mask)
 			continue;
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.jmp_table),
 					&slot, &fd, BPF_ANY)) {
@@ -354,6 +362,11 @@ int pipeline_floor_fd(struct pipeline *p)
 int pipeline_ring_fd(struct pipeline *p)
 {
 	return bpf_map__fd(p->skel->maps.overflow_ring);
+}
+
+int pipeline_dpi_ring_fd(struct pipeline *p)
+{
+	return bpf_map__fd(p->skel->maps.dpi_ring);
 }
 
 int pipeline_run_packet(int prog_fd, const void *pkt, __u32 len,

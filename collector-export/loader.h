@@ -24,6 +24,7 @@ struct pipeline_opts {
 	const char *reuse_path; /* -M: pinned flow_tables to continue */
 	bool lock;             /* live: lock file of flow_tables (swaps, owner) */
 	__u32 sample_rate;     /* --sample N: meter 1 packet in N; 0 or 1: all */
+	__u32 dpi_mask;        /* -D: bit per enum dpi_app inspected; 0: none */
 };
 
 struct pipeline {
@@ -99,6 +100,7 @@ int pipeline_start_fd(struct pipeline *p);
 int pipeline_jmp_table_fd(struct pipeline *p);
 int pipeline_floor_fd(struct pipeline *p);
 int pipeline_ring_fd(struct pipeline *p);
+int pipeline_dpi_ring_fd(struct pipeline *p); /* -D payload snapshots */
 
 /*
  * Run one packet through the pipeline with BPF_PROG_TEST_RUN. meta, when

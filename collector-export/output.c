@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include "log.h"
 #include "output.h"
+#include "dpi_output.h"
 
 struct output {
 	const struct config *cfg;
@@ -204,6 +205,7 @@ void output_write_json(FILE *f, const struct flow_record *r)
 	if (r->has_reverse)
 		json_direction(f, "reverse", &r->rev, r->rev_start_ms,
 			       r->rev_end_ms, k);
+	dpi_write_json(f, &r->dpi);
 	fprintf(f, ",\"flowEndReason\":%u}\n", r->end_reason);
 }
 

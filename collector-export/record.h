@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include "flow.h"
+#include "dpi.h"
 
 struct flow_record {
 	struct flow_key key;
@@ -24,6 +25,7 @@ struct flow_record {
 	struct flow_stats rev;
 	__u64 rev_start_ms;
 	__u64 rev_end_ms;
+	struct dpi_info dpi;   /* -D: what the inspectors found (app 0: none) */
 };
 
 #endif

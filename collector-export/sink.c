@@ -53,9 +53,45 @@ static ssize_t pick_records(struct sink *s, int i,
 	return m;
 }
 
+/* -D: copies of the records with what the inspectors found about each
+ * direction; a flow's results are let go with its last record. NULL if
+ * out of memory (the records then go without). */
+static const struct flow_record *attach_dpi(struct sink *s,
+					    const struct flow_record *recs,
+					    size_t n)
+{
+	if (n > s->with_dpi_cap) {
+		struct flow_record *p = realloc(s->with_dpi, n * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		s->with_dpi = p;
+		s->with_dpi_cap = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct flow_record *r = &s->with_dpi[i];
+		struct flow_key rev;
+
+		*r = recs[i];
+		dpi_reverse_key(&r->key, &rev);
+		dpi_table_lookup_pair(s->dpi, &r->key,
+				      r->has_reverse ? &rev : NULL, &r->dpi);
+		if (r->end_reason != END_ACTIVE) {
+			dpi_table_forget(s->dpi, &r->key);
+			if (r->has_reverse)
+				dpi_table_forget(s->dpi, &rev);
+		}
+	}
+	return s->with_dpi;
+}
+
 void sink_records(void *ctx, const struct flow_record *recs, size_t n)
 {
 	struct sink *s = ctx;
+	const struct flow_record *d = s->dpi ? attach_dpi(s, recs, n) : NULL;
+
+	if (d)
+		recs = d;
 
 	output_records(s->out, recs, n);
 	for (int i = 0; i < s->n_ex; i++) {
@@ -161,6 +197,7 @@ void sink_close(struct sink *s)
 	output_close(s->out);
 	s->out = NULL;
 	free(s->picked);
+	free(s->with_dpi);
 	s->picked = NULL;
 	s->picked_cap = 0;
 }

@@ -20,6 +20,9 @@ struct sink {
 	__u64 send_errors;
 	struct flow_record *picked; /* --balance: one collector's records */
 	size_t picked_cap;
+	struct dpi_table *dpi;      /* -D: results attached to records */
+	struct flow_record *with_dpi;
+	size_t with_dpi_cap;
 };
 
 /* Opens the output and every collector; 0 or -errno (all closed again). */
