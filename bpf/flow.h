@@ -155,7 +155,7 @@ struct flow_stats {
 	__u8 src_mac[6];       /* Ethernet source of the first packet */
 	__u8 dst_mac[6];       /* Ethernet destination of the first packet */
 	__u32 dpi_packets;     /* -D: payload packets offered to the DPI stage
-				* (bpf/dpi.h); 0 without -D */
+				* (bpf/dpi_stage.h); 0 without -D */
 };
 
 /*

@@ -127,7 +127,7 @@ static __always_inline int result(struct xdp_md *ctx, int res, __u32 slot)
 	void *data_end = (void *)(long)ctx->data_end;            \
 	STATE_PROLOGUE
 
-#include "dpi.h"
+#include "dpi_stage.h"
 
 SEC("xdp")
 int flow_start(struct xdp_md *ctx)

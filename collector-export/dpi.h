@@ -2,7 +2,7 @@
 /*
  * dpi.h - what deep packet inspection (-D) finds in a flow, and the table
  * that keeps it by flow key until the flow's record is built. The BPF DPI
- * stage (bpf/dpi.h) sends the first payload packets of each flow direction
+ * stage (bpf/dpi_stage.h) sends the first payload packets of each flow direction
  * through dpi_ring; the parsers here (dpi_dns.c, dpi_http.c, dpi_tls.c,
  * dpi_quic.c) read them. Every parser takes untrusted bytes, reads only
  * within them, bounds every loop and every string, and returns:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dpi.h - the DPI stage (-D): after the statistics, the first DPI_PACKETS
+ * dpi_stage.h - the DPI stage (-D): after the statistics, the first DPI_PACKETS
  * payload packets of each flow direction are tail-called to flow_dpi, which
  * picks an inspector by port or by the payload's first bytes and copies at
  * most DPI_SNAP_MAX payload bytes into dpi_ring for the parsers in user
@@ -14,8 +14,8 @@
  * flow_end (fs->dpi_packets); the tail call happens twice per direction.
  * Included by flowmon.bpf.c after its helpers (count_add, STATE_PROLOGUE).
  */
-#ifndef FLOWEXPORT_DPI_H
-#define FLOWEXPORT_DPI_H
+#ifndef FLOWEXPORT_DPI_STAGE_H
+#define FLOWEXPORT_DPI_STAGE_H
 
 /* Bit per enum dpi_app the loader enables (-D, -p); 0: no DPI at all. */
 const volatile __u32 dpi_mask = 0;
@@ -206,4 +206,4 @@ int flow_dpi(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-#endif /* FLOWEXPORT_DPI_H */
+#endif /* FLOWEXPORT_DPI_STAGE_H */
