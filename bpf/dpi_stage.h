@@ -28,8 +28,9 @@ struct {
 /*
  * Flow directions already offered, across table swaps: a flow's entry is
  * new in every table it enters, and without this its packets would be
- * offered again after each swap. Looked up only when an entry is created.
- * LRU: an evicted mark means at most DPI_PACKETS more snapshots.
+ * offered again after each swap. Looked up once per table entry, at its
+ * first payload packet; written at a direction's first offer. LRU: an
+ * evicted mark means at most DPI_PACKETS more offers.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -37,18 +38,6 @@ struct {
 	__type(key, struct flow_key);
 	__type(value, __u8);
 } dpi_seen SEC(".maps");
-
-/* A new table entry of a flow direction offered before starts done. */
-static __always_inline void dpi_entry_init(struct flow_stats *fs,
-					   const struct flow_key *key)
-{
-	if (!dpi_mask)
-		return;
-	if (key->protocol != IPPROTO_TCP && key->protocol != IPPROTO_UDP)
-		return;
-	if (bpf_map_lookup_elem(&dpi_seen, key))
-		fs->dpi_packets = DPI_PACKETS;
-}
 
 /* Where the L4 payload starts and how long it is; 0 if there is none. */
 static __always_inline __u32 dpi_payload(struct xdp_md *ctx,
@@ -83,6 +72,9 @@ static __always_inline void dpi_offer(struct xdp_md *ctx,
 				      struct pkt_meta *cur,
 				      struct flow_stats *fs)
 {
+	__u32 old;
+	__u8 one = 1;
+
 	if (!dpi_mask || !fs)
 		return;
 	if (fs->dpi_packets >= DPI_PACKETS)
@@ -98,8 +90,17 @@ static __always_inline void dpi_offer(struct xdp_md *ctx,
 	} else {
 		return;
 	}
-	if (__sync_fetch_and_add(&fs->dpi_packets, 1) >= DPI_PACKETS)
+	/* the first payload packet this entry sees: offered in an earlier
+	 * table already? */
+	if (!fs->dpi_packets && bpf_map_lookup_elem(&dpi_seen, &st->key)) {
+		fs->dpi_packets = DPI_PACKETS;
 		return;
+	}
+	old = __sync_fetch_and_add(&fs->dpi_packets, 1);
+	if (old >= DPI_PACKETS)
+		return;
+	if (old == 0)
+		bpf_map_update_elem(&dpi_seen, &st->key, &one, BPF_ANY);
 	bpf_tail_call(ctx, &jmp_table, SLOT_DPI);
 	count_add(CNT_MISSED_TAIL_CALL + SLOT_DPI, 1);
 }
@@ -161,7 +162,7 @@ static __always_inline __u8 dpi_classify(const struct flow_key *k,
 SEC("xdp")
 int flow_dpi(struct xdp_md *ctx)
 {
-	__u8 one = 1, app, *b;
+	__u8 app, *b;
 	__u32 off = 0, len, have, snap;
 	struct dpi_event *ev;
 
@@ -172,8 +173,6 @@ int flow_dpi(struct xdp_md *ctx)
 	b = data + off;
 	have = (void *)(b + 5) <= data_end ? 5 : 0;
 	app = dpi_classify(&st->key, b, have);
-	/* offered once is enough for a flow no inspector wants */
-	bpf_map_update_elem(&dpi_seen, &st->key, &one, BPF_ANY);
 	if (app == DPI_APP_NONE || !(dpi_mask & (1U << app)))
 		return XDP_PASS;
 	/* a replayed frame may be cut short of its IP length */
@@ -201,7 +200,9 @@ int flow_dpi(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	ev->snap_len = snap;
-	bpf_ringbuf_submit(ev, 0);
+	/* user space reads the ring on its own schedule (no epoll): a wakeup
+	 * would only cost an irq_work per snapshot */
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 	count_add(CNT_DPI_SNAPSHOTS, 1);
 	return XDP_PASS;
 }

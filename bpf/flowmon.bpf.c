@@ -309,7 +309,6 @@ static __always_inline void stats_init(struct flow_stats *fs,
 	fs->flow_label = st->flow_label;
 	fs->first_seen_ns = ts;
 	fs->last_seen_ns = ts;
-	dpi_entry_init(fs, &st->key);
 }
 
 static __always_inline void stats_update(struct flow_stats *fs,
