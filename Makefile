@@ -35,7 +35,7 @@ DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libelf-dev zlib1g-dev libfixbuf-dev libfixbuf-tools libglib2.0-dev \
 	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping tcpdump \
 	faketime gdb man-db debhelper python3-yaml libclang-rt-14-dev valgrind \
-	libssl-dev dnsutils curl openssl
+	libssl-dev dnsutils curl openssl ngtcp2-client ngtcp2-server
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.
