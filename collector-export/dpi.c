@@ -242,8 +242,10 @@ void dpi_table_feed(struct dpi_table *t, const struct dpi_event *ev)
 		t->stats.malformed[app]++;
 		return;
 	}
-	if (err)
+	if (err) {
+		t->stats.unknown[app]++;
 		return;
+	}
 	t->stats.found[app]++;
 	e = entry_get(t, &ev->key);
 	if (e)

@@ -40,6 +40,11 @@ static const char counters_help[] =
 	"  unsent (unsentRecords)     records that could not be sent or held\n"
 	"                             (refused, buffer full, undelivered at exit)\n"
 	"  send_errors (sendErrors)   failed sends and ICMP refusals\n"
+	"  -D only: dpi_snapshots (dpiSnapshots) payloads sent to the inspectors;\n"
+	"  dpi_ring_full (dpiRingFull) payloads lost, DPI ring full; dpi_found,\n"
+	"  dpi_malformed, dpi_unknown (dpiFound, dpiMalformed, dpiUnknown) what\n"
+	"                             the parsers made of them: a result, malformed\n"
+	"                             (counted, nothing kept), not their protocol\n"
 	"At exit: packets = not_sampled + flowed + not_parsed + malformed +\n"
 	"internal, and\n"
 	"flowed - overflow = the packets exported.\n";

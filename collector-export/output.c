@@ -301,6 +301,23 @@ void output_records(struct output *o, const struct flow_record *recs,
 		fflush(stdout);
 }
 
+/* -D: the inspectors' counts, inside the line's closing ("}}\n" or
+ * "\n"). */
+static void dpi_counters(char *line, size_t size, bool json,
+			 const struct counters_report *c)
+{
+	size_t len = strlen(line), close = json ? 3 : 1;
+
+	if (len < close)
+		return;
+	len -= close;
+	snprintf(line + len, size - len,
+		 json ? ",\"dpiSnapshots\":%llu,\"dpiRingFull\":%llu,\"dpiFound\":%llu,\"dpiMalformed\":%llu,\"dpiUnknown\":%llu}}\n" :
+			" dpi_snapshots %llu dpi_ring_full %llu dpi_found %llu dpi_malformed %llu dpi_unknown %llu\n",
+		 c->dpi_snapshots, c->dpi_ring_full, c->dpi_found,
+		 c->dpi_malformed, c->dpi_unknown);
+}
+
 /* The counters line, text or JSON (-j); every field is explained in
  * --help and the README. Never on stdout, which carries records only. */
 void output_counters(struct output *o, const struct counters_report *c)
@@ -337,6 +354,8 @@ void output_counters(struct output *o, const struct counters_report *c)
 			 c->active_flows, c->evicted_flows, c->records,
 			 c->record_packets, c->record_octets, c->sent_records,
 			 c->unsent_records, c->send_errors);
+	if (o->cfg->dpi)
+		dpi_counters(line, sizeof(line), o->cfg->json, c);
 	if (o->stats)
 		fputs(line, o->stats);
 	else

@@ -40,6 +40,13 @@ struct counters_report {
 	__u64 unsent_records;
 	__u64 send_errors;
 	double pps;            /* packets seen per second since the last line */
+	/* -D: payloads sent to the inspectors, lost (ring full), and what
+	 * the parsers made of them: a result, malformed, not theirs */
+	__u64 dpi_snapshots;
+	__u64 dpi_ring_full;
+	__u64 dpi_found;
+	__u64 dpi_malformed;
+	__u64 dpi_unknown;
 };
 
 struct output;

@@ -187,6 +187,16 @@ void sink_export_totals(const struct sink *s, struct counters_report *c)
 		c->unsent_records += st.records_dropped + st.records_unsent;
 		c->send_errors += st.send_errors;
 	}
+	if (s->dpi) {
+		const struct dpi_stats *d = dpi_table_stats(s->dpi);
+
+		c->dpi_found = c->dpi_malformed = c->dpi_unknown = 0;
+		for (int a = 0; a < DPI_APP_MAX; a++) {
+			c->dpi_found += d->found[a];
+			c->dpi_malformed += d->malformed[a];
+			c->dpi_unknown += d->unknown[a];
+		}
+	}
 }
 
 void sink_close(struct sink *s)
