@@ -118,6 +118,13 @@ bool dpi_table_lookup_pair(const struct dpi_table *t,
 			   const struct flow_key *fwd,
 			   const struct flow_key *rev, struct dpi_info *out);
 
+/* A shared copy of info for records (reference count 1), NULL if out of
+ * memory; one more reference, one less (freed at 0; NULL is ignored).
+ * Thread-safe: the exporters' threads hold records too. */
+const struct dpi_info *dpi_shared_new(const struct dpi_info *info);
+void dpi_ref(const struct dpi_info *d);
+void dpi_unref(const struct dpi_info *d);
+
 /* The key of the other direction of a flow (same interface). */
 void dpi_reverse_key(const struct flow_key *k, struct flow_key *out);
 

@@ -354,12 +354,12 @@ static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
 		return ret;
 	for (int i = 0; i < enc->tmpl->n[af]; i++)
 		p += field_put_host(e[i].def, rec, e[i].reverse, p);
-	if (enc->dpi && rec->dpi.app) {
+	if (enc->dpi && rec->dpi && rec->dpi->app) {
 		/* a record must fit an empty message: the strings get what
 		 * is left (IPFIX and set headers, the flow's elements) */
 		size_t used = 16 + 4 + enc->tmpl->wire_len[af];
 
-		p += export_dpi_put(&rec->dpi, p,
+		p += export_dpi_put(rec->dpi, p,
 				    enc->max_msg > used ? enc->max_msg - used : 0);
 		return append(enc, af == TMPL_IPV4 ? TID_DPI_IPV4 : TID_DPI_IPV6,
 			      enc->rec, p - enc->rec);

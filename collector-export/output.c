@@ -205,7 +205,8 @@ void output_write_json(FILE *f, const struct flow_record *r)
 	if (r->has_reverse)
 		json_direction(f, "reverse", &r->rev, r->rev_start_ms,
 			       r->rev_end_ms, k);
-	dpi_write_json(f, &r->dpi);
+	if (r->dpi)
+		dpi_write_json(f, r->dpi);
 	fprintf(f, ",\"flowEndReason\":%u}\n", r->end_reason);
 }
 

@@ -54,8 +54,10 @@ static ssize_t pick_records(struct sink *s, int i,
 }
 
 /* -D: copies of the records with what the inspectors found about each
- * direction; a flow's results are let go with its last record. NULL if
- * out of memory (the records then go without). */
+ * direction (a shared copy each, which the sink lets go of after the
+ * batch: the queues hold their own references); a flow's results leave
+ * the table with its last record. NULL if out of memory (the records then
+ * go without). */
 static const struct flow_record *attach_dpi(struct sink *s,
 					    const struct flow_record *recs,
 					    size_t n)
@@ -70,12 +72,15 @@ static const struct flow_record *attach_dpi(struct sink *s,
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct flow_record *r = &s->with_dpi[i];
+		struct dpi_info found;
 		struct flow_key rev;
 
 		*r = recs[i];
 		dpi_reverse_key(&r->key, &rev);
-		dpi_table_lookup_pair(s->dpi, &r->key,
-				      r->has_reverse ? &rev : NULL, &r->dpi);
+		r->dpi = NULL;
+		if (dpi_table_lookup_pair(s->dpi, &r->key,
+					  r->has_reverse ? &rev : NULL, &found))
+			r->dpi = dpi_shared_new(&found);
 		if (r->end_reason != END_ACTIVE) {
 			dpi_table_forget(s->dpi, &r->key);
 			if (r->has_reverse)
@@ -85,6 +90,9 @@ static const struct flow_record *attach_dpi(struct sink *s,
 	return s->with_dpi;
 }
 
+static void sink_fan_out(struct sink *s, const struct flow_record *recs,
+			 size_t n);
+
 void sink_records(void *ctx, const struct flow_record *recs, size_t n)
 {
 	struct sink *s = ctx;
@@ -92,7 +100,15 @@ void sink_records(void *ctx, const struct flow_record *recs, size_t n)
 
 	if (d)
 		recs = d;
+	sink_fan_out(s, recs, n);
+	for (size_t i = 0; d && i < n; i++)
+		dpi_unref(d[i].dpi);
+}
 
+/* The output and every collector (--balance: each its share). */
+static void sink_fan_out(struct sink *s, const struct flow_record *recs,
+			 size_t n)
+{
 	output_records(s->out, recs, n);
 	for (int i = 0; i < s->n_ex; i++) {
 		const struct flow_record *batch = recs;
