@@ -235,7 +235,8 @@ void dpi_table_feed(struct dpi_table *t, const struct dpi_event *ev)
 		memset(&found, 0, sizeof(found));
 		err = parse(app, tcp, ev->data, n, &found);
 	}
-	if (err == -EAGAIN && tcp) {
+	if (err == -EAGAIN && tcp) { /* no result yet: counted as unknown */
+		t->stats.unknown[app]++;
 		tls_wait(t, ev);
 		return;
 	}

@@ -86,7 +86,8 @@ struct dpi_stats {
 	__u64 events;          /* payloads read from the ring */
 	__u64 found[DPI_APP_MAX]; /* payloads that gave a result, by app */
 	__u64 malformed[DPI_APP_MAX]; /* payloads that did not parse */
-	__u64 unknown[DPI_APP_MAX]; /* not the guessed protocol's message */
+	__u64 unknown[DPI_APP_MAX]; /* no result by itself: not the guessed
+				     * protocol, or continued in a later segment */
 	__u64 table_full;      /* results dropped: too many flows held */
 };
 

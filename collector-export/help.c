@@ -44,7 +44,8 @@ static const char counters_help[] =
 	"  dpi_ring_full (dpiRingFull) payloads lost, DPI ring full; dpi_found,\n"
 	"  dpi_malformed, dpi_unknown (dpiFound, dpiMalformed, dpiUnknown) what\n"
 	"                             the parsers made of them: a result, malformed\n"
-	"                             (counted, nothing kept), not their protocol\n"
+	"                             (counted, nothing kept), no result by itself\n"
+	"                             (not their protocol, or cut: the rest follows)\n"
 	"At exit: packets = not_sampled + flowed + not_parsed + malformed +\n"
 	"internal, and\n"
 	"flowed - overflow = the packets exported.\n";
