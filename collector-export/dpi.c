@@ -97,7 +97,7 @@ struct dpi_table *dpi_table_new(__u32 max_flows)
 	if (!t)
 		return NULL;
 	t->by_key = g_hash_table_new_full(key_hash, key_equal, NULL, entry_free);
-	t->max_entries = max_flows ? 2 * max_flows : 2;
+	t->max_entries = max_flows ? max_flows : 1;
 	return t;
 }
 

@@ -93,7 +93,8 @@ struct dpi_stats {
 
 struct dpi_table;
 
-/* A table of at most max_flows flow directions; NULL on failure. */
+/* A table of at most max_flows flow directions with a result (about
+ * 1.3 KB each); NULL on failure. */
 struct dpi_table *dpi_table_new(__u32 max_flows);
 void dpi_table_free(struct dpi_table *t);
 /* Parse one snapshot and keep what it gives under its flow key. */
