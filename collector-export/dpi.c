@@ -7,7 +7,6 @@
  * cut by the end of a TCP segment waits for the next one (DPI_PACKETS).
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
@@ -35,17 +34,6 @@ struct dpi_reader {
 	struct ring_buffer *rb;
 	struct dpi_table *t;
 };
-
-const char *dpi_app_name(__u8 app)
-{
-	static const char *const names[DPI_APP_MAX] = {
-		[DPI_APP_NONE] = "", [DPI_APP_DNS] = "dns",
-		[DPI_APP_HTTP] = "http", [DPI_APP_TLS] = "tls",
-		[DPI_APP_QUIC] = "quic",
-	};
-
-	return app < DPI_APP_MAX ? names[app] : "";
-}
 
 void dpi_copy_str(char *dst, size_t size, const __u8 *src, size_t n)
 {
@@ -285,38 +273,6 @@ void dpi_table_forget(struct dpi_table *t, const struct flow_key *key)
 const struct dpi_stats *dpi_table_stats(const struct dpi_table *t)
 {
 	return &t->stats;
-}
-
-/* A dpi_info with its reference count in front. */
-struct dpi_shared {
-	int refs;
-	struct dpi_info info;
-};
-
-#define SHARED_OF(d) \
-	((struct dpi_shared *)((char *)(d) - offsetof(struct dpi_shared, info)))
-
-const struct dpi_info *dpi_shared_new(const struct dpi_info *info)
-{
-	struct dpi_shared *s = malloc(sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->refs = 1;
-	s->info = *info;
-	return &s->info;
-}
-
-void dpi_ref(const struct dpi_info *d)
-{
-	if (d)
-		__atomic_add_fetch(&SHARED_OF(d)->refs, 1, __ATOMIC_RELAXED);
-}
-
-void dpi_unref(const struct dpi_info *d)
-{
-	if (d && __atomic_sub_fetch(&SHARED_OF(d)->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		free(SHARED_OF(d));
 }
 
 static int on_event(void *ctx, void *data, size_t size)
