@@ -101,8 +101,12 @@ static __u8 *put_uint(__u8 *p, __u64 v, int len)
 	return p + len;
 }
 
-static void app_id(__u8 app, __u8 out[DPI_APP_ID_LEN])
+void export_dpi_app_id(__u8 app, __u8 out[DPI_APP_ID_LEN])
 {
+	if (!app) { /* nothing found: no engine, no selector */
+		memset(out, 0, DPI_APP_ID_LEN);
+		return;
+	}
 	out[0] = DPI_APP_ENGINE;
 	out[1] = 0;
 	out[2] = 0;
@@ -117,7 +121,7 @@ size_t export_dpi_put(const struct dpi_info *d, __u8 *out, size_t room)
 	size_t budget = room > DPI_FIXED_WIRE ? room - DPI_FIXED_WIRE : 0;
 	__u8 *p = out, *method, *target, *ua;
 
-	app_id(d->app, p);
+	export_dpi_app_id(d->app, p);
 	p += DPI_APP_ID_LEN;
 	/* slots first, values in order of importance */
 	method = p;
@@ -154,7 +158,7 @@ void export_dpi_app_rec(__u32 domain, __u8 app, struct dpi_app_rec *r)
 
 	memset(r, 0, sizeof(*r));
 	r->domain = domain;
-	app_id(app, r->id);
+	export_dpi_app_id(app, r->id);
 	snprintf(r->name, sizeof(r->name), "%s", dpi_app_name(app));
 	if (app < DPI_APP_MAX && desc[app])
 		snprintf(r->desc, sizeof(r->desc), "%s", desc[app]);

@@ -19,6 +19,8 @@
 #define DPI_APP_NAME_LEN 16
 #define DPI_APP_DESC_LEN 32
 
+/* The applicationId bytes of an enum dpi_app (0: all zero). */
+void export_dpi_app_id(__u8 app, __u8 out[DPI_APP_ID_LEN]);
 /* Adds the enterprise elements to model (once). */
 void export_dpi_model(fbInfoModel_t *model);
 /* Appends the dpi elements to t (internal: libfixbuf's varfields). */
