@@ -22,6 +22,7 @@ struct dpi_entry {
 	__u8 *pending;        /* TLS: the start of a cut ClientHello */
 	size_t pending_len;
 	__u32 next_seq;       /* where the pending bytes continue */
+	struct dpi_quic_crypto *quic; /* QUIC: a ClientHello's first part */
 };
 
 struct dpi_table {
@@ -75,6 +76,7 @@ static void entry_free(gpointer p)
 	struct dpi_entry *e = p;
 
 	free(e->pending);
+	free(e->quic);
 	free(e);
 }
 
@@ -205,6 +207,31 @@ static void tls_wait(struct dpi_table *t, const struct dpi_event *ev)
 	e->next_seq = ev->tcp_seq + ev->payload_len;
 }
 
+/* A QUIC Initial, with the CRYPTO frames of the flow's earlier ones; a
+ * hello still incomplete keeps them in the entry (and the version). */
+static int quic_feed(struct dpi_table *t, const struct dpi_event *ev,
+		     size_t n, struct dpi_info *found)
+{
+	struct dpi_entry *e = g_hash_table_lookup(t->by_key, &ev->key);
+	struct dpi_quic_crypto *acc = e ? e->quic : NULL;
+	int err;
+
+	if (!acc && !(acc = calloc(1, sizeof(*acc))))
+		return -ENOMEM;
+	err = dpi_quic_parse_more(ev->data, n, acc, found);
+	if (err == -EAGAIN && !e)
+		e = entry_get(t, &ev->key);
+	if (err == -EAGAIN && e) {
+		e->quic = acc;       /* kept (or still) for the next Initial */
+		merge(&e->info, found); /* the version already */
+		return err;
+	}
+	if (e && e->quic == acc)
+		e->quic = NULL;
+	free(acc);
+	return err;
+}
+
 void dpi_table_feed(struct dpi_table *t, const struct dpi_event *ev)
 {
 	struct dpi_info found;
@@ -221,11 +248,14 @@ void dpi_table_feed(struct dpi_table *t, const struct dpi_event *ev)
 		err = tls_continued(t, ev, &found);
 	if (err == -ENOMSG) {
 		memset(&found, 0, sizeof(found));
-		err = parse(app, tcp, ev->data, n, &found);
+		err = app == DPI_APP_QUIC ? quic_feed(t, ev, n, &found) :
+					    parse(app, tcp, ev->data, n, &found);
 	}
-	if (err == -EAGAIN && tcp) { /* no result yet: counted as unknown */
+	if (err == -EAGAIN && (tcp || app == DPI_APP_QUIC)) {
+		/* no result yet, counted as unknown: the rest follows */
 		t->stats.unknown[app]++;
-		tls_wait(t, ev);
+		if (tcp)
+			tls_wait(t, ev);
 		return;
 	}
 	if (err == -EBADMSG || err == -EAGAIN) {

@@ -64,6 +64,16 @@ int dpi_tls_client_hello(const __u8 *p, size_t n, bool quic,
 			 struct dpi_info *info);
 /* A UDP datagram starting with a QUIC long-header packet. */
 int dpi_quic_parse(const __u8 *p, size_t n, struct dpi_info *info);
+/* The same, adding its CRYPTO frames to those of the flow's earlier
+ * Initials (a ClientHello with post-quantum key shares takes two):
+ * -EAGAIN while the hello is incomplete (the version is set). */
+#define QUIC_MAX_CRYPTO 4096
+struct dpi_quic_crypto {
+	__u8 data[QUIC_MAX_CRYPTO];
+	__u8 got[QUIC_MAX_CRYPTO]; /* 1: that byte arrived */
+};
+int dpi_quic_parse_more(const __u8 *p, size_t n, struct dpi_quic_crypto *acc,
+			struct dpi_info *info);
 
 /* JA4 of a parsed ClientHello's parts (dpi_tls.c); out holds 37 bytes. */
 struct ja4_input {

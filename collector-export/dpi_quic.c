@@ -21,7 +21,6 @@
 #define QUIC_MAX_CID 20
 #define QUIC_TAG_LEN 16
 #define QUIC_SAMPLE_LEN 16
-#define QUIC_MAX_CRYPTO 4096 /* a ClientHello in the first Initial */
 #define QUIC_MAX_FRAMES 64
 
 static const __u8 salt_v1[20] = {
@@ -135,10 +134,10 @@ static bool varint(const __u8 *p, size_t n, size_t *off, __u64 *v)
 	return true;
 }
 
-/* The CRYPTO frames of a decrypted Initial, joined from offset 0 in
- * crypto (QUIC_MAX_CRYPTO bytes); the bytes contiguous from 0, or -1 if
- * the frames are malformed. */
-static long crypto_data(const __u8 *p, size_t n, __u8 *crypto)
+/* The CRYPTO frames of a decrypted Initial, placed at their offsets in
+ * acc (with earlier Initials' frames); the bytes contiguous from 0, or -1
+ * if the frames are malformed. */
+static long crypto_data(const __u8 *p, size_t n, struct dpi_quic_crypto *acc)
 {
 	size_t off = 0, have = 0;
 
@@ -177,18 +176,20 @@ static long crypto_data(const __u8 *p, size_t n, __u8 *crypto)
 				size_t take = b < QUIC_MAX_CRYPTO - a ?
 						      b : QUIC_MAX_CRYPTO - a;
 
-				memcpy(crypto + a, p + off, take);
-				if (a <= have && a + take > have)
-					have = a + take;
+				memcpy(acc->data + a, p + off, take);
+				memset(acc->got + a, 1, take);
 			}
 			off += b;
 			break;
 		case 0x1c: /* CONNECTION_CLOSE: nothing more for us */
-			return have;
+			off = n;
+			break;
 		default:   /* not allowed in an Initial */
 			return -1;
 		}
 	}
+	while (have < QUIC_MAX_CRYPTO && acc->got[have])
+		have++;
 	return have;
 }
 
@@ -196,10 +197,10 @@ static long crypto_data(const __u8 *p, size_t n, __u8 *crypto)
  * read its ClientHello into info. */
 static int open_initial(__u32 version, const __u8 *p, size_t len,
 			size_t pn_off, const __u8 *dcid, size_t dcid_len,
-			struct dpi_info *info)
+			struct dpi_quic_crypto *acc, struct dpi_info *info)
 {
 	struct quic_keys k;
-	__u8 mask[16], hdr[64], nonce[12], *plain, *crypto;
+	__u8 mask[16], hdr[64], nonce[12], *plain;
 	size_t pn_len, ct_off, ct_len;
 	__u64 pn = 0;
 	long have;
@@ -227,8 +228,7 @@ static int open_initial(__u32 version, const __u8 *p, size_t len,
 	for (int i = 0; i < 8; i++)
 		nonce[11 - i] ^= (pn >> (8 * i)) & 0xff;
 	plain = malloc(ct_len + 16);
-	crypto = calloc(1, QUIC_MAX_CRYPTO);
-	if (!plain || !crypto) {
+	if (!plain) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -238,21 +238,33 @@ static int open_initial(__u32 version, const __u8 *p, size_t len,
 		err = -ENOMSG;
 		goto out;
 	}
-	have = crypto_data(plain, ct_len, crypto);
+	have = crypto_data(plain, ct_len, acc);
 	if (have < 0) {
 		err = -EBADMSG;
 		goto out;
 	}
-	err = dpi_tls_client_hello(crypto, have, true, info);
-	if (err == -EAGAIN) /* the hello goes on in the next Initial */
-		err = -ENOMSG;
+	/* -EAGAIN: the hello goes on in the next Initial */
+	err = dpi_tls_client_hello(acc->data, have, true, info);
 out:
 	free(plain);
-	free(crypto);
 	return err;
 }
 
 int dpi_quic_parse(const __u8 *p, size_t n, struct dpi_info *info)
+{
+	struct dpi_quic_crypto *acc = calloc(1, sizeof(*acc));
+	int err;
+
+	if (!acc)
+		return -ENOMEM;
+	err = dpi_quic_parse_more(p, n, acc, info);
+	free(acc);
+	/* alone, a hello cut at the end of the packet gives the version */
+	return err == -EAGAIN ? 0 : err;
+}
+
+int dpi_quic_parse_more(const __u8 *p, size_t n, struct dpi_quic_crypto *acc,
+			struct dpi_info *info)
 {
 	size_t off = 5, dcid_len, scid_len, pn_off;
 	const __u8 *dcid;
@@ -289,6 +301,6 @@ int dpi_quic_parse(const __u8 *p, size_t n, struct dpi_info *info)
 		return -EBADMSG;
 	pn_off = off;
 	err = open_initial(version, p, pn_off + len, pn_off, dcid, dcid_len,
-			   info);
+			   acc, info);
 	return err == -ENOMSG ? 0 : err;
 }
