@@ -91,8 +91,10 @@ static __always_inline void dpi_offer(struct xdp_md *ctx,
 		return;
 	}
 	/* the first payload packet this entry sees: offered in an earlier
-	 * table already? */
-	if (!fs->dpi_packets && bpf_map_lookup_elem(&dpi_seen, &st->key)) {
+	 * table already? (not a TCP flow whose SYN is in this entry) */
+	if (!fs->dpi_packets &&
+	    !(st->key.protocol == IPPROTO_TCP && (fs->tcp_flags & 0x02)) &&
+	    bpf_map_lookup_elem(&dpi_seen, &st->key)) {
 		fs->dpi_packets = DPI_PACKETS;
 		return;
 	}
