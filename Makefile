@@ -35,12 +35,13 @@ DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libelf-dev zlib1g-dev libfixbuf-dev libfixbuf-tools libglib2.0-dev \
 	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping tcpdump \
 	faketime gdb man-db debhelper python3-yaml libclang-rt-14-dev valgrind \
-	softflowd python3-matplotlib libcap2-bin systemd curl
+	softflowd python3-matplotlib libcap2-bin systemd curl \
+	libssl-dev dnsutils openssl ngtcp2-client ngtcp2-server
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lelf -lz
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lelf -lz -lcrypto
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g

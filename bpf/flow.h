@@ -26,6 +26,7 @@ enum flow_slot {
 	SLOT_L4_ICMP,
 	SLOT_L4_ICMPV6,
 	SLOT_END,
+	SLOT_DPI,       /* -D: picks payload snapshots for the inspectors */
 	SLOT_MAX
 };
 
@@ -62,6 +63,8 @@ enum flow_counter {
 	CNT_NOTICE_LOST,     /* notice ring full: user space walks the table */
 	CNT_FORWARDED,       /* egress: forwarded, counted at its metered
 			      * ingress already; not in CNT_SEEN */
+	CNT_DPI_SNAPSHOTS,   /* -D: payloads sent to the inspectors */
+	CNT_DPI_RING_FULL,   /* -D: payloads lost, the DPI ring was full */
 	CNT_MISSED_TAIL_CALL, /* + enum flow_slot: one counter per slot */
 	CNT_MAX = CNT_MISSED_TAIL_CALL + SLOT_MAX
 };
@@ -175,6 +178,9 @@ struct flow_stats {
 	__u8 src_mac[6];       /* Ethernet source of the first packet */
 	__u8 dst_mac[6];       /* Ethernet destination of the first packet */
 	__u32 state;           /* enum flow_state */
+	__u32 dpi_packets;     /* -D: payload packets offered to the DPI stage
+				* (bpf/dpi_stage.h); 0 without -D */
+	__u32 pad;             /* always 0 */
 };
 
 /* first_seen_ns of an entry harvested since its last packet */
@@ -268,6 +274,35 @@ struct flow_event {
 };
 
 /*
+ * -D: the inspectors (enum dpi_app, bit per app in the loader's dpi_mask)
+ * and the payload snapshot the DPI stage sends to user space through
+ * dpi_ring for the first DPI_PACKETS payload packets of each flow
+ * direction. The parsers run in user space (collector-export/dpi*.c).
+ */
+enum dpi_app {
+	DPI_APP_NONE = 0,
+	DPI_APP_DNS,
+	DPI_APP_HTTP,
+	DPI_APP_TLS,
+	DPI_APP_QUIC,
+	DPI_APP_MAX
+};
+
+#define DPI_PACKETS 2      /* payload packets inspected per flow direction */
+#define DPI_SNAP_MAX 1500  /* payload bytes kept: a whole QUIC Initial */
+
+struct dpi_event {
+	struct flow_key key;
+	__u64 ts_ns;
+	__u32 tcp_seq;     /* TCP: sequence number of the payload's first byte */
+	__u16 payload_len; /* L4 payload length in the packet */
+	__u16 snap_len;    /* bytes in data[] (<= DPI_SNAP_MAX) */
+	__u8 app;          /* enum dpi_app the DPI stage guessed */
+	__u8 pad[11];
+	__u8 data[DPI_SNAP_MAX];
+};
+
+/*
  * One of flowexport's own export connections, as its packets arrive: from
  * the collector (src) to us (dst). Such packets (a TCP collector's ACKs,
  * ICMP errors are not matched) are not metered: they are the exporter's,
@@ -358,10 +393,11 @@ static inline void flow_stats_empty(struct flow_stats *fs)
 
 FLOW_ASSERT_SIZE(struct flow_key, 48);
 FLOW_ASSERT_SIZE(struct tcp_seq_state, 12);
-FLOW_ASSERT_SIZE(struct flow_stats, 184);
+FLOW_ASSERT_SIZE(struct flow_stats, 192);
 FLOW_ASSERT_SIZE(struct flow_event, 88);
 FLOW_ASSERT_SIZE(struct flow_notice, 64);
-FLOW_ASSERT_SIZE(struct table_op_slot, 240);
+FLOW_ASSERT_SIZE(struct table_op_slot, 248);
+FLOW_ASSERT_SIZE(struct dpi_event, 1576);
 FLOW_ASSERT_SIZE(struct pkt_meta, 32);
 FLOW_ASSERT_SIZE(struct self_conn_key, 40);
 FLOW_ASSERT_SIZE(struct parse_state, 112);

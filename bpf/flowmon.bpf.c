@@ -3,6 +3,7 @@
  * flowmon.bpf.c - the flow metering pipeline.
  *
  *   flow_start -> L2 eth -> L3 ipv4|ipv6 -> L4 tcp|udp|icmp|icmpv6 -> end
+ *                                                              [-> dpi]
  *
  * joined by bpf_tail_call() through jmp_table with constant slot indices.
  * The loader fills only the slots of the protocols asked for (-p); a packet
@@ -171,6 +172,8 @@ static __always_inline int result(void *ctx, const int at, int res, __u32 slot)
 	void *data = ctx_data(ctx, at);                          \
 	void *data_end = ctx_data_end(ctx, at);                  \
 	STATE_PROLOGUE
+
+#include "dpi_stage.h"
 
 /*
  * Each stage body below becomes three programs: flow_<stage> (XDP, the
@@ -621,13 +624,18 @@ static __always_inline int stage_end(void *ctx, const int at)
 	}
 	if (!fs)
 		overflow(ctx, at, st, cur, &w, CNT_INSERT_FAILED);
-	else if (*(volatile __u32 *)&fs->state != FLOW_LIVE)
+	else if (*(volatile __u32 *)&fs->state != FLOW_LIVE) {
 		/* closed: user space deletes it after a grace period, in
 		 * which programs that saw it live finish; none writes now */
 		overflow(ctx, at, st, cur, &w, CNT_CLOSING_RING);
-	else
+		fs = NULL;
+	} else {
 		stats_update(fs, at, st, cur, &w);
-	return finish(ctx, at, CNT_FLOWED);
+	}
+	count_add(at, CNT_FLOWED, ctx_segs(ctx, at));
+	if (at == AT_XDP) /* -D: may tail-call flow_dpi (fs NULL: no entry) */
+		dpi_offer(ctx, st, cur, fs);
+	return CTX_PASS(at);
 }
 HOOK_PROGRAMS(end)
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bench_dpi.h"
 #include "loader.h"
 #include "log.h"
 #include "modes.h"
@@ -184,10 +185,13 @@ int run_bench(const struct config *cfg)
 	int last = cfg->share_given ? cfg->share : SHARE_MAX - 1;
 	int err = 0, opened = first;
 
+	if (cfg->dpi) /* with and without -D, one strategy */
+		return run_dpi_bench(cfg);
 	for (; opened <= last; opened++) {
 		struct pipeline_opts o = {
 			.share = opened,
 			.slot_mask = cfg->slot_mask,
+			.dpi_mask = cfg->dpi_mask,
 			.sample_rate = cfg->sample_rate,
 			.max_flows = cfg->kernel_flows > cfg->bench_flows ?
 					     cfg->kernel_flows : cfg->bench_flows,

@@ -23,6 +23,8 @@ int books_collect(struct books *b, struct pipeline *p,
 	c->missed_tail_calls = 0;
 	for (int s = 0; s < SLOT_MAX; s++)
 		c->missed_tail_calls += cnt[CNT_MISSED_TAIL_CALL + s];
+	c->dpi_snapshots = cnt[CNT_DPI_SNAPSHOTS];
+	c->dpi_ring_full = cnt[CNT_DPI_RING_FULL];
 	c->overflow_packets = cnt[CNT_OVERFLOW_PKTS];
 	c->overflow_octets = cnt[CNT_OVERFLOW_OCTETS];
 	c->ring_packets = cnt[CNT_INSERT_FAILED] + cnt[CNT_CLOSING_RING] -

@@ -52,6 +52,7 @@ struct config {
 	__u32 slot_mask;        /* bit per enum flow_slot to fill (-p) */
 	bool protocols_given;
 	bool dpi;
+	__u32 dpi_mask;         /* -D: bit per enum dpi_app to inspect (-p) */
 	enum share_mode share;
 	bool share_given;
 	__u32 max_flows;        /* user-space cache: flows held at once */

@@ -24,6 +24,9 @@ enum {
 	TID_OPT_STATS,
 	TID_OPT_IFACE,
 	TID_OPT_SAMPLING, /* IPFIX, --sample N > 1: in the flow records' domain */
+	TID_DPI_IPV4,     /* IPFIX, -D: data + dpi elements (export_dpi.h) */
+	TID_DPI_IPV6,
+	TID_OPT_APPS,     /* IPFIX, -D: applicationId -> applicationName */
 };
 
 #define IFACE_DESC_LEN 64

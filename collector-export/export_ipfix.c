@@ -21,6 +21,7 @@
 #include <fixbuf/public.h>
 #include <stdlib.h>
 #include <string.h>
+#include "export_dpi.h"
 #include "export_encoder.h"
 #include "log.h"
 
@@ -97,6 +98,7 @@ struct encoder {
 	const struct export_template *tmpl;
 	__u32 domain;
 	bool sampling;         /* --sample N > 1: TID_OPT_SAMPLING in domain */
+	bool dpi;              /* -D: TID_DPI_* and TID_OPT_APPS in domain */
 	fbInfoModel_t *model;
 	fBuf_t *fbuf;          /* owns session and exporter */
 	__u16 cur_tid;         /* template the buffer is set to, 0 = none */
@@ -129,9 +131,10 @@ static fbTemplate_t *spec_template(fbInfoModel_t *model,
 	return t;
 }
 
-/* The data template of one IP version; internal = natural lengths. */
+/* The data template of one IP version; internal = natural lengths;
+ * with_dpi: the dpi elements after it (-D). */
 static fbTemplate_t *data_template(struct encoder *enc, enum tmpl_af af,
-				   bool internal, GError **err)
+				   bool internal, bool with_dpi, GError **err)
 {
 	fbTemplate_t *t = fbTemplateAlloc(enc->model);
 
@@ -145,6 +148,10 @@ static fbTemplate_t *data_template(struct encoder *enc, enum tmpl_af af,
 			fbTemplateFreeUnused(t);
 			return NULL;
 		}
+	}
+	if (with_dpi && !export_dpi_append(t, err)) {
+		fbTemplateFreeUnused(t);
+		return NULL;
 	}
 	return t;
 }
@@ -169,10 +176,21 @@ static int ipfix_build(struct encoder *enc)
 
 	/* external templates belong to the domain current when added */
 	fbSessionSetDomain(s, enc->domain);
-	if (!add_pair(s, TID_DATA_IPV4, data_template(enc, TMPL_IPV4, true, &err),
-		      data_template(enc, TMPL_IPV4, false, &err), &err) ||
-	    !add_pair(s, TID_DATA_IPV6, data_template(enc, TMPL_IPV6, true, &err),
-		      data_template(enc, TMPL_IPV6, false, &err), &err)) {
+	if (!add_pair(s, TID_DATA_IPV4, data_template(enc, TMPL_IPV4, true, false, &err),
+		      data_template(enc, TMPL_IPV4, false, false, &err), &err) ||
+	    !add_pair(s, TID_DATA_IPV6, data_template(enc, TMPL_IPV6, true, false, &err),
+		      data_template(enc, TMPL_IPV6, false, false, &err), &err)) {
+		fbSessionFree(s);
+		return gerr("cannot build templates", err);
+	}
+	if (enc->dpi &&
+	    (!add_pair(s, TID_DPI_IPV4, data_template(enc, TMPL_IPV4, true, true, &err),
+		       data_template(enc, TMPL_IPV4, false, true, &err), &err) ||
+	     !add_pair(s, TID_DPI_IPV6, data_template(enc, TMPL_IPV6, true, true, &err),
+		       data_template(enc, TMPL_IPV6, false, true, &err), &err) ||
+	     !add_pair(s, TID_OPT_APPS,
+		       spec_template(enc->model, export_dpi_apps_spec, 1, &err),
+		       spec_template(enc->model, export_dpi_apps_spec, 1, &err), &err))) {
 		fbSessionFree(s);
 		return gerr("cannot build templates", err);
 	}
@@ -228,8 +246,13 @@ static int ipfix_create(struct encoder **out, const struct config *cfg,
 	enc->tmpl = t;
 	enc->domain = cfg->observation_domain;
 	enc->sampling = cfg->sample_rate > 1;
+	enc->dpi = cfg->dpi;
 	enc->max_msg = max_msg;
 	enc->model = fbInfoModelAlloc();
+	if (enc->dpi) {
+		export_dpi_model(enc->model);
+		rec_len += export_dpi_host_len();
+	}
 	enc->rec = calloc(1, rec_len + sizeof(struct iface_rec));
 	enc->msg = calloc(1, max_msg);
 	if (!enc->rec || !enc->msg) {
@@ -331,6 +354,16 @@ static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
 		return ret;
 	for (int i = 0; i < enc->tmpl->n[af]; i++)
 		p += field_put_host(e[i].def, rec, e[i].reverse, p);
+	if (enc->dpi && rec->dpi && rec->dpi->app) {
+		/* a record must fit an empty message: the strings get what
+		 * is left (IPFIX and set headers, the flow's elements) */
+		size_t used = 16 + 4 + enc->tmpl->wire_len[af];
+
+		p += export_dpi_put(rec->dpi, p,
+				    enc->max_msg > used ? enc->max_msg - used : 0);
+		return append(enc, af == TMPL_IPV4 ? TID_DPI_IPV4 : TID_DPI_IPV6,
+			      enc->rec, p - enc->rec);
+	}
 	return append(enc, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
 		      enc->rec, p - enc->rec);
 }
@@ -423,6 +456,19 @@ static int ipfix_add_options(struct encoder *enc, const struct export_options *o
 		err = use_domain(enc, enc->domain);
 		if (!err)
 			err = append(enc, TID_OPT_SAMPLING, (__u8 *)&s, sizeof(s));
+		if (!err)
+			(*done)++;
+	}
+	/* -D: one record per application, in the flow records' domain (their
+	 * template travels with the data templates) */
+	for (int first = o->n_ifaces + 2 + enc->sampling;
+	     !err && enc->dpi && *done >= first && *done < first + DPI_APP_MAX - 1;) {
+		struct dpi_app_rec a;
+
+		export_dpi_app_rec(enc->domain, *done - first + 1, &a);
+		err = use_domain(enc, enc->domain);
+		if (!err)
+			err = append(enc, TID_OPT_APPS, (__u8 *)&a, sizeof(a));
 		if (!err)
 			(*done)++;
 	}

@@ -15,6 +15,9 @@
  * (nfcapd to the ms, nfacctd in whole seconds); a replayed capture's times
  * (-r) are older than sysUptime can express, so a replay's templates leave
  * them out.
+ *
+ * -D: APPLICATION_ID (95) ends the data templates, as IPFIX's applicationId
+ * (0 when nothing was found); v9 has no field for the rest.
  */
 #include <endian.h>
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "export_dpi.h"
 #include "export_encoder.h"
 #include "exporter_id.h"
 #include "log.h"
@@ -69,6 +73,7 @@ struct encoder {
 	__u32 sequence;     /* export packets sent in this session */
 	__u64 boot_ms;      /* sysUptime origin: epoch ms, a whole second */
 	int n_switched;     /* FIRST/LAST_SWITCHED in the data templates: 0 or 2 */
+	int n_app;          /* -D: APPLICATION_ID (95) after them: 0 or 1 */
 	__u8 *msg;
 	size_t max_msg, len;
 	size_t set_start;   /* offset of the open flowset, 0 = none */
@@ -173,7 +178,9 @@ static int nfv9_create(struct encoder **out, const struct config *cfg,
 		       const struct export_template *t, size_t max_msg)
 {
 	int n_switched = cfg->pcap_file ? 0 : V9_SWITCHED_FIELDS;
-	int err = check_fit(t, n_switched, max_msg);
+	int n_app = cfg->dpi ? 1 : 0;
+	/* every field after the template's own is 4 bytes */
+	int err = check_fit(t, n_switched + n_app, max_msg);
 	struct encoder *enc;
 
 	if (err)
@@ -188,6 +195,7 @@ static int nfv9_create(struct encoder **out, const struct config *cfg,
 	enc->max_msg = max_msg;
 	enc->boot_ms = system_init_epoch_ms();
 	enc->n_switched = n_switched;
+	enc->n_app = n_app;
 	*out = enc;
 	return 0;
 }
@@ -264,8 +272,9 @@ static int put_options_template(struct encoder *enc, __u16 tid, __u16 scope,
 static int nfv9_add_templates(struct encoder *enc)
 {
 	size_t opt_len = options_template_len();
-	size_t n = data_template_len(enc->tmpl, TMPL_IPV4, enc->n_switched) +
-		   data_template_len(enc->tmpl, TMPL_IPV6, enc->n_switched);
+	int n_tail = enc->n_switched + enc->n_app;
+	size_t n = data_template_len(enc->tmpl, TMPL_IPV4, n_tail) +
+		   data_template_len(enc->tmpl, TMPL_IPV6, n_tail);
 	__u8 *p;
 
 	/* data templates in one flowset, the options templates after them */
@@ -276,7 +285,7 @@ static int nfv9_add_templates(struct encoder *enc)
 
 		p = enc->msg + enc->len;
 		put16(p, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6);
-		put16(p + 2, n_fields + enc->n_switched);
+		put16(p + 2, n_fields + n_tail);
 		for (int i = 0; i < n_fields; i++) {
 			put16(p + 4 + 4 * i, v9_type(enc->tmpl->elems[af][i].def->ie));
 			put16(p + 6 + 4 * i, enc->tmpl->elems[af][i].len);
@@ -287,7 +296,12 @@ static int nfv9_add_templates(struct encoder *enc)
 			put16(p + 8 + 4 * n_fields, V9_LAST_SWITCHED);
 			put16(p + 10 + 4 * n_fields, 4);
 		}
-		enc->len += data_template_len(enc->tmpl, af, enc->n_switched);
+		if (enc->n_app) { /* -D: the application, as in IPFIX */
+			put16(p + 4 + 4 * (n_fields + enc->n_switched), 95);
+			put16(p + 6 + 4 * (n_fields + enc->n_switched),
+			      DPI_APP_ID_LEN);
+		}
+		enc->len += data_template_len(enc->tmpl, af, n_tail);
 		enc->count++;
 	}
 	if (put_options_template(enc, TID_OPT_STATS, V9_SCOPE_SYSTEM,
@@ -305,7 +319,7 @@ static int nfv9_add_record(struct encoder *enc, const struct flow_record *rec)
 	__u8 *p;
 
 	if (reserve(enc, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
-		    enc->tmpl->wire_len[af] + 4 * enc->n_switched))
+		    enc->tmpl->wire_len[af] + 4 * (enc->n_switched + enc->n_app)))
 		return -ENOBUFS;
 	p = enc->msg + enc->len;
 	for (int i = 0; i < enc->tmpl->n[af]; i++) {
@@ -317,6 +331,10 @@ static int nfv9_add_record(struct encoder *enc, const struct flow_record *rec)
 		put32(p, (__u32)(rec->start_ms - enc->boot_ms));
 		put32(p + 4, (__u32)(rec->end_ms - enc->boot_ms));
 		p += 4 * enc->n_switched;
+	}
+	if (enc->n_app) { /* 0: nothing found */
+		export_dpi_app_id(rec->dpi ? rec->dpi->app : 0, p);
+		p += DPI_APP_ID_LEN;
 	}
 	enc->len = p - enc->msg;
 	enc->count++;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dpi.h"
 #include "export_queue.h"
 
 void queue_init(struct record_queue *q, size_t max)
@@ -39,6 +40,7 @@ int queue_push(struct record_queue *q, const struct flow_record *rec)
 		return -ENOMEM;
 	q->ring[(q->head + q->count) % q->cap] = *rec;
 	q->count++;
+	dpi_ref(rec->dpi); /* the copy holds its own reference */
 	return 0;
 }
 
@@ -63,12 +65,15 @@ void queue_pop(struct record_queue *q, size_t n)
 {
 	if (n > q->count)
 		n = q->count;
+	for (size_t i = 0; i < n; i++)
+		dpi_unref(queue_at(q, i)->dpi);
 	q->head = q->cap ? (q->head + n) % q->cap : 0;
 	q->count -= n;
 }
 
 void queue_free(struct record_queue *q)
 {
+	queue_pop(q, q->count);
 	free(q->ring);
 	memset(q, 0, sizeof(*q));
 }

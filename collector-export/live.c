@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "books.h"
+#include "dpi.h"
 #include "drain.h"
 #include "flowtable.h"
 #include "iface_watch.h"
@@ -70,6 +71,7 @@ struct meter {
 	struct flow_cache *fc;
 	struct overflow_reader *ring;
 	struct table_sync *table;
+	struct dpi_reader *dpi; /* -D: payload snapshots, NULL without */
 	struct drain_stats ds;
 	struct books books;
 	struct metrics *metrics; /* --metrics, else NULL */
@@ -87,7 +89,19 @@ static int read_kernel(struct meter *m, int timeout_ms)
 		pr_warn("cannot read the overflow ring: %s\n", strerror(-err));
 		return err;
 	}
+	dpi_reader_consume(m->dpi); /* -D: keeps the DPI ring from filling */
 	return table_sync_notices(m->table, clock_ns(CLOCK_MONOTONIC));
+}
+
+/* Records leave the flow cache: the DPI snapshots of their last packets
+ * (taken before the grace period that preceded their FINAL) are parsed
+ * first, so that the results ride with them. */
+static void meter_records(void *ctx, const struct flow_record *recs, size_t n)
+{
+	struct meter *m = ctx;
+
+	dpi_reader_consume(m->dpi);
+	sink_records(&m->sink, recs, n);
 }
 
 /* Our export connections may come and go (TCP reconnects): keep the
@@ -345,8 +359,8 @@ static int open_cache(struct meter *m)
 	int err = 0;
 
 	if (!m->inst.dir[0]) {
-		m->fc = flow_cache_new(m->cfg, epoch_offset_ns(), sink_records,
-				       &m->sink);
+		m->fc = flow_cache_new(m->cfg, epoch_offset_ns(), meter_records,
+				       m);
 		return m->fc ? 0 : -ENOMEM;
 	}
 	err = instance_cache_path(&m->inst, path, sizeof(path));
@@ -354,7 +368,7 @@ static int open_cache(struct meter *m)
 		pr_warn("cannot make the flow cache's folder: %s\n", strerror(-err));
 		return err;
 	}
-	m->fc = flow_cache_open(m->cfg, epoch_offset_ns(), sink_records, &m->sink,
+	m->fc = flow_cache_open(m->cfg, epoch_offset_ns(), meter_records, m,
 				path);
 	if (!m->fc) {
 		err = -errno;
@@ -422,6 +436,7 @@ int run_live(const struct config *cfg_started)
 	struct pipeline_opts opts = {
 		.share = cfg->share,
 		.slot_mask = cfg->slot_mask,
+		.dpi_mask = cfg->dpi_mask,
 		.max_flows = cfg->kernel_flows,
 		.reuse_path = cfg->map_path,
 		.sample_rate = cfg->sample_rate,
@@ -483,6 +498,15 @@ int run_live(const struct config *cfg_started)
 		pr_warn("cannot reach the flow table: %s\n", strerror(-err));
 		goto out_ring;
 	}
+	if (cfg->dpi) {
+		m.dpi = dpi_reader_open(pipeline_dpi_ring_fd(&m.p), cfg->max_flows);
+		if (!m.dpi) {
+			err = -errno;
+			pr_warn("cannot read the DPI ring: %s\n", strerror(-err));
+			goto out_table;
+		}
+		m.sink.dpi = dpi_reader_table(m.dpi);
+	}
 	/* before attaching: the ACKs of a connection made in sink_open must
 	 * not reach the meter in the moment between attach and the first
 	 * update (and from now on a new connection waits for the meter) */
@@ -510,6 +534,8 @@ int run_live(const struct config *cfg_started)
 	if (final_drain(&m) && !err)
 		err = -EIO;
 out_table:
+	m.sink.dpi = NULL;
+	dpi_reader_close(m.dpi);
 	table_sync_close(m.table);
 out_ring:
 	overflow_close(m.ring);

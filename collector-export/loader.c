@@ -48,6 +48,8 @@ static struct bpf_program *slot_program(struct flowmon *skel, int hook, int slot
 	case SLOT_L4_ICMP: return SLOT_PROGRAM(skel, hook, l4_icmp);
 	case SLOT_L4_ICMPV6: return SLOT_PROGRAM(skel, hook, l4_icmpv6);
 	case SLOT_END: return SLOT_PROGRAM(skel, hook, end);
+	case SLOT_DPI: /* -D: XDP only (bpf/dpi_stage.h) */
+		return hook == HOOK_XDP ? skel->progs.flow_dpi : NULL;
 	}
 	return NULL;
 }
@@ -153,6 +155,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 			bpf_program__set_autoload(slot_program(skel, hook, slot), load);
 	}
 	skel->rodata->sample_rate = opts->sample_rate ? opts->sample_rate : 1;
+	/* 0 without -D: the verifier then drops the DPI stage's code */
+	skel->rodata->dpi_mask = opts->dpi_mask;
 
 	if (opts->reuse_path) {
 		reuse_fd = bpf_obj_get(opts->reuse_path);
@@ -210,9 +214,12 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 
 	for (int hook = 0; hook < HOOKS; hook++)
 		for (int slot = 0; slot < SLOT_MAX; slot++) {
-			int fd = bpf_program__fd(slot_program(skel, hook, slot));
+			struct bpf_program *prog = slot_program(skel, hook, slot);
+			int fd = prog ? bpf_program__fd(prog) : -1;
 
 			if (!(opts->slot_mask & (1U << slot)) || fd < 0)
+				continue;
+			if (slot == SLOT_DPI && !opts->dpi_mask)
 				continue;
 			if (bpf_map_update_elem(bpf_map__fd(hook_jmp_table(skel, hook)),
 						&slot, &fd, BPF_ANY)) {
@@ -402,6 +409,11 @@ int pipeline_notice_ring_fd(struct pipeline *p)
 int pipeline_op_batch_fd(struct pipeline *p)
 {
 	return bpf_map__fd(p->skel->maps.op_batch);
+}
+
+int pipeline_dpi_ring_fd(struct pipeline *p)
+{
+	return bpf_map__fd(p->skel->maps.dpi_ring);
 }
 
 int pipeline_run_packet(int prog_fd, const void *pkt, __u32 len,

@@ -31,6 +31,7 @@ struct pipeline_opts {
 	/* TC instances to load, 1 << enum flow_direction each (each costs
 	 * its verification at start); the XDP one is always loaded */
 	unsigned int tc_dirs;
+	__u32 dpi_mask;        /* -D: bit per enum dpi_app inspected; 0: none */
 };
 
 struct pipeline {
@@ -123,6 +124,7 @@ int pipeline_floor_fd(struct pipeline *p);
 int pipeline_ring_fd(struct pipeline *p);
 int pipeline_notice_ring_fd(struct pipeline *p);
 int pipeline_op_batch_fd(struct pipeline *p);
+int pipeline_dpi_ring_fd(struct pipeline *p); /* -D payload snapshots */
 
 /*
  * Run one packet through the pipeline with BPF_PROG_TEST_RUN. meta, when

@@ -17,6 +17,7 @@
 #include "drain.h"
 #include "flowtable.h"
 #include "loader.h"
+#include "dpi.h"
 #include "log.h"
 #include "modes.h"
 #include "sink.h"
@@ -46,6 +47,7 @@ struct replay {
 	struct flow_cache *fc;
 	struct overflow_reader *ring;
 	struct table_sync *table;
+	struct dpi_reader *dpi; /* -D: payload snapshots, NULL without */
 	struct drain_stats ds;
 	struct books books;
 };
@@ -125,6 +127,7 @@ static int replay(struct replay *r, struct capture *cap)
 		err = meter_frame(r, prog_fd, &f);
 		if (err)
 			return err;
+		dpi_reader_consume(r->dpi); /* cheap, and the ring never fills */
 		if (++since_drain >= OFFLINE_DRAIN_PACKETS || now >= next_expiry) {
 			err = drain(r, now);
 			if (err)
@@ -161,6 +164,7 @@ int run_offline(const struct config *cfg)
 	struct pipeline_opts opts = {
 		.share = cfg->share,
 		.slot_mask = cfg->slot_mask,
+		.dpi_mask = cfg->dpi_mask,
 		.max_flows = cfg->kernel_flows,
 		.sample_rate = cfg->sample_rate,
 	};
@@ -196,7 +200,19 @@ int run_offline(const struct config *cfg)
 		pr_warn("cannot reach the flow table: %s\n", strerror(-err));
 		goto out_ring;
 	}
+	if (cfg->dpi) {
+		r.dpi = dpi_reader_open(pipeline_dpi_ring_fd(&r.p), cfg->max_flows);
+		if (!r.dpi) {
+			err = -errno;
+			pr_warn("cannot read the DPI ring: %s\n", strerror(-err));
+			table_sync_close(r.table);
+			goto out_ring;
+		}
+		r.sink.dpi = dpi_reader_table(r.dpi);
+	}
 	err = replay(&r, cap);
+	r.sink.dpi = NULL;
+	dpi_reader_close(r.dpi);
 	table_sync_close(r.table);
 out_ring:
 	overflow_close(r.ring);

@@ -43,13 +43,13 @@ const struct option_desc options[] = {
 	{ { "tc-hook", required_argument, NULL, OPT_TC_HOOK }, "HOOK",
 	  "how TC programs attach: `tcx` (kernel 6.6+), `clsact`, or `auto` (tcx, else clsact) [auto]" },
 	{ { "protocols", required_argument, NULL, 'p' }, "P[,P...]",
-	  "parsers to load: `eth,ip,ipv6,tcp,udp,icmp,icmpv6` [all]; packets of a protocol left out are counted as not parsed" },
+	  "parsers to load: `eth,ip,ipv6,tcp,udp,icmp,icmpv6` [all]; packets of a protocol left out are counted as not parsed; with `-D` also the inspectors `dns,http,tls,quic` [all]" },
 	{ { "share", required_argument, NULL, OPT_SHARE }, "S",
 	  "how parse state travels between tail calls: `meta`, `percpu`, `global` [percpu]" },
 	{ { "sample", required_argument, NULL, OPT_SAMPLE }, "N",
 	  "meter 1 packet in N, chosen at random (the rate goes to collectors in the options records; a later fragment joins its first fragment's flow only when that was sampled too) [1: all]" },
 	{ { "DPI", no_argument, NULL, 'D' }, NULL,
-	  "deep packet inspection (not available yet: refused with a message)" },
+	  "deep packet inspection of the first payload packets of each flow direction: DNS, HTTP/1.x, TLS ClientHello (SNI, version, ALPN, JA4) and QUIC Initial (version, SNI, ALPN); results in `-j` and in IPFIX (`applicationId` and its name, IANA HTTP and CERT (YAF) DNS/TLS elements)" },
 	{ { "collector", required_argument, NULL, 'c' }, "DEST",
 	  "export to `host:port` or `udp://host:port`, `tcp://host:port`, `file:PATH`; IPv6 as `[addr]:port`; repeatable (a configuration file takes a `;`-separated list, or one `[collector NAME]` group each)" },
 	{ { "balance", no_argument, NULL, OPT_BALANCE }, NULL,
@@ -237,8 +237,23 @@ static const struct {
 };
 #define N_PROTOCOL_SLOTS (sizeof(protocol_slots) / sizeof(protocol_slots[0]))
 
+/* -p also names the inspectors of -D */
+static const char *const dpi_names[DPI_APP_MAX] = {
+	[DPI_APP_DNS] = "dns", [DPI_APP_HTTP] = "http",
+	[DPI_APP_TLS] = "tls", [DPI_APP_QUIC] = "quic",
+};
+
+static int dpi_app_bit(const char *name)
+{
+	for (int a = 1; a < DPI_APP_MAX; a++)
+		if (!strcmp(name, dpi_names[a]))
+			return 1 << a;
+	return 0;
+}
+
 static int parse_protocols(const char *value, const struct option_desc *d,
-			   const struct option_origin *where, __u32 *mask)
+			   const struct option_origin *where, __u32 *mask,
+			   __u32 *dpi_mask)
 {
 	char list[256];
 	const char *items[16];
@@ -248,19 +263,27 @@ static int parse_protocols(const char *value, const struct option_desc *d,
 	n = split_list(list, items, 16, d, where);
 	if (n < 0)
 		return n;
-	*mask = 1U << SLOT_END; /* the end program is not optional */
+	*mask = 1U << SLOT_END | 1U << SLOT_DPI; /* not optional (DPI: -D) */
+	*dpi_mask = 0;
 	for (int i = 0; i < n; i++) {
 		size_t j;
 
+		if (dpi_app_bit(items[i])) {
+			*dpi_mask |= dpi_app_bit(items[i]);
+			continue;
+		}
 		for (j = 0; j < N_PROTOCOL_SLOTS; j++)
 			if (!strcmp(items[i], protocol_slots[j].name))
 				break;
 		if (j == N_PROTOCOL_SLOTS)
 			return opt_fail(where, d,
-					"unknown protocol '%s'; use eth,ip,ipv6,tcp,udp,icmp,icmpv6",
+					"unknown protocol '%s'; use eth,ip,ipv6,tcp,udp,icmp,icmpv6 (and with -D dns,http,tls,quic)",
 					items[i]);
 		*mask |= 1U << protocol_slots[j].slot;
 	}
+	/* inspectors only: every parser stays */
+	if (*mask == (1U << SLOT_END | 1U << SLOT_DPI))
+		*mask = (1U << SLOT_MAX) - 1;
 	return 0;
 }
 
@@ -327,7 +350,8 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 		cfg->n_modes = n;
 		break;
 	case 'p':
-		if (parse_protocols(value, d, where, &cfg->slot_mask))
+		if (parse_protocols(value, d, where, &cfg->slot_mask,
+				    &cfg->dpi_mask))
 			return -EINVAL;
 		cfg->protocols_given = true;
 		break;
@@ -520,10 +544,15 @@ int option_finish(struct config *cfg)
 	}
 	for (int i = cfg->n_modes; i < cfg->n_ifaces; i++)
 		cfg->modes[i] = INGRESS_AUTO;
-	if (cfg->dpi) {
-		fprintf(stderr, "flowexport: -D/--DPI is not available yet\n");
+	if (!cfg->dpi && cfg->dpi_mask) {
+		fprintf(stderr, "flowexport: -p names inspectors (dns,http,tls,quic) but -D is not given\n");
 		return -EINVAL;
 	}
+	/* -D alone: every inspector; with -p naming some, only those */
+	if (cfg->dpi && !cfg->dpi_mask)
+		cfg->dpi_mask = ((1U << DPI_APP_MAX) - 1) & ~1U;
+	if (!cfg->dpi)
+		cfg->dpi_mask = 0;
 	if (cfg->kernel_flows > cfg->max_flows) {
 		/* every entry of a drained kernel table becomes a held flow */
 		if (cfg->kernel_flows_given) {

@@ -15,6 +15,7 @@
 #include "dump_files.h"
 #include "log.h"
 #include "output.h"
+#include "dpi_output.h"
 
 struct output {
 	const struct config *cfg;
@@ -207,6 +208,8 @@ void output_write_json(FILE *f, const struct flow_record *r)
 	if (r->has_reverse)
 		json_direction(f, "reverse", &r->rev, r->rev_start_ms,
 			       r->rev_end_ms, k);
+	if (r->dpi)
+		dpi_write_json(f, r->dpi);
 	fprintf(f, ",\"flowEndReason\":%u}\n", r->end_reason);
 }
 
@@ -315,6 +318,23 @@ void output_records(struct output *o, const struct flow_record *recs,
 	fflush(stdout);
 }
 
+/* -D: the inspectors' counts, inside the line's closing ("}}\n" or
+ * "\n"). */
+static void dpi_counters(char *line, size_t size, bool json,
+			 const struct counters_report *c)
+{
+	size_t len = strlen(line), close = json ? 3 : 1;
+
+	if (len < close)
+		return;
+	len -= close;
+	snprintf(line + len, size - len,
+		 json ? ",\"dpiSnapshots\":%llu,\"dpiRingFull\":%llu,\"dpiFound\":%llu,\"dpiMalformed\":%llu,\"dpiUnknown\":%llu}}\n" :
+			" dpi_snapshots %llu dpi_ring_full %llu dpi_found %llu dpi_malformed %llu dpi_unknown %llu\n",
+		 c->dpi_snapshots, c->dpi_ring_full, c->dpi_found,
+		 c->dpi_malformed, c->dpi_unknown);
+}
+
 /* The counters line, text or JSON (-j); every field is explained in
  * --help and the README. Never on stdout, which carries records only. */
 void output_counters(struct output *o, const struct counters_report *c)
@@ -375,6 +395,8 @@ void output_counters(struct output *o, const struct counters_report *c)
 				(unsigned long long)output_dump_unwritten(o));
 	snprintf(line + len, sizeof(line) - len, "%s",
 		 o->cfg->json ? "}}\n" : "\n");
+	if (o->cfg->dpi)
+		dpi_counters(line, sizeof(line), o->cfg->json, c);
 	if (o->stats)
 		fputs(line, o->stats);
 	else

@@ -54,6 +54,13 @@ struct counters_report {
 	__u64 egress_malformed;
 	__u64 egress_internal;
 	__u64 forwarded;
+	/* -D: payloads sent to the inspectors, lost (ring full), and what
+	 * the parsers made of them: a result, malformed, not theirs */
+	__u64 dpi_snapshots;
+	__u64 dpi_ring_full;
+	__u64 dpi_found;
+	__u64 dpi_malformed;
+	__u64 dpi_unknown;
 };
 
 struct output;

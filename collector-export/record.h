@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include "flow.h"
+#include "dpi.h"
 
 struct flow_record {
 	struct flow_key key;
@@ -24,6 +25,10 @@ struct flow_record {
 	struct flow_stats rev;
 	__u64 rev_start_ms;
 	__u64 rev_end_ms;
+	/* -D: what the inspectors found, shared by every copy of the record
+	 * (dpi_ref when copied into a queue, dpi_unref when dropped); NULL
+	 * without -D or when nothing was found */
+	const struct dpi_info *dpi;
 };
 
 #endif

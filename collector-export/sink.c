@@ -53,10 +53,62 @@ static ssize_t pick_records(struct sink *s, int i,
 	return m;
 }
 
+/* -D: copies of the records with what the inspectors found about each
+ * direction (a shared copy each, which the sink lets go of after the
+ * batch: the queues hold their own references); a flow's results leave
+ * the table with its last record. NULL if out of memory (the records then
+ * go without). */
+static const struct flow_record *attach_dpi(struct sink *s,
+					    const struct flow_record *recs,
+					    size_t n)
+{
+	if (n > s->with_dpi_cap) {
+		struct flow_record *p = realloc(s->with_dpi, n * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		s->with_dpi = p;
+		s->with_dpi_cap = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct flow_record *r = &s->with_dpi[i];
+		struct dpi_info found;
+		struct flow_key rev;
+
+		*r = recs[i];
+		dpi_reverse_key(&r->key, &rev);
+		r->dpi = NULL;
+		if (dpi_table_lookup_pair(s->dpi, &r->key,
+					  r->has_reverse ? &rev : NULL, &found))
+			r->dpi = dpi_shared_new(&found);
+		if (r->end_reason != END_ACTIVE) {
+			dpi_table_forget(s->dpi, &r->key);
+			if (r->has_reverse)
+				dpi_table_forget(s->dpi, &rev);
+		}
+	}
+	return s->with_dpi;
+}
+
+static void sink_fan_out(struct sink *s, const struct flow_record *recs,
+			 size_t n);
+
 void sink_records(void *ctx, const struct flow_record *recs, size_t n)
 {
 	struct sink *s = ctx;
+	const struct flow_record *d = s->dpi ? attach_dpi(s, recs, n) : NULL;
 
+	if (d)
+		recs = d;
+	sink_fan_out(s, recs, n);
+	for (size_t i = 0; d && i < n; i++)
+		dpi_unref(d[i].dpi);
+}
+
+/* The output and every collector (--balance: each its share). */
+static void sink_fan_out(struct sink *s, const struct flow_record *recs,
+			 size_t n)
+{
 	output_records(s->out, recs, n);
 	for (int i = 0; i < s->n_ex; i++) {
 		const struct flow_record *batch = recs;
@@ -161,6 +213,16 @@ void sink_export_totals(const struct sink *s, struct counters_report *c)
 		c->unsent_packets += st.packets_unsent;
 		c->send_errors += st.send_errors;
 	}
+	if (s->dpi) {
+		const struct dpi_stats *d = dpi_table_stats(s->dpi);
+
+		c->dpi_found = c->dpi_malformed = c->dpi_unknown = 0;
+		for (int a = 0; a < DPI_APP_MAX; a++) {
+			c->dpi_found += d->found[a];
+			c->dpi_malformed += d->malformed[a];
+			c->dpi_unknown += d->unknown[a];
+		}
+	}
 }
 
 void sink_replace_exporters(struct sink *s, struct exporter *const *ex, int n)
@@ -193,6 +255,7 @@ void sink_close(struct sink *s)
 	output_close(s->out);
 	s->out = NULL;
 	free(s->picked);
+	free(s->with_dpi);
 	s->picked = NULL;
 	s->picked_cap = 0;
 }

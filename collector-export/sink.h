@@ -21,6 +21,9 @@ struct sink {
 	struct flow_record *picked; /* --balance: one collector's records */
 	size_t picked_cap;
 	struct exporter_stats retired; /* of collectors a reload closed */
+	struct dpi_table *dpi;      /* -D: results attached to records */
+	struct flow_record *with_dpi;
+	size_t with_dpi_cap;
 };
 
 /* Opens the output and every collector; 0 or -errno (all closed again). */

@@ -26,7 +26,9 @@ def key(src, dst, sport, dport, proto=6, ifindex=2, vlan=0):
 
 def event(k, ts, length=60, ttl=64, flags=0x10):
     macs = bytes((2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2))
-    return k + struct.pack("<QHBBII", ts, length, ttl, 0, flags, 0) + macs
+    # wire_octets, segs, pad: one packet of length
+    return (k + struct.pack("<QHBBII", ts, length, ttl, 0, flags, 0) + macs +
+            struct.pack("<IHH", length, 1, 0))
 
 
 def stats(first, last, packets, octets, flags=0x18):
@@ -37,8 +39,9 @@ def stats(first, last, packets, octets, flags=0x18):
     s += struct.pack("<II3I", flags, 0, 0, 0, 0)  # flags, label, seq state
     s += struct.pack("<6I", 40, 1500, 0, 65535, 64, 64)
     s += struct.pack("<HBB", 1460, 7, 0)
-    s += bytes((2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2)) + bytes(4)  # MACs, pad
-    assert len(s) == 184  # FLOW_ASSERT_SIZE(struct flow_stats) in bpf/flow.h
+    s += bytes((2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2))  # MACs
+    s += struct.pack("<III", 0, 0, 0)  # state (live), dpi_packets, pad
+    assert len(s) == 192  # FLOW_ASSERT_SIZE(struct flow_stats) in bpf/flow.h
     return s
 
 

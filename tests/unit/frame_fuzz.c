@@ -908,7 +908,8 @@ static int open_run(struct run *r, enum share_mode share)
 	if (err)
 		return err;
 	r->share = share;
-	for (__u32 slot = 0; slot < SLOT_MAX; slot++) {
+	/* the parse pipeline's slots; SLOT_DPI is filled only with -D */
+	for (__u32 slot = 0; slot < SLOT_DPI; slot++) {
 		__u32 id = 0;
 
 		bpf_map_lookup_elem(jmp_fd(&r->p), &slot, &id);
@@ -921,7 +922,7 @@ static int open_run(struct run *r, enum share_mode share)
 
 static void close_run(struct run *r)
 {
-	for (int slot = 0; slot < SLOT_MAX; slot++)
+	for (int slot = 0; slot < SLOT_DPI; slot++)
 		if (r->prog_fd[slot] >= 0)
 			close(r->prog_fd[slot]);
 	pipeline_close(&r->p);

@@ -329,7 +329,8 @@ static void run_protocol_matrix(enum share_mode share)
 		tap_result("%s: every -p combination", share_mode_name(share));
 		return;
 	}
-	for (__u32 slot = 0; slot < SLOT_MAX; slot++) {
+	/* the parse pipeline's slots; SLOT_DPI is filled only with -D */
+	for (__u32 slot = 0; slot < SLOT_DPI; slot++) {
 		__u32 id = 0;
 
 		bpf_map_lookup_elem(jmp_fd(&p), &slot, &id);
@@ -350,7 +351,7 @@ static void run_protocol_matrix(enum share_mode share)
 		if (tap_case_failures)
 			printf("#   with -p %s\n", mask_name(mask, names, sizeof(names)));
 	}
-	for (int slot = 0; slot < SLOT_MAX; slot++)
+	for (int slot = 0; slot < SLOT_DPI; slot++)
 		if (prog_fd[slot] >= 0)
 			close(prog_fd[slot]);
 	pipeline_close(&p);
