@@ -6,6 +6,10 @@
 #include "dpi.h"
 #include "export_queue.h"
 
+/* Records a ring keeps when it empties: what one second of a busy meter
+ * hands over; more was an outage's backlog. */
+#define QUEUE_KEEP 4096
+
 void queue_init(struct record_queue *q, size_t max)
 {
 	memset(q, 0, sizeof(*q));
@@ -69,6 +73,14 @@ void queue_pop(struct record_queue *q, size_t n)
 		dpi_unref(queue_at(q, i)->dpi);
 	q->head = q->cap ? (q->head + n) % q->cap : 0;
 	q->count -= n;
+	/* emptied after an outage: give the memory back (the ring is large
+	 * enough to be its own mapping, which free() returns to the system) */
+	if (!q->count && q->cap > QUEUE_KEEP) {
+		free(q->ring);
+		q->ring = NULL;
+		q->cap = 0;
+		q->head = 0;
+	}
 }
 
 void queue_free(struct record_queue *q)

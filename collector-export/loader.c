@@ -151,8 +151,12 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 
 		bpf_program__set_autoload(hook == HOOK_TC_IN ? skel->progs.tci_start :
 							       skel->progs.tce_start, load);
-		for (int slot = 0; slot < SLOT_MAX; slot++)
-			bpf_program__set_autoload(slot_program(skel, hook, slot), load);
+		for (int slot = 0; slot < SLOT_MAX; slot++) {
+			struct bpf_program *prog = slot_program(skel, hook, slot);
+
+			if (prog) /* SLOT_DPI has no TC instance */
+				bpf_program__set_autoload(prog, load);
+		}
 	}
 	skel->rodata->sample_rate = opts->sample_rate ? opts->sample_rate : 1;
 	/* 0 without -D: the verifier then drops the DPI stage's code */

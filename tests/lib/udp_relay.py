@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """udp_relay.py LISTEN_PORT TO_PORT: forward UDP datagrams from
-127.0.0.1:LISTEN_PORT to 127.0.0.1:TO_PORT, as a collector that can go away
-without losing what it already took. SIGUSR1: down -- read and forward what
+127.0.0.1:LISTEN_PORT to a TCP connection to 127.0.0.1:TO_PORT (an IPFIX
+collector reading a TCP stream: each datagram is one IPFIX message, and TCP
+keeps a busy collector from losing any), as a UDP collector that can go
+away without losing what it already took. SIGUSR1: down -- read and forward what
 is queued, then close the port, so that the sender gets ICMP port
 unreachable like from a stopped collector; SIGUSR2: back up on the same
 port; SIGTERM: forward what is queued and exit. Prints "ready", "down" and
@@ -26,7 +28,8 @@ def on_signal(sig, _frame):
 
 for s in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM):
     signal.signal(s, on_signal)
-out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+out = socket.create_connection(("127.0.0.1", to_port), timeout=10)
+out.settimeout(None)
 
 
 def open_port():
@@ -42,7 +45,7 @@ def drain(s):
     s.setblocking(False)
     while True:
         try:
-            out.sendto(s.recv(65535), ("127.0.0.1", to_port))
+            out.sendall(s.recv(65535))
         except BlockingIOError:
             return
 
@@ -66,7 +69,7 @@ while not want["stop"]:
         data = sock.recv(65535)
     except (socket.timeout, InterruptedError):
         continue
-    out.sendto(data, ("127.0.0.1", to_port))
+    out.sendall(data)
     forwarded += 1
 if sock:
     drain(sock)
