@@ -16,6 +16,7 @@
 
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
 #include "flow.h"
 
 enum hook_at {
@@ -67,6 +68,24 @@ static __always_inline __u32 ctx_segs(void *ctx, const int at)
 static __always_inline __u32 ctx_gso_size(void *ctx, const int at)
 {
 	return AT_IS_TC(at) ? CTX_SKB(ctx)->gso_size : 0;
+}
+
+/* The packet's length; at TC the skb's, whose data_end may stop at the
+ * end of its linear part. */
+static __always_inline __u32 ctx_len(void *ctx, const int at)
+{
+	return AT_IS_TC(at) ? CTX_SKB(ctx)->len :
+			      (__u32)(CTX_XDP(ctx)->data_end - CTX_XDP(ctx)->data);
+}
+
+/* Copy len bytes at off from the packet, wherever they are held (at TC
+ * the payload may lie in the skb's fragments, beyond data_end): 0 or
+ * -errno. */
+static __always_inline long ctx_load_bytes(void *ctx, const int at, __u32 off,
+					   void *to, __u32 len)
+{
+	return AT_IS_TC(at) ? bpf_skb_load_bytes(ctx, off, to, len) :
+			      bpf_xdp_load_bytes(ctx, off, to, len);
 }
 
 /* Monitoring never changes traffic. At TC, TC_ACT_UNSPEC (TCX_NEXT) lets

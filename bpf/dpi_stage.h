@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * dpi_stage.h - the DPI stage (-D): after the statistics, the first DPI_PACKETS
- * payload packets of each flow direction are tail-called to flow_dpi, which
+ * payload packets of each flow direction are tail-called to the DPI stage, which
  * picks an inspector by port or by the payload's first bytes and copies at
  * most DPI_SNAP_MAX payload bytes into dpi_ring for the parsers in user
  * space (collector-export/dpi*.c). Nothing is parsed here: DNS names with
@@ -12,9 +12,11 @@
  * Without -D, dpi_mask is 0 and the verifier drops every line of this. With
  * -D, a packet of a flow already offered costs one load and a compare in
  * flow_end (fs->dpi_packets); the tail call happens twice per direction.
- * Included by flowmon.bpf.c after its helpers (count_add, STATE_PROLOGUE).
- * XDP only: the TC instances of flow_end never offer (at TC the payload
- * can lie outside the linear part, and bpf_xdp_load_bytes is XDP's).
+ * Included by flowmon.bpf.c after its helpers (count_add, jmp_table_of,
+ * STATE_PROLOGUE, HOOK_PROGRAMS). One source for every hook: flow_dpi at
+ * XDP, tci_dpi and tce_dpi at TC, so that a host's own queries, requests
+ * and ClientHellos (TC egress) are inspected too. Payload bytes are read
+ * through ctx_load_bytes: at TC they may lie outside the skb's linear part.
  */
 #ifndef FLOWEXPORT_DPI_STAGE_H
 #define FLOWEXPORT_DPI_STAGE_H
@@ -27,35 +29,34 @@ struct {
 	__uint(max_entries, 1 << 23); /* ~5300 snapshots between reads */
 } dpi_ring SEC(".maps");
 
-/* Where the L4 payload starts and how long it is; 0 if there is none. */
-static __always_inline __u32 dpi_payload(struct xdp_md *ctx,
+/* Where the L4 payload starts and how long it is; 0 if there is none.
+ * The TCP header's data offset is read through ctx_load_bytes: at TC an
+ * IPv6 header chain may push it past the linear part. */
+static __always_inline __u32 dpi_payload(void *ctx, const int at,
 					 struct parse_state *st,
 					 struct pkt_meta *cur, __u32 *off)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	__u32 l4 = cur->l4_off, end = cur->l3_off + st->ip_length;
-	__u8 *th;
+	__u8 doff;
 
 	if (l4 > MAX_L4_OFF)
 		return 0;
 	if (st->key.protocol == IPPROTO_UDP) {
 		*off = l4 + 8;
 	} else {
-		th = data + l4;
-		if ((void *)(th + 13) > data_end)
+		if (ctx_load_bytes(ctx, at, l4 + 12, &doff, 1))
 			return 0;
-		*off = l4 + (th[12] >> 4) * 4;
+		*off = l4 + (doff >> 4) * 4;
 	}
 	return end > *off ? end - *off : 0;
 }
 
 /*
- * End of flow_end: offer the packet to the DPI stage if it carries payload
+ * End of stage_end: offer the packet to the DPI stage if it carries payload
  * and its flow direction has not had its DPI_PACKETS yet. Must be the last
  * thing before returning (a tail call does not come back).
  */
-static __always_inline void dpi_offer(struct xdp_md *ctx,
+static __always_inline void dpi_offer(void *ctx, const int at,
 				      struct parse_state *st,
 				      struct pkt_meta *cur,
 				      struct flow_stats *fs)
@@ -82,8 +83,8 @@ static __always_inline void dpi_offer(struct xdp_md *ctx,
 	old = __sync_fetch_and_add(&fs->dpi_packets, 1);
 	if (old >= DPI_PACKETS)
 		return;
-	bpf_tail_call(ctx, &jmp_table, SLOT_DPI);
-	count_add(AT_XDP, CNT_MISSED_TAIL_CALL + SLOT_DPI, 1);
+	bpf_tail_call(ctx, jmp_table_of(at), SLOT_DPI);
+	count_add(at, CNT_MISSED_TAIL_CALL + SLOT_DPI, 1);
 }
 
 static __always_inline int is_http_start(const __u8 *b)
@@ -140,35 +141,39 @@ static __always_inline __u8 dpi_classify(const struct flow_key *k,
 	return DPI_APP_NONE;
 }
 
-SEC("xdp")
-int flow_dpi(struct xdp_md *ctx)
-{
-	__u8 app, *b;
-	__u32 off = 0, len, have, snap;
-	struct dpi_event *ev;
-	const int at = AT_XDP; /* what the prologue's macros read */
+/* The first bytes of the payload, for dpi_classify: 0 to 5 of them. */
+#define DPI_PEEK 5
 
-	PROG_PROLOGUE;
-	len = dpi_payload(ctx, st, cur, &off);
+static __always_inline int stage_dpi(void *ctx, const int at)
+{
+	__u8 app, b[DPI_PEEK] = {};
+	__u32 off = 0, len, have, snap, pkt_len;
+	struct dpi_event *ev;
+
+	STATE_PROLOGUE;
+	len = dpi_payload(ctx, at, st, cur, &off);
 	if (!len || off > MAX_L4_OFF)
-		return XDP_PASS;
-	b = data + off;
-	have = (void *)(b + 5) <= data_end ? 5 : 0;
-	app = dpi_classify(&st->key, b, have);
-	if (app == DPI_APP_NONE || !(dpi_mask & (1U << app)))
-		return XDP_PASS;
+		return CTX_PASS(at);
 	/* a replayed frame may be cut short of its IP length */
-	snap = data_end - data > off ? data_end - data - off : 0;
+	pkt_len = ctx_len(ctx, at);
+	snap = pkt_len > off ? pkt_len - off : 0;
 	if (snap > len)
 		snap = len;
+	have = snap < DPI_PEEK ? snap : DPI_PEEK;
+	asm volatile("" : "+r"(have)); /* keep the bounds the verifier needs */
+	if (have < 1 || have > DPI_PEEK || ctx_load_bytes(ctx, at, off, b, have))
+		have = 0;
+	app = dpi_classify(&st->key, b, have);
+	if (app == DPI_APP_NONE || !(dpi_mask & (1U << app)))
+		return CTX_PASS(at);
 	if (snap > DPI_SNAP_MAX)
 		snap = DPI_SNAP_MAX;
 	if (!snap)
-		return XDP_PASS;
+		return CTX_PASS(at);
 	ev = bpf_ringbuf_reserve(&dpi_ring, sizeof(*ev), 0);
 	if (!ev) {
-		count_add(AT_XDP, CNT_DPI_RING_FULL, 1);
-		return XDP_PASS;
+		count_add(at, CNT_DPI_RING_FULL, 1);
+		return CTX_PASS(at);
 	}
 	__builtin_memcpy(&ev->key, &st->key, sizeof(ev->key));
 	ev->ts_ns = cur->ts_ns;
@@ -177,16 +182,17 @@ int flow_dpi(struct xdp_md *ctx)
 	ev->app = app;
 	asm volatile("" : "+r"(snap)); /* keep the bounds the verifier needs */
 	if (snap < 1 || snap > DPI_SNAP_MAX ||
-	    bpf_xdp_load_bytes(ctx, off, ev->data, snap)) {
+	    ctx_load_bytes(ctx, at, off, ev->data, snap)) {
 		bpf_ringbuf_discard(ev, 0);
-		return XDP_PASS;
+		return CTX_PASS(at);
 	}
 	ev->snap_len = snap;
 	/* user space reads the ring on its own schedule (no epoll): a wakeup
 	 * would only cost an irq_work per snapshot */
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
-	count_add(AT_XDP, CNT_DPI_SNAPSHOTS, 1);
-	return XDP_PASS;
+	count_add(at, CNT_DPI_SNAPSHOTS, 1);
+	return CTX_PASS(at);
 }
+HOOK_PROGRAMS(dpi)
 
 #endif /* FLOWEXPORT_DPI_STAGE_H */

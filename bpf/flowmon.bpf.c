@@ -173,8 +173,6 @@ static __always_inline int result(void *ctx, const int at, int res, __u32 slot)
 	void *data_end = ctx_data_end(ctx, at);                  \
 	STATE_PROLOGUE
 
-#include "dpi_stage.h"
-
 /*
  * Each stage body below becomes three programs: flow_<stage> (XDP, the
  * names the seed and the tests know), tci_<stage> and tce_<stage> (TC
@@ -193,6 +191,8 @@ static __always_inline int result(void *ctx, const int at, int res, __u32 slot)
 	{                                                              \
 		return stage_##stage(ctx, AT_TC_OUT);                  \
 	}
+
+#include "dpi_stage.h"
 
 /* The headers the parsers read, in the linear part of the skb: at TC a
  * packet's data_end may stop before them (a non-linear skb). Pulling does
@@ -633,8 +633,8 @@ static __always_inline int stage_end(void *ctx, const int at)
 		stats_update(fs, at, st, cur, &w);
 	}
 	count_add(at, CNT_FLOWED, ctx_segs(ctx, at));
-	if (at == AT_XDP) /* -D: may tail-call flow_dpi (fs NULL: no entry) */
-		dpi_offer(ctx, st, cur, fs);
+	/* -D: may tail-call the DPI stage (fs NULL: no entry) */
+	dpi_offer(ctx, at, st, cur, fs);
 	return CTX_PASS(at);
 }
 HOOK_PROGRAMS(end)

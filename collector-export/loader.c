@@ -48,8 +48,7 @@ static struct bpf_program *slot_program(struct flowmon *skel, int hook, int slot
 	case SLOT_L4_ICMP: return SLOT_PROGRAM(skel, hook, l4_icmp);
 	case SLOT_L4_ICMPV6: return SLOT_PROGRAM(skel, hook, l4_icmpv6);
 	case SLOT_END: return SLOT_PROGRAM(skel, hook, end);
-	case SLOT_DPI: /* -D: XDP only (bpf/dpi_stage.h) */
-		return hook == HOOK_XDP ? skel->progs.flow_dpi : NULL;
+	case SLOT_DPI: return SLOT_PROGRAM(skel, hook, dpi);
 	}
 	return NULL;
 }
@@ -154,7 +153,7 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		for (int slot = 0; slot < SLOT_MAX; slot++) {
 			struct bpf_program *prog = slot_program(skel, hook, slot);
 
-			if (prog) /* SLOT_DPI has no TC instance */
+			if (prog)
 				bpf_program__set_autoload(prog, load);
 		}
 	}
