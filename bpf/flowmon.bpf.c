@@ -8,7 +8,8 @@
  * joined by bpf_tail_call() through jmp_table with constant slot indices.
  * The loader fills only the slots of the protocols asked for (-p); a packet
  * that reaches an empty slot ends there and is counted as not parsed. Every
- * program returns XDP_PASS: metering never changes traffic.
+ * program passes the packet on (XDP_PASS, TC_ACT_OK): metering never
+ * changes traffic.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

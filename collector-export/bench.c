@@ -38,24 +38,6 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Kernel memory of a map, from its fdinfo (what the memcg is charged). */
-static unsigned long long map_memlock(int fd)
-{
-	char path[64], line[128];
-	unsigned long long bytes = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &bytes) == 1)
-			break;
-	fclose(f);
-	return bytes;
-}
-
 /* Mean of the middle rounds: robust to one slow round, finer than an int. */
 static double trimmed_mean(__u32 *v, int n)
 {

@@ -22,6 +22,23 @@
 #include "loader.h"
 #include "log.h"
 
+unsigned long long map_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long bytes = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &bytes) == 1)
+			break;
+	fclose(f);
+	return bytes;
+}
+
 const char *share_mode_name(enum share_mode mode)
 {
 	static const char *const names[SHARE_MAX] = { "meta", "percpu", "global" };

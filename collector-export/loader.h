@@ -135,6 +135,8 @@ int pipeline_run_packet(int prog_fd, const void *pkt, __u32 len,
 			const struct pkt_meta *meta, __u32 repeat,
 			__u32 *retval, __u32 *duration_ns);
 
+/* Kernel memory of a map, from its fdinfo (what the memcg is charged). */
+unsigned long long map_memlock(int fd);
 const char *share_mode_name(enum share_mode mode);
 
 #endif

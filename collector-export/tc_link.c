@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "tc_link.h"
+#include "xdp_link.h"
 
 /* The kernel's values; libbpf 1.1's uapi headers predate TCX. */
 #define FX_BPF_TCX_INGRESS 46
@@ -79,17 +80,10 @@ fail:
 static int take_over_link(struct tc_attachment *a, int link_fd, __u32 old_id,
 			  int prog_fd)
 {
-	LIBBPF_OPTS(bpf_link_update_opts, u, .flags = BPF_F_REPLACE);
-	int old_fd = bpf_prog_get_fd_by_id(old_id), err;
+	int old_fd = link_swap_program(link_fd, old_id, prog_fd);
 
 	if (old_fd < 0)
-		return -errno;
-	u.old_prog_fd = old_fd;
-	if (bpf_link_update(link_fd, prog_fd, &u)) {
-		err = -errno;
-		close(old_fd);
-		return err;
-	}
+		return old_fd;
 	a->link_fd = link_fd;
 	a->old_prog_fd = old_fd;
 	pr_info("%s: took over the %s attachment of a previous run (program id %u)\n",

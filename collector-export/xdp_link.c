@@ -88,10 +88,7 @@ fail:
 	return err;
 }
 
-/* Our previous run's link on this interface: point it at prog_fd in one
- * step (the driver swaps the program pointer; no packet sees neither). */
-static int take_over(struct xdp_attachment *a, int link_fd, __u32 old_id,
-		     int prog_fd)
+int link_swap_program(int link_fd, __u32 old_id, int prog_fd)
 {
 	LIBBPF_OPTS(bpf_link_update_opts, u, .flags = BPF_F_REPLACE);
 	int old_fd = bpf_prog_get_fd_by_id(old_id), err;
@@ -104,6 +101,18 @@ static int take_over(struct xdp_attachment *a, int link_fd, __u32 old_id,
 		close(old_fd);
 		return err;
 	}
+	return old_fd;
+}
+
+/* Our previous run's link on this interface: point it at prog_fd in one
+ * step (the driver swaps the program pointer; no packet sees neither). */
+static int take_over(struct xdp_attachment *a, int link_fd, __u32 old_id,
+		     int prog_fd)
+{
+	int old_fd = link_swap_program(link_fd, old_id, prog_fd);
+
+	if (old_fd < 0)
+		return old_fd;
 	a->link_fd = link_fd;
 	a->old_prog_fd = old_fd;
 	pr_info("%s: took over the attachment of a previous run (program id %u)\n",

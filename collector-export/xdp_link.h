@@ -41,4 +41,9 @@ void xdp_link_give_back(struct xdp_attachment *a);
  * this run does not meter). */
 int xdp_link_drop_pinned(const char *path);
 
+/* A pinned link of a previous run (XDP or TCX) switched from its program
+ * (old_id) to prog_fd in one step: the old program's fd (to give it back
+ * if the run does not start), or -errno. */
+int link_swap_program(int link_fd, __u32 old_id, int prog_fd);
+
 #endif

@@ -63,23 +63,6 @@ static double round_ns(int prog_fd, __u32 flows)
 	return (double)total / flows;
 }
 
-static unsigned long long memlock(int fd)
-{
-	char path[64], line[128];
-	unsigned long long bytes = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &bytes) == 1)
-			break;
-	fclose(f);
-	return bytes;
-}
-
 /* One op over every flow, TABLE_OP_BATCH keys a run: ns per entry of the
  * runs (the syscall included, filling the keys not). */
 static double ops_ns(struct pipeline *p, struct table_op_slot *slots,
@@ -138,7 +121,7 @@ static int cost(__u32 flows)
 			return 1;
 		ins = round_ns(pipeline_start_fd(&p), flows);
 		upd = round_ns(pipeline_start_fd(&p), flows);
-		mem = memlock(p.table_fd);
+		mem = map_memlock(p.table_fd);
 		peek = ops_ns(&p, slots, flows, OP_PEEK);
 		harv = ops_ns(&p, slots, flows, OP_HARVEST);
 		fin = ops_ns(&p, slots, flows, OP_CLOSE);
