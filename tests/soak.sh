@@ -82,20 +82,12 @@ at_exit "kill $fx"
 for _ in $(seq 100); do [ -n "$(xdp_prog_on "$VETH_HOST")" ] && break; sleep 0.1; done
 [ -n "$(xdp_prog_on "$VETH_HOST")" ] || { echo "soak: flowexport did not attach" >&2; cat "$OUT/fx.err" >&2; exit 1; }
 
-# map_memory: bytes_memlock of the maps of the program on the interface
-# and of every map pinned under the run's folder (the flow tables)
+# map_memory: kernel memory (memlock) of every BPF map the manager holds
+# open, each map once (its fdinfo: the flow table, rings, arrays)
 map_memory() {
-	{
-		bpftool -j prog show id "$(xdp_prog_on "$VETH_HOST")" 2>/dev/null |
-			$PY -c 'import json,sys; print("\n".join(map(str, json.load(sys.stdin).get("map_ids", []))))' 2>/dev/null
-		find "$PIN" -type f 2>/dev/null | while read -r f; do
-			bpftool -j map show pinned "$f" 2>/dev/null |
-				$PY -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null
-		done
-	} | sort -un | while read -r id; do
-		bpftool -j map show id "$id" 2>/dev/null |
-			$PY -c 'import json,sys; print(json.load(sys.stdin).get("bytes_memlock", 0))' 2>/dev/null
-	done | awk '{s += $1} END {print s + 0}'
+	grep -H -E '^(map_id|memlock):' /proc/"$fx"/fdinfo/* 2>/dev/null |
+		awk -F'[:\t ]+' '$2 == "map_id" {id[$1] = $3} $2 == "memlock" {mem[$1] = $3}
+			END {for (f in id) if (!(id[f] in seen)) {seen[id[f]] = 1; s += mem[f]}; print s + 0}'
 }
 
 # the host's UDP receive-buffer drops during the run: a collector that
