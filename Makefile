@@ -6,6 +6,7 @@
 #   make fuzz    libFuzzer targets and the BPF frame fuzzer, FUZZ_SECONDS (60) each
 #   make valgrind  a pcap run and a live run under valgrind
 #   make bench   measure, print tables, write build/bench/results.{jsonl,csv} and bench.png (not a test)
+#   make soak    ten minutes of churning flows with collector outages; memory and accounting (not a test)
 #   make install [PREFIX=/usr/local] [DESTDIR=]
 #   make deb     a Debian package (packaging in contrib/debian) in build/deb/
 #   make clean
