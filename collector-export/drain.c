@@ -30,7 +30,8 @@
 #define NS_PER_SEC 1000000000ULL
 
 /* Merge the deltas of a batch, those that carry the mark already
- * excepted, and close it. */
+ * excepted, and close it. Every delta, also one without packets: it may
+ * hold the octets, bins or flags of a packet counted in another. */
 static void merge_batch(struct flow_cache *fc, struct cache_journal *j,
 			const struct table_op_slot *slots, __u32 count,
 			struct drain_stats *ds)
@@ -39,7 +40,7 @@ static void merge_batch(struct flow_cache *fc, struct cache_journal *j,
 		const struct table_op_slot *s = &slots[i];
 
 		if ((s->op == OP_HARVEST || s->op == OP_FINAL) &&
-		    s->result == OPR_DONE && s->stats.packets) {
+		    s->result == OPR_DONE) {
 			flow_cache_merge_marked(fc, &s->key, &s->stats,
 						j->batch_mark);
 			if (ds)
@@ -181,6 +182,11 @@ void table_sync_close(struct table_sync *t)
 	if (t->slots)
 		munmap(t->slots, t->slots_bytes);
 	free(t);
+}
+
+struct table_ops *table_sync_ops(struct table_sync *t)
+{
+	return &t->ops;
 }
 
 /* Every key of the table, told to the cache as found: its cost follows

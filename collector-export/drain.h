@@ -31,6 +31,8 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 				   struct overflow_reader *ring, bool live,
 				   struct drain_stats *ds);
 void table_sync_close(struct table_sync *t);
+/* The operations the cache runs (tests drive them directly). */
+struct table_ops *table_sync_ops(struct table_sync *t);
 /* Read the notices into the cache; if any were lost, walk the table once.
  * now: kernel time. 0 or -errno. */
 int table_sync_notices(struct table_sync *t, __u64 now);

@@ -243,6 +243,13 @@ const struct flow_cache_totals *flow_cache_totals(const struct flow_cache *fc)
 	return &fc->totals;
 }
 
+/* A report with nothing pending: no packet, no time (FLOW_FIRST_NONE) */
+static void acc_empty(struct flow_stats *a)
+{
+	flow_stats_empty(a);
+	a->first_seen_ns = FLOW_FIRST_NONE;
+}
+
 /* The entry of key (made if new) opened for one change: the store saves
  * it first, so a death before entry_change_end() leaves it as it was. */
 static struct flow_entry *entry_change_begin(struct flow_cache *fc,
@@ -258,7 +265,7 @@ static struct flow_entry *entry_change_begin(struct flow_cache *fc,
 			return NULL;
 		cache_store_begin(fc->store, e);
 		e->key = *key;
-		flow_stats_empty(&e->acc);
+		acc_empty(&e->acc);
 		cache_store_set_live(fc->store, e, true);
 		return e;
 	}
@@ -286,49 +293,67 @@ static void entry_remove(struct flow_cache *fc, struct flow_entry *e)
 #define MIN_INTO(a, b) do { if ((b) < (a)) (a) = (b); } while (0)
 #define MAX_INTO(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
 
+/* Widen the flow's and the pending report's span to [first, last]. The
+ * inter-arrival sum of a flow's packets in time order is the time from its
+ * first to its last packet; each delta adds what it widens that span by,
+ * so the reports of a flow sum to its span however the packets' times
+ * were ordered or split across drains (captures need not be in time
+ * order). */
+static void merge_times(struct flow_entry *e, __u64 first, __u64 last)
+{
+	struct flow_stats *a = &e->acc;
+
+	if (!e->seen) {
+		e->seen = true;
+		e->born_ns = first;
+		e->last_seen_ns = last;
+		a->iat_sum_ns += last - first;
+	} else {
+		__u64 span = e->last_seen_ns - e->born_ns;
+
+		MIN_INTO(e->born_ns, first);
+		MAX_INTO(e->last_seen_ns, last);
+		a->iat_sum_ns += e->last_seen_ns - e->born_ns - span;
+	}
+	if (a->first_seen_ns == FLOW_FIRST_NONE) {
+		a->first_seen_ns = first;
+		a->last_seen_ns = last;
+	}
+	MIN_INTO(a->first_seen_ns, first);
+	MAX_INTO(a->last_seen_ns, last);
+}
+
 /*
- * Fold a delta into the pending report. The inter-arrival sum of a flow's
- * packets in time order is the time from its first to its last packet;
- * each delta adds what it widens that span by, so the reports of a flow
- * sum to its span however the packets' times were ordered or split across
- * drains (captures need not be in time order).
+ * Fold a delta into the pending report. A harvest takes the counters one
+ * exchange after the other while packets update them: a packet's count
+ * may land in one delta and its octets, histogram bins, flags or first
+ * time in the next (or the one before), so every delta is merged, also
+ * one with no packet. Times count when the delta has a first time (a
+ * packet set it) or packets; a delta with packets whose first time went
+ * to an earlier delta starts where the pending report does, else at its
+ * last time.
  */
 static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 {
 	struct flow_stats *a = &e->acc;
-	struct flow_stats fixed;
 
-	if (!d->packets)
-		return;
-	if (d->first_seen_ns == FLOW_FIRST_NONE) {
-		/* two harvests within one packet's update: its first time
-		 * went to the other delta; its last time stands in */
-		fixed = *d;
-		fixed.first_seen_ns = d->last_seen_ns;
-		d = &fixed;
-	}
-	if (!e->seen) {
-		e->seen = true;
-		e->born_ns = d->first_seen_ns;
-		e->last_seen_ns = d->last_seen_ns;
-		a->iat_sum_ns += d->last_seen_ns - d->first_seen_ns;
-	} else {
-		__u64 span = e->last_seen_ns - e->born_ns;
+	if (d->packets || d->first_seen_ns != FLOW_FIRST_NONE) {
+		__u64 first = d->first_seen_ns, last = d->last_seen_ns;
 
-		MIN_INTO(e->born_ns, d->first_seen_ns);
-		MAX_INTO(e->last_seen_ns, d->last_seen_ns);
-		a->iat_sum_ns += e->last_seen_ns - e->born_ns - span;
+		if (first == FLOW_FIRST_NONE)
+			first = a->first_seen_ns != FLOW_FIRST_NONE &&
+					a->first_seen_ns <= last ?
+				a->first_seen_ns : last;
+		/* first taken after the packet set it, last read before */
+		MAX_INTO(last, first);
+		merge_times(e, first, last);
 	}
-	if (!a->packets) {
-		a->first_seen_ns = d->first_seen_ns;
-		a->last_seen_ns = d->last_seen_ns;
+	if (d->packets && !a->packets) {
 		a->tos = d->tos;
 		a->flow_label = d->flow_label;
 		memcpy(a->src_mac, d->src_mac, sizeof(a->src_mac));
 		memcpy(a->dst_mac, d->dst_mac, sizeof(a->dst_mac));
 	}
-	MIN_INTO(a->first_seen_ns, d->first_seen_ns);
-	MAX_INTO(a->last_seen_ns, d->last_seen_ns);
 	a->packets += d->packets;
 	a->octets += d->octets;
 	a->retrans_packets += d->retrans_packets;
@@ -708,6 +733,19 @@ static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
 	l->n = 0;
 }
 
+/* After an active report: a new one starts. What came without its packet
+ * (counters of a packet whose count is still in the kernel) stays for the
+ * report that gets the packet. */
+static void report_started(struct flow_cache *fc, struct flow_entry *e)
+{
+	if (e->acc.packets) {
+		cache_store_begin(fc->store, e);
+		acc_empty(&e->acc);
+		cache_store_end(fc->store);
+	}
+	wheel_file(fc, e);
+}
+
 /* Carry out the verdicts: each one's record (while its entries live),
  * then the active ones start a new report and the others leave the cache;
  * one pass, so that each entry is fetched from memory once. */
@@ -723,16 +761,9 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 			continue;
 		append_record(fc, v);
 		if (v->reason == END_ACTIVE) {
-			cache_store_begin(fc->store, v->e);
-			flow_stats_empty(&v->e->acc);
-			cache_store_end(fc->store);
-			wheel_file(fc, v->e);
-			if (v->rev) {
-				cache_store_begin(fc->store, v->rev);
-				flow_stats_empty(&v->rev->acc);
-				cache_store_end(fc->store);
-				wheel_file(fc, v->rev);
-			}
+			report_started(fc, v->e);
+			if (v->rev)
+				report_started(fc, v->rev);
 			continue;
 		}
 		if (v->rev)

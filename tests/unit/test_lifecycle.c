@@ -123,12 +123,48 @@ static void close_then_packet(void)
 	tap_result("a packet between CLOSE and FINAL goes through the ring, still counted");
 }
 
+struct out {
+	__u64 records, packets, octets, sizes, tcp_flags;
+};
+
+static void count_dir(struct out *o, const struct flow_stats *st)
+{
+	o->packets += st->packets;
+	o->octets += st->octets;
+	for (int b = 0; b < FLOW_SIZE_BINS; b++)
+		o->sizes += st->size_hist[b];
+	o->tcp_flags |= st->tcp_flags;
+}
+
+static void count_records(void *ctx, const struct flow_record *recs, size_t n)
+{
+	struct out *o = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		o->records++;
+		count_dir(o, &recs[i].fwd);
+		if (recs[i].has_reverse)
+			count_dir(o, &recs[i].rev);
+	}
+}
+
+static void keep_record(void *ctx, const struct flow_record *recs, size_t n)
+{
+	if (n)
+		*(struct flow_record *)ctx = recs[n - 1];
+}
+
 struct race {
 	struct pipeline *writer;
 	struct pipeline *reader[2];
 	int n_readers;
 	volatile int writing;
-	__u64 taken[2], octets[2], sizes[2];
+	/* each reader merges its deltas into its own cache, as a run does */
+	struct config cfg;
+	struct flow_cache *fc[2];
+	struct table_sync *sync[2];
+	struct out out[2];
+	__u64 taken[2];
 	int err;
 };
 
@@ -152,17 +188,16 @@ struct reader_arg {
 	int i;
 };
 
+/* One HARVEST through the cache's own way to the table (drain.c: the
+ * batch map, merge_batch, the merge into the pending report). */
 static void take(struct race *r, int i)
 {
-	struct flow_key k = udp_key(1003);
-	struct table_op_slot got;
+	struct table_ops *ops = table_sync_ops(r->sync[i]);
 
-	if (h_table_op(r->reader[i], &k, OP_HARVEST, &got) != OPR_DONE)
-		return;
-	r->taken[i] += got.stats.packets;
-	r->octets[i] += got.stats.octets;
-	for (int b = 0; b < FLOW_SIZE_BINS; b++)
-		r->sizes[i] += got.stats.size_hist[b];
+	ops->slots[0].key = udp_key(1003);
+	ops->slots[0].op = OP_HARVEST;
+	if (ops->run(ops, 1) == 0 && ops->slots[0].result == OPR_DONE)
+		r->taken[i] += ops->slots[0].stats.packets;
 }
 
 static void *harvest_loop(void *arg)
@@ -175,8 +210,10 @@ static void *harvest_loop(void *arg)
 }
 
 /* Harvests while another thread writes the entry with atomic adds: the
- * deltas sum to exactly what was written, with one reader or two (two
- * instances sharing the table with -M, each with its own batch map). */
+ * records made of the deltas sum to exactly what was written (packets,
+ * octets, size bins: also those of a delta whose packet count went to
+ * another), with one reader or two (two instances sharing the table with
+ * -M, each with its own batch map and cache). */
 static void concurrent_harvest(int n_readers)
 {
 	struct pipeline p, q;
@@ -185,8 +222,9 @@ static void concurrent_harvest(int n_readers)
 	struct reader_arg args[2] = { { &r, 0 }, { &r, 1 } };
 	char pin[64];
 	pthread_t w, h[2];
-	__u64 sum = 0, octets = 0, sizes = 0;
+	__u64 sum = 0, octets = 0, sizes = 0, recorded = 0;
 	const __u64 want = (__u64)RACE_RUNS * RACE_PACKETS_PER_RUN;
+	struct drain_stats ds[2] = { 0 };
 	struct pkt pk;
 
 	CHECK(!h_open(&p, SHARE_PERCPU, ALL_SLOTS), "pipeline_open");
@@ -202,6 +240,13 @@ static void concurrent_harvest(int n_readers)
 		unlink(pin);
 		CHECK_EQ("one table", q.table_id, p.table_id);
 	}
+	config_defaults(&r.cfg);
+	for (int i = 0; i < n_readers; i++) {
+		r.fc[i] = flow_cache_new(&r.cfg, 0, count_records, &r.out[i]);
+		r.sync[i] = r.fc[i] ? table_sync_open(r.reader[i], r.fc[i], NULL,
+						      false, &ds[i]) : NULL;
+		CHECK(r.sync[i], "cache and table ops of reader %d", i);
+	}
 	udp_frame(&pk, 1003);
 	pthread_create(&w, NULL, write_packets, &r);
 	for (int i = 0; i < n_readers; i++)
@@ -212,35 +257,74 @@ static void concurrent_harvest(int n_readers)
 	take(&r, 0); /* what came after the last harvest */
 	CHECK(!r.err, "writer: %s", strerror(-r.err));
 	for (int i = 0; i < n_readers; i++) {
-		sum += r.taken[i];
-		octets += r.octets[i];
-		sizes += r.sizes[i];
-		printf("# reader %d took %llu packets\n", i,
-		       (unsigned long long)r.taken[i]);
+		flow_cache_flush(r.fc[i], END_FORCED);
+		sum += r.out[i].packets;
+		octets += r.out[i].octets;
+		sizes += r.out[i].sizes;
+		recorded += r.taken[i];
+		printf("# reader %d took %llu packets in %llu deltas\n", i,
+		       (unsigned long long)r.taken[i],
+		       (unsigned long long)ds[i].entries);
+		table_sync_close(r.sync[i]);
+		flow_cache_free(r.fc[i]);
 	}
-	CHECK_EQ("packets over all deltas", sum, want);
-	CHECK_EQ("octets over all deltas", octets, want * 50);
-	CHECK_EQ("size histogram over all deltas", sizes, want);
+	CHECK_EQ("packets over all deltas", recorded, want);
+	CHECK_EQ("packets in records", sum, want);
+	CHECK_EQ("octets in records", octets, want * 50);
+	CHECK_EQ("size histogram in records", sizes, want);
 	if (n_readers == 2)
 		pipeline_close(&q);
 	pipeline_close(&p);
-	tap_result("%d harvesting reader(s) concurrent with %llu updates: deltas sum exactly",
+	tap_result("%d harvesting reader(s) concurrent with %llu updates: records sum exactly",
 		   n_readers, (unsigned long long)want);
 }
 
-struct out {
-	__u64 records, packets;
-};
-
-static void count_records(void *ctx, const struct flow_record *recs, size_t n)
+/*
+ * A harvest between a packet's count and its other adds: the count in one
+ * delta, its octets, bin and FIN in the next (no packets, no first time),
+ * and the count of a later packet whose first time went to the delta
+ * before. The record has all of it, starting with the first packet.
+ */
+static void split_deltas(void)
 {
-	struct out *o = ctx;
+	struct flow_key k = key4(PROTO_TCP, "10.9.0.1", "10.9.0.2", 4000, 80);
+	struct flow_stats d[3];
+	struct out out = { 0 };
+	struct flow_record rec;
+	struct flow_cache *fc;
+	struct config cfg;
 
-	for (size_t i = 0; i < n; i++) {
-		o->records++;
-		o->packets += recs[i].fwd.packets +
-			      (recs[i].has_reverse ? recs[i].rev.packets : 0);
-	}
+	for (int i = 0; i < 3; i++)
+		flow_stats_empty(&d[i]);
+	d[0].first_seen_ns = d[0].last_seen_ns = T(1);
+	d[0].packets = 1;
+	d[0].octets = 40;
+	d[0].size_hist[0] = 1;
+	d[0].tcp_flags = 0x02;
+	d[1].first_seen_ns = FLOW_FIRST_NONE; /* the FIN's rest, no count */
+	d[1].last_seen_ns = T(2);
+	d[1].octets = 40;
+	d[1].size_hist[0] = 1;
+	d[1].tcp_flags = 0x11;
+	d[2].first_seen_ns = FLOW_FIRST_NONE; /* the FIN's count */
+	d[2].last_seen_ns = T(2);
+	d[2].packets = 1;
+	config_defaults(&cfg);
+	fc = flow_cache_new(&cfg, 0, keep_record, &rec);
+	CHECK(fc, "cache");
+	memset(&rec, 0, sizeof(rec));
+	for (int i = 0; i < 3; i++)
+		CHECK(!flow_cache_merge(fc, &k, &d[i]), "merge %d", i);
+	flow_cache_flush(fc, END_FORCED);
+	count_records(&out, &rec, 1);
+	CHECK_EQ("packets", out.packets, 2);
+	CHECK_EQ("octets", out.octets, 80);
+	CHECK_EQ("size bins", out.sizes, 2);
+	CHECK_EQ("FIN kept", out.tcp_flags & 0x01, 0x01);
+	CHECK_EQ("start: the first packet", rec.start_ms, T(1) / 1000000);
+	CHECK_EQ("end: the FIN", rec.end_ms, T(2) / 1000000);
+	flow_cache_free(fc);
+	tap_result("deltas split within a packet's update: octets, bins, FIN and start all in the record");
 }
 
 /* A notice ring of one page: most new-flow notices are lost, counted,
@@ -367,6 +451,7 @@ int main(void)
 {
 	peek_then_packet();
 	close_then_packet();
+	split_deltas();
 	concurrent_harvest(1);
 	concurrent_harvest(2);
 	lost_notices();
