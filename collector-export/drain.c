@@ -63,19 +63,21 @@ struct table_sync {
 	bool live;            /* programs may run meanwhile: grace periods */
 	__u64 lost_handled;   /* CNT_NOTICE_LOST a walk has answered */
 	long kill_after;      /* tests: SIGKILL after this many harvests */
+	long kill_after_close; /* tests: ... after this many CLOSE batches */
 };
 
 static int sync_run(struct table_ops *ops, __u32 count)
 {
 	struct table_sync *t = (struct table_sync *)ops;
 	struct cache_journal *j = flow_cache_journal(t->fc);
-	bool takes = false;
+	bool takes = false, closes = false;
 	int err;
 
 	for (__u32 i = 0; i < count; i++) {
 		t->slots[i].stats.packets = 0;
 		t->slots[i].result = OPR_ABSENT;
 		takes |= t->slots[i].op == OP_HARVEST || t->slots[i].op == OP_FINAL;
+		closes |= t->slots[i].op == OP_CLOSE;
 	}
 	if (takes) {
 		j->batch_map_id = t->batch_id;
@@ -91,6 +93,8 @@ static int sync_run(struct table_ops *ops, __u32 count)
 	}
 	if (takes && t->kill_after > 0 && --t->kill_after == 0)
 		raise(SIGKILL); /* tests: die between harvest and merge */
+	if (closes && t->kill_after_close > 0 && --t->kill_after_close == 0)
+		raise(SIGKILL); /* tests: die between CLOSE and FINAL */
 	if (takes)
 		merge_batch(t->fc, j, t->slots, count, t->ds);
 	return 0;
@@ -124,7 +128,7 @@ static int on_notice(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*n))
 		return 0;
-	flow_cache_note(t->fc, &n->key, n->ts_ns, n->ts_ns, n->kind);
+	flow_cache_note(t->fc, &n->key, n->ts_ns, n->ts_ns, n->kind, FLOW_LIVE);
 	t->ds->notices++;
 	return 0;
 }
@@ -135,6 +139,7 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 {
 	struct table_sync *t = calloc(1, sizeof(*t));
 	const char *kill = getenv("FLOWEXPORT_TEST_KILL_AFTER_HARVESTS");
+	const char *kill_close = getenv("FLOWEXPORT_TEST_KILL_AFTER_CLOSES");
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	int fd = pipeline_op_batch_fd(p), err;
@@ -148,6 +153,7 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 	t->ds = ds;
 	t->live = live;
 	t->kill_after = kill ? atol(kill) : 0;
+	t->kill_after_close = kill_close ? atol(kill_close) : 0;
 	t->ops.run = sync_run;
 	t->ops.grace = sync_grace;
 	t->ops.read_ring = sync_read_ring;
@@ -217,7 +223,8 @@ int table_sync_walk(struct table_sync *t, __u64 now)
 				first_ns = now < vals[i].last_seen_ns ? now : vals[i].last_seen_ns;
 			flow_cache_note(t->fc, &keys[i], first_ns,
 					vals[i].last_seen_ns,
-					vals[i].tcp_flags & 0x05 ? NOTICE_END : NOTICE_NEW);
+					vals[i].tcp_flags & 0x05 ? NOTICE_END : NOTICE_NEW,
+					vals[i].state);
 		}
 		if (err == -ENOENT) {
 			err = 0;

@@ -36,6 +36,9 @@ struct flow_entry {
 	bool closing;            /* FIN or RST seen */
 	bool in_kernel;          /* the kernel table has an entry for it */
 	bool k_pending;          /* ... holding packets (as last peeked) */
+	bool k_closing;          /* ... closed (or maybe: adopted after a
+				  * crash) and not deleted: checked at
+				  * once, then ended or reopened */
 	__u64 k_last_ns;         /* its last packet, as last known */
 	__u64 k_start_ns;        /* its pending packets' first (k_pending),
 				  * else when it was last found empty: no
@@ -135,6 +138,8 @@ static __u64 due_time(const struct flow_cache *fc, const struct flow_entry *e)
 {
 	__u64 last = last_known(e), due, start = NEVER;
 
+	if (e->in_kernel && e->k_closing)
+		return 0; /* its packets go through the ring meanwhile */
 	due = last + fc->cfg->idle_timeout * NS_PER_SEC;
 	if (e->closing)
 		due = min_u64(due, last + FLOW_FIN_GRACE_NS);
@@ -165,6 +170,9 @@ static void adopt_entry(void *item, void *ctx)
 
 	e->pass = 0;
 	e->filed = false;
+	/* the run that left it may have died between CLOSE and FINAL */
+	if (e->in_kernel)
+		e->k_closing = true;
 	e->wnext = e->wprev = NULL;
 	g_hash_table_insert(fc->flows, &e->key, e);
 	wheel_file(fc, e);
@@ -400,7 +408,7 @@ int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 }
 
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
-		    __u64 first_ns, __u64 last_ns, __u32 kind)
+		    __u64 first_ns, __u64 last_ns, __u32 kind, __u32 state)
 {
 	bool created;
 	struct flow_entry *e = entry_change_begin(fc, key, &created);
@@ -419,6 +427,8 @@ int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 	}
 	if (kind == NOTICE_END)
 		e->closing = true;
+	if (state == FLOW_CLOSING)
+		e->k_closing = true;
 	entry_change_end(fc, e, created);
 	if (!created && (!e->filed || due_time(fc, e) < e->due_ns))
 		wheel_file(fc, e);
@@ -710,9 +720,13 @@ static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
 				/* gone: ended by another instance (-M), or
 				 * deleted by us */
 				e->in_kernel = false;
+				e->k_closing = false;
 				continue;
 			}
-			if (op == OP_PEEK) {
+			if (op == OP_CLOSE || op == OP_REOPEN) {
+				e->k_closing = op == OP_CLOSE;
+			} else if (op == OP_PEEK) {
+				e->k_closing = s->stats.state == FLOW_CLOSING;
 				e->k_pending = s->stats.first_seen_ns != FLOW_FIRST_NONE;
 				e->k_start_ns = e->k_pending ? s->stats.first_seen_ns : now;
 				MAX_INTO(e->k_last_ns, s->stats.last_seen_ns);
@@ -730,6 +744,8 @@ static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
 		fc->totals.harvests += l->n;
 	else if (op == OP_FINAL)
 		fc->totals.finals += l->n;
+	else if (op == OP_REOPEN)
+		fc->totals.reopens += l->n;
 	l->n = 0;
 }
 
@@ -896,7 +912,7 @@ static void collect_due(struct flow_cache *fc, __u64 slot, __u64 now,
 void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 {
 	GArray *verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict));
-	struct op_list due = {}, peek = {};
+	struct op_list due = {}, peek = {}, reopen = {};
 	__u64 now_s = now_ns / NS_PER_SEC, from = fc->wheel_s;
 	guint checked;
 
@@ -941,17 +957,28 @@ void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 			decide(fc, verdicts, e, r, reason);
 			continue;
 		}
-		e->pass = fc->pass;
-		wheel_file(fc, e);
-		if (r) {
-			r->pass = fc->pass;
-			wheel_file(fc, r);
+		/* goes on: an entry left closing is live again (filed after
+		 * the reopen: until then it is due at once) */
+		for (struct flow_entry *x = e; x; x = x == e ? r : NULL) {
+			x->pass = fc->pass;
+			if (x->in_kernel && x->k_closing)
+				op_list_add(&reopen, x);
+			else
+				wheel_file(fc, x);
 		}
+	}
+	if (reopen.n) {
+		guint n = reopen.n;
+
+		run_ops(fc, &reopen, OP_REOPEN, now_ns);
+		for (guint i = 0; i < n; i++)
+			wheel_file(fc, reopen.e[i]);
 	}
 	conclude(fc, verdicts, now_ns);
 	relieve_pressure(fc, verdicts, now_ns);
 	g_free(due.e);
 	g_free(peek.e);
+	g_free(reopen.e);
 	g_array_free(verdicts, TRUE);
 }
 

@@ -54,6 +54,7 @@ struct flow_cache_totals {
 	__u64 peeks;            /* kernel entries peeked at */
 	__u64 harvests;         /* kernel entries harvested (active reports) */
 	__u64 finals;           /* kernel entries closed and deleted */
+	__u64 reopens;          /* kernel entries found closing, live again */
 };
 
 struct flow_cache;
@@ -90,9 +91,10 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 void flow_cache_set_table_ops(struct flow_cache *fc, struct table_ops *ops);
 /* The kernel table holds key (a notice, or found by a walk): first_ns and
  * last_ns bound its pending packets; kind NOTICE_END: a FIN or RST at
- * last_ns. 0 or -ENOMEM. */
+ * last_ns; state FLOW_CLOSING: the entry is closing (a walk found it so).
+ * 0 or -ENOMEM. */
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
-		    __u64 first_ns, __u64 last_ns, __u32 kind);
+		    __u64 first_ns, __u64 last_ns, __u32 kind, __u32 state);
 
 /* Check the flows due by now_ns (kernel time): idle / active timeout,
  * FIN/RST grace; then table pressure. */

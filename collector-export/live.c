@@ -300,8 +300,8 @@ static int final_drain(struct meter *m)
 		 (t1 - t0) / 1000000, flows, (t2 - t1) / 1000000,
 		 (cpu_s() - cpu) * 1000);
 	t = flow_cache_totals(m->fc);
-	pr_debug("flows checked when due %llu, kernel entries peeked %llu, harvested %llu, deleted %llu; notices %llu, table walks %llu\n",
-		 t->checks, t->peeks, t->harvests, t->finals, m->ds.notices,
+	pr_debug("flows checked when due %llu, kernel entries peeked %llu, harvested %llu, deleted %llu, reopened %llu; notices %llu, table walks %llu\n",
+		 t->checks, t->peeks, t->harvests, t->finals, t->reopens, m->ds.notices,
 		 m->ds.walks);
 	report(m, true);
 	return err;

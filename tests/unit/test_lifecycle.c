@@ -447,6 +447,92 @@ static void kill_between_harvest_and_merge(void)
 	tap_result("SIGKILL between harvest and merge: the next run merges the delta once");
 }
 
+/*
+ * SIGKILL between CLOSE and FINAL: the entry is left closing, and its
+ * flow goes on. The next run (adopting the cache) finds it closing at its
+ * first check, the flow not due, and reopens it: from then on packets go
+ * to the entry again, not through the ring; every packet is in a record.
+ */
+static void kill_between_close_and_final(void)
+{
+	struct flow_key k = udp_key(3100);
+	struct drain_stats ds = { 0 };
+	struct overflow_reader *ring;
+	struct table_op_slot got;
+	struct out out = { 0 };
+	struct table_sync *t;
+	struct flow_cache *fc;
+	struct config cfg;
+	struct pipeline p;
+	__u64 c[CNT_MAX];
+	char path[64];
+	int status = 0;
+	struct pkt pk;
+	pid_t child;
+
+	snprintf(path, sizeof(path), "/tmp/fx-lifecycle-close-%d.cache", getpid());
+	unlink(path);
+	config_defaults(&cfg);
+	cfg.idle_timeout = 2;
+	CHECK(!h_open(&p, SHARE_PERCPU, ALL_SLOTS), "pipeline_open");
+	udp_frame(&pk, 3100);
+	h_send(&p, &pk, T(0));
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		struct flow_cache *cfc = flow_cache_open(&cfg, 0, count_records,
+							 &out, path);
+		struct table_sync *ct;
+
+		setenv("FLOWEXPORT_TEST_KILL_AFTER_CLOSES", "1", 1);
+		ct = cfc ? table_sync_open(&p, cfc, NULL, false, &ds) : NULL;
+		if (!ct)
+			_exit(3);
+		table_sync_notices(ct, T(0));
+		/* idle: ended; the CLOSE kills us */
+		flow_cache_expire(cfc, T(3000));
+		_exit(4);
+	}
+	waitpid(child, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	      "child died by SIGKILL (status %d)", status);
+	CHECK_EQ("left closing", h_table_op(&p, &k, OP_PEEK, &got), OPR_DONE);
+	CHECK_EQ("state", got.stats.state, FLOW_CLOSING);
+	h_send(&p, &pk, T(4000)); /* the flow goes on: through the ring */
+	fc = flow_cache_open(&cfg, 0, count_records, &out, path);
+	CHECK(fc, "cache adopted");
+	if (!fc)
+		goto out;
+	CHECK(!drain_recover(fc), "drain_recover");
+	ring = overflow_open(pipeline_ring_fd(&p), fc, &ds);
+	t = ring ? table_sync_open(&p, fc, ring, false, &ds) : NULL;
+	CHECK(t, "ring and table ops");
+	if (t) {
+		CHECK_EQ("ring read", overflow_consume(ring, 0), 1);
+		/* last packet 1 s ago, idle timeout 2 s: not due */
+		flow_cache_expire(fc, T(5000));
+		CHECK_EQ("live again", h_table_op(&p, &k, OP_PEEK, &got), OPR_DONE);
+		CHECK_EQ("state after the check", got.stats.state, FLOW_LIVE);
+		CHECK_EQ("reopened", flow_cache_totals(fc)->reopens, 1);
+		h_send(&p, &pk, T(5500));
+		h_counters(&p, c);
+		CHECK_EQ("CNT_CLOSING_RING: only the packet before the check",
+			 c[CNT_CLOSING_RING], 1);
+		CHECK_EQ("no record yet", out.records, 0);
+		flow_cache_flush(fc, END_FORCED);
+		CHECK_EQ("packets in records", out.packets, 3);
+		CHECK_EQ("entry deleted", h_table_op(&p, &k, OP_PEEK, NULL),
+			 OPR_ABSENT);
+	}
+	table_sync_close(t);
+	overflow_close(ring);
+	flow_cache_free(fc);
+out:
+	unlink(path);
+	pipeline_close(&p);
+	tap_result("SIGKILL between CLOSE and FINAL: the next run reopens the entry of a flow that goes on");
+}
+
 int main(void)
 {
 	peek_then_packet();
@@ -456,6 +542,7 @@ int main(void)
 	concurrent_harvest(2);
 	lost_notices();
 	kill_between_harvest_and_merge();
+	kill_between_close_and_final();
 	printf("# %d passed, %d failed\n", tap_passed_cases, tap_failed_cases);
 	return tap_failed_cases ? 1 : 0;
 }
