@@ -533,6 +533,57 @@ out:
 	tap_result("SIGKILL between CLOSE and FINAL: the next run reopens the entry of a flow that goes on");
 }
 
+struct locked_op {
+	struct pipeline *p;
+	volatile int done;
+};
+
+static void *op_thread(void *arg)
+{
+	struct locked_op *lo = arg;
+	struct flow_key k = udp_key(3200);
+
+	h_table_op(lo->p, &k, OP_PEEK, NULL);
+	__atomic_store_n(&lo->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Instances sharing the table (-M) run table operations one batch at a
+ * time: while another holder of the table's lock file has it, a batch
+ * waits (an entry a batch holds may otherwise be deleted and its memory
+ * taken by an insert under it); it runs once the lock is free.
+ */
+static void ops_take_turns(void)
+{
+	struct pipeline_opts o = { .share = SHARE_PERCPU, .slot_mask = ALL_SLOTS,
+				   .max_flows = TEST_MAX_FLOWS, .lock = true };
+	struct bpf_map_info info = {};
+	struct lockfile other = LOCKFILE_INIT;
+	struct locked_op lo = { 0 };
+	__u32 len = sizeof(info);
+	struct pipeline p;
+	char name[32];
+	pthread_t th;
+
+	CHECK(!pipeline_open(&p, &o), "pipeline_open");
+	CHECK(!bpf_obj_get_info_by_fd(bpf_map__fd(p.skel->maps.flow_tables),
+				      &info, &len), "flow_tables id");
+	snprintf(name, sizeof(name), "map%u", info.id);
+	CHECK(!lockfile_open(&other, name), "the table's lock file");
+	CHECK(!lockfile_take(&other, LOCK_SWAP, false), "the other instance's turn");
+	lo.p = &p;
+	pthread_create(&th, NULL, op_thread, &lo);
+	usleep(300000);
+	CHECK_EQ("batch waits for its turn", __atomic_load_n(&lo.done, __ATOMIC_ACQUIRE), 0);
+	lockfile_release(&other, LOCK_SWAP);
+	pthread_join(th, NULL);
+	CHECK_EQ("batch ran after", lo.done, 1);
+	lockfile_close(&other);
+	pipeline_close(&p);
+	tap_result("table operations of instances sharing the table take turns (lock file)");
+}
+
 int main(void)
 {
 	peek_then_packet();
@@ -543,6 +594,7 @@ int main(void)
 	lost_notices();
 	kill_between_harvest_and_merge();
 	kill_between_close_and_final();
+	ops_take_turns();
 	printf("# %d passed, %d failed\n", tap_passed_cases, tap_failed_cases);
 	return tap_failed_cases ? 1 : 0;
 }
