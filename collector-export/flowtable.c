@@ -132,25 +132,7 @@ static __u64 last_known(const struct flow_entry *e)
 	return last;
 }
 
-/* The earliest time a check could find the flow due (timeout_reason): its
- * idle, FIN and active deadlines from what we know, each a lower bound. */
-static __u64 due_time(const struct flow_cache *fc, const struct flow_entry *e)
-{
-	__u64 last = last_known(e), due, start = NEVER;
-
-	if (e->in_kernel && e->k_closing)
-		return 0; /* its packets go through the ring meanwhile */
-	due = last + fc->cfg->idle_timeout * NS_PER_SEC;
-	if (e->closing)
-		due = min_u64(due, last + FLOW_FIN_GRACE_NS);
-	if (e->acc.packets)
-		start = e->acc.first_seen_ns;
-	if (e->in_kernel)
-		start = min_u64(start, e->k_start_ns);
-	if (fc->cfg->active_timeout && start != NEVER)
-		due = min_u64(due, start + fc->cfg->active_timeout * NS_PER_SEC);
-	return due;
-}
+static __u64 due_time(struct flow_cache *fc, const struct flow_entry *e);
 
 /* (Re)file a flow at its next check; never earlier than the wheel's
  * cursor, so that it is looked at in a later pass. */
@@ -549,6 +531,35 @@ static struct flow_entry *reverse_of(struct flow_cache *fc,
 	return r;
 }
 
+/* The earliest time a check could find the flow due (timeout_reason): its
+ * idle, FIN and active deadlines from what we know, each a lower bound;
+ * of a biflow pair as one (latest last packet, earliest start, closing if
+ * either is), so that an idle direction of an active pair is not checked
+ * again every pass. */
+static __u64 due_time(struct flow_cache *fc, const struct flow_entry *e)
+{
+	const struct flow_entry *r = reverse_of(fc, e);
+	__u64 last = 0, due, start = NEVER;
+	bool closing = false;
+
+	for (const struct flow_entry *x = e; x; x = x == e ? r : NULL) {
+		if (x->in_kernel && x->k_closing)
+			return 0; /* its packets go through the ring meanwhile */
+		MAX_INTO(last, last_known(x));
+		closing |= x->closing;
+		if (x->acc.packets)
+			start = min_u64(start, x->acc.first_seen_ns);
+		if (x->in_kernel)
+			start = min_u64(start, x->k_start_ns);
+	}
+	due = last + fc->cfg->idle_timeout * NS_PER_SEC;
+	if (closing)
+		due = min_u64(due, last + FLOW_FIN_GRACE_NS);
+	if (fc->cfg->active_timeout && start != NEVER)
+		due = min_u64(due, start + fc->cfg->active_timeout * NS_PER_SEC);
+	return due;
+}
+
 /* Timeouts of a flow, or of a biflow pair seen as one: idle when both
  * directions are idle, closed when either saw FIN/RST, active when the
  * older pending report is due. What the kernel entries hold is as peeked
@@ -926,10 +937,12 @@ void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 	fc->wheel_started = true;
 	checked = due.n;
 	fc->pass++;
+	/* a partner is added once, and not if it is due itself */
+	for (guint i = 0; i < checked; i++)
+		due.e[i]->pass = fc->pass;
 	for (guint i = 0; i < checked; i++) {
 		struct flow_entry *r = reverse_of(fc, due.e[i]);
 
-		due.e[i]->pass = fc->pass;
 		if (r && r->pass != fc->pass) {
 			r->pass = fc->pass;
 			wheel_unlink(fc, r);

@@ -533,6 +533,58 @@ out:
 	tap_result("SIGKILL between CLOSE and FINAL: the next run reopens the entry of a flow that goes on");
 }
 
+/* Checks of 300 s of a flow with one packet a second, its reverse once at
+ * the start: a one-packet delta per second, a pass per second. */
+static __u64 checks_one_way_pair(bool biflow)
+{
+	struct flow_key f = udp_key(3300), r = f;
+	struct out out = { 0 };
+	struct flow_cache *fc;
+	struct flow_stats d;
+	struct config cfg;
+	__u64 checks;
+
+	memcpy(r.src_addr, f.dst_addr, sizeof(r.src_addr));
+	memcpy(r.dst_addr, f.src_addr, sizeof(r.dst_addr));
+	r.src_port = f.dst_port;
+	r.dst_port = f.src_port;
+	config_defaults(&cfg);
+	cfg.biflow = biflow;
+	cfg.active_timeout = 0;
+	fc = flow_cache_new(&cfg, 0, count_records, &out);
+	if (!fc)
+		return ~0ULL;
+	for (int s = 0; s < 300; s++) {
+		flow_stats_empty(&d);
+		d.packets = 1;
+		d.octets = 50;
+		d.first_seen_ns = d.last_seen_ns = T(s * 1000);
+		flow_cache_merge(fc, &f, &d);
+		if (s == 1)
+			flow_cache_merge(fc, &r, &d);
+		flow_cache_expire(fc, T(s * 1000) + 1);
+	}
+	checks = flow_cache_totals(fc)->checks;
+	flow_cache_flush(fc, END_FORCED);
+	flow_cache_free(fc);
+	printf("# %s: %llu checks, %llu records\n", biflow ? "--biflow" : "one-way",
+	       (unsigned long long)checks, (unsigned long long)out.records);
+	return checks;
+}
+
+/* --biflow: the idle direction of an active pair is filed with the pair,
+ * not at its own (past) due time every pass: the pair is checked about as
+ * often as the active direction alone (twice the entries). */
+static void idle_direction_of_active_pair(void)
+{
+	__u64 one_way = checks_one_way_pair(false);
+	__u64 pair = checks_one_way_pair(true);
+
+	CHECK(pair <= 2 * one_way + 2, "pair checks %llu, one-way %llu",
+	      (unsigned long long)pair, (unsigned long long)one_way);
+	tap_result("--biflow: an idle direction of an active pair is checked with the pair, not every pass");
+}
+
 struct locked_op {
 	struct pipeline *p;
 	volatile int done;
@@ -595,6 +647,7 @@ int main(void)
 	kill_between_harvest_and_merge();
 	kill_between_close_and_final();
 	ops_take_turns();
+	idle_direction_of_active_pair();
 	printf("# %d passed, %d failed\n", tap_passed_cases, tap_failed_cases);
 	return tap_failed_cases ? 1 : 0;
 }
