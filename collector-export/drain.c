@@ -62,6 +62,7 @@ struct table_sync {
 	__u32 batch_id;
 	bool live;            /* programs may run meanwhile: grace periods */
 	__u64 lost_handled;   /* CNT_NOTICE_LOST a walk has answered */
+	bool note_failed;     /* a key could not be noted: walk again */
 	long kill_after;      /* tests: SIGKILL after this many harvests */
 	long kill_after_close; /* tests: ... after this many CLOSE batches */
 };
@@ -128,7 +129,12 @@ static int on_notice(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*n))
 		return 0;
-	flow_cache_note(t->fc, &n->key, n->ts_ns, n->ts_ns, n->kind, FLOW_LIVE);
+	if (flow_cache_note(t->fc, &n->key, n->ts_ns, n->ts_ns, n->kind,
+			    FLOW_LIVE)) {
+		/* no room for the flow: a walk finds its key again */
+		t->ds->note_failures++;
+		t->note_failed = true;
+	}
 	t->ds->notices++;
 	return 0;
 }
@@ -221,10 +227,13 @@ int table_sync_walk(struct table_sync *t, __u64 now)
 
 			if (first_ns == FLOW_FIRST_NONE || first_ns > vals[i].last_seen_ns)
 				first_ns = now < vals[i].last_seen_ns ? now : vals[i].last_seen_ns;
-			flow_cache_note(t->fc, &keys[i], first_ns,
-					vals[i].last_seen_ns,
-					vals[i].tcp_flags & 0x05 ? NOTICE_END : NOTICE_NEW,
-					vals[i].state);
+			if (flow_cache_note(t->fc, &keys[i], first_ns,
+					    vals[i].last_seen_ns,
+					    vals[i].tcp_flags & 0x05 ? NOTICE_END : NOTICE_NEW,
+					    vals[i].state)) {
+				t->ds->note_failures++;
+				t->note_failed = true;
+			}
 		}
 		if (err == -ENOENT) {
 			err = 0;
@@ -252,11 +261,13 @@ int table_sync_notices(struct table_sync *t, __u64 now)
 
 	if (n < 0 && n != -EINTR)
 		return n;
-	if (pipeline_counters(t->p, cnt) || cnt[CNT_NOTICE_LOST] <= t->lost_handled)
+	if (pipeline_counters(t->p, cnt) ||
+	    (cnt[CNT_NOTICE_LOST] <= t->lost_handled && !t->note_failed))
 		return 0;
 	/* lost since: walk once (a notice lost during the walk is lost
 	 * after its insert, so its key is in the table when we look) */
 	t->lost_handled = cnt[CNT_NOTICE_LOST];
+	t->note_failed = false;
 	pr_info("notice ring was full: reading the flow table's keys\n");
 	err = table_sync_walk(t, now);
 	if (err)

@@ -19,6 +19,7 @@ struct drain_stats {
 	__u64 ring_events;  /* overflow packets merged */
 	__u64 notices;      /* notices read */
 	__u64 walks;        /* walks of the table (notices lost, takeover) */
+	__u64 note_failures; /* keys the cache had no room for (walked again) */
 };
 
 struct table_sync;

@@ -36,6 +36,8 @@ struct flow_entry {
 	bool closing;            /* FIN or RST seen */
 	bool in_kernel;          /* the kernel table has an entry for it */
 	bool k_pending;          /* ... holding packets (as last peeked) */
+	bool op_failed;          /* its CLOSE or FINAL did not run: its end
+				  * waits for the next check */
 	bool k_closing;          /* ... closed (or maybe: adopted after a
 				  * crash) and not deleted: checked at
 				  * once, then ended or reopened */
@@ -152,6 +154,7 @@ static void adopt_entry(void *item, void *ctx)
 
 	e->pass = 0;
 	e->filed = false;
+	e->op_failed = false;
 	/* the run that left it may have died between CLOSE and FINAL */
 	if (e->in_kernel)
 		e->k_closing = true;
@@ -721,8 +724,13 @@ static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
 			slots[i].key = l->e[base + i]->key;
 			slots[i].op = op;
 		}
-		if (fc->ops->run(fc->ops, n))
-			continue; /* said why; the flows are checked again */
+		if (fc->ops->run(fc->ops, n)) {
+			/* said why; nothing of the batch ran */
+			for (guint i = 0; i < n && (op == OP_CLOSE || op == OP_FINAL); i++)
+				l->e[base + i]->op_failed = true;
+			fc->totals.op_failures += n;
+			continue;
+		}
 		for (guint i = 0; i < n; i++) {
 			struct flow_entry *e = l->e[base + i];
 			const struct table_op_slot *s = &slots[i];
@@ -801,6 +809,27 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 	g_array_set_size(verdicts, 0);
 }
 
+/* A verdict whose CLOSE or FINAL did not run (or no grace period passed)
+ * is not carried out: the flows stay (their entries maybe closing, then
+ * due at once) and are ended at their next check. */
+static void postpone_failed(struct flow_cache *fc, GArray *verdicts)
+{
+	for (guint i = 0; i < verdicts->len; i++) {
+		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
+
+		if (v->reason == END_ACTIVE ||
+		    !(v->e->op_failed || (v->rev && v->rev->op_failed)))
+			continue;
+		v->reason = 0;
+		v->e->op_failed = false;
+		wheel_file(fc, v->e);
+		if (v->rev) {
+			v->rev->op_failed = false;
+			wheel_file(fc, v->rev);
+		}
+	}
+}
+
 /*
  * The kernel's part of the verdicts, then apply them. Active: the entries
  * are harvested and stay. Ended: closed, so that packets from then on go
@@ -820,28 +849,29 @@ static void conclude(struct flow_cache *fc, GArray *verdicts, __u64 now)
 				if (x->in_kernel)
 					op_list_add(v->reason == END_ACTIVE ? &harvest : &end, x);
 		}
+		/* a failed HARVEST leaves the counts for the next report */
 		run_ops(fc, &harvest, OP_HARVEST, now);
 		if (end.n) {
-			struct op_list final = { .e = end.e, .n = end.n };
+			struct op_list final = {};
+			guint n = end.n;
+			bool graced;
 
+			for (guint i = 0; i < n; i++)
+				end.e[i]->op_failed = false;
 			run_ops(fc, &end, OP_CLOSE, now);
-			if (fc->ops->grace(fc->ops) == 0) {
-				run_ops(fc, &final, OP_FINAL, now);
-				fc->ops->read_ring(fc->ops);
-			} else {
-				/* not deleted: the flows stay (their entries
-				 * closing) and are ended at their next check */
-				for (guint i = 0; i < verdicts->len; i++) {
-					struct verdict *v = &g_array_index(verdicts, struct verdict, i);
-
-					if (v->reason == END_ACTIVE)
-						continue;
-					v->reason = 0;
-					wheel_file(fc, v->e);
-					if (v->rev)
-						wheel_file(fc, v->rev);
-				}
+			graced = fc->ops->grace(fc->ops) == 0;
+			/* FINAL only what was closed a grace period ago:
+			 * XDP may still write the others */
+			for (guint i = 0; i < n; i++) {
+				if (!graced)
+					end.e[i]->op_failed = true;
+				else if (!end.e[i]->op_failed)
+					op_list_add(&final, end.e[i]);
 			}
+			run_ops(fc, &final, OP_FINAL, now);
+			g_free(final.e);
+			fc->ops->read_ring(fc->ops);
+			postpone_failed(fc, verdicts);
 		}
 		g_free(harvest.e);
 		g_free(end.e);

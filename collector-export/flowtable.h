@@ -55,6 +55,8 @@ struct flow_cache_totals {
 	__u64 harvests;         /* kernel entries harvested (active reports) */
 	__u64 finals;           /* kernel entries closed and deleted */
 	__u64 reopens;          /* kernel entries found closing, live again */
+	__u64 op_failures;      /* entries of table operation batches that
+				 * did not run */
 };
 
 struct flow_cache;

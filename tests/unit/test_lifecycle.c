@@ -585,6 +585,92 @@ static void idle_direction_of_active_pair(void)
 	tap_result("--biflow: an idle direction of an active pair is checked with the pair, not every pass");
 }
 
+/* The run's table operations, one kind of batch failing (as a failed
+ * BPF_PROG_TEST_RUN: nothing of it runs). */
+struct failing_ops {
+	struct table_ops ops;
+	struct table_ops *real;
+	__u32 fail_op;
+};
+
+static int failing_run(struct table_ops *ops, __u32 count)
+{
+	struct failing_ops *f = (struct failing_ops *)ops;
+
+	if (count && ops->slots[0].op == f->fail_op)
+		return -EIO;
+	return f->real->run(f->real, count);
+}
+
+static int failing_grace(struct table_ops *ops)
+{
+	struct failing_ops *f = (struct failing_ops *)ops;
+
+	return f->real->grace(f->real);
+}
+
+static void failing_read_ring(struct table_ops *ops)
+{
+	struct failing_ops *f = (struct failing_ops *)ops;
+
+	f->real->read_ring(f->real);
+}
+
+/*
+ * A CLOSE or FINAL batch that fails: the flow is not ended (no FINAL of
+ * an entry not closed, no record and no removal while the entry stays),
+ * it is ended at its next check, with its packet in the record.
+ */
+static void failed_end(__u32 fail_op)
+{
+	struct flow_key k = udp_key(3400 + fail_op);
+	struct drain_stats ds = { 0 };
+	struct overflow_reader *ring;
+	struct failing_ops f = { .fail_op = fail_op };
+	struct out out = { 0 };
+	struct table_sync *t;
+	struct flow_cache *fc;
+	struct config cfg;
+	struct pipeline p;
+	struct pkt pk;
+
+	config_defaults(&cfg);
+	cfg.idle_timeout = 2;
+	CHECK(!h_open(&p, SHARE_PERCPU, ALL_SLOTS), "pipeline_open");
+	udp_frame(&pk, 3400 + fail_op);
+	h_send(&p, &pk, T(0));
+	fc = flow_cache_new(&cfg, 0, count_records, &out);
+	ring = fc ? overflow_open(pipeline_ring_fd(&p), fc, &ds) : NULL;
+	t = ring ? table_sync_open(&p, fc, ring, false, &ds) : NULL;
+	CHECK(t, "cache, ring and table ops");
+	if (!t)
+		goto out;
+	f.real = table_sync_ops(t);
+	f.ops = (struct table_ops){ .slots = f.real->slots, .run = failing_run,
+				    .grace = failing_grace,
+				    .read_ring = failing_read_ring };
+	flow_cache_set_table_ops(fc, &f.ops);
+	CHECK(!table_sync_notices(t, T(0)), "notices");
+	flow_cache_expire(fc, T(3000)); /* idle: ended, but a batch fails */
+	CHECK_EQ("still in the cache", flow_cache_count(fc), 1);
+	CHECK_EQ("no record", out.records, 0);
+	CHECK_EQ("kernel entry still there", h_table_op(&p, &k, OP_PEEK, NULL),
+		 OPR_DONE);
+	f.fail_op = 0;
+	flow_cache_expire(fc, T(4000));
+	CHECK_EQ("ended at the next check", flow_cache_count(fc), 0);
+	CHECK_EQ("packets in records", out.packets, 1);
+	CHECK_EQ("kernel entry deleted", h_table_op(&p, &k, OP_PEEK, NULL),
+		 OPR_ABSENT);
+out:
+	table_sync_close(t);
+	overflow_close(ring);
+	flow_cache_free(fc);
+	pipeline_close(&p);
+	tap_result("a failed %s batch: the flow stays and is ended at its next check",
+		   fail_op == OP_CLOSE ? "CLOSE" : "FINAL");
+}
+
 struct locked_op {
 	struct pipeline *p;
 	volatile int done;
@@ -648,6 +734,8 @@ int main(void)
 	kill_between_close_and_final();
 	ops_take_turns();
 	idle_direction_of_active_pair();
+	failed_end(OP_CLOSE);
+	failed_end(OP_FINAL);
 	printf("# %d passed, %d failed\n", tap_passed_cases, tap_failed_cases);
 	return tap_failed_cases ? 1 : 0;
 }
