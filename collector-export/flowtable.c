@@ -22,6 +22,9 @@
  * wheel turns waits in its slot and is passed over until then. */
 #define WHEEL_SLOTS 4096
 #define NEVER (~0ULL)
+/* Flows closed before their grace period, FINAL and ring read: a bound on
+ * the packets of closing flows that wait in the overflow ring. */
+#define END_CHUNK (8 * TABLE_OP_BATCH)
 
 struct flow_entry {
 	struct flow_key key;     /* first: the hash table's key points here */
@@ -851,28 +854,33 @@ static void conclude(struct flow_cache *fc, GArray *verdicts, __u64 now)
 		}
 		/* a failed HARVEST leaves the counts for the next report */
 		run_ops(fc, &harvest, OP_HARVEST, now);
-		if (end.n) {
+		/* in chunks, each closed, graced, finaled and its ring read:
+		 * the packets of closing flows wait in the ring meanwhile */
+		for (guint base = 0; base < end.n; base += END_CHUNK) {
+			struct op_list chunk = { .e = end.e + base,
+						 .n = MIN(END_CHUNK, end.n - base) };
 			struct op_list final = {};
-			guint n = end.n;
+			guint n = chunk.n;
 			bool graced;
 
 			for (guint i = 0; i < n; i++)
-				end.e[i]->op_failed = false;
-			run_ops(fc, &end, OP_CLOSE, now);
+				chunk.e[i]->op_failed = false;
+			run_ops(fc, &chunk, OP_CLOSE, now);
 			graced = fc->ops->grace(fc->ops) == 0;
 			/* FINAL only what was closed a grace period ago:
 			 * XDP may still write the others */
 			for (guint i = 0; i < n; i++) {
 				if (!graced)
-					end.e[i]->op_failed = true;
-				else if (!end.e[i]->op_failed)
-					op_list_add(&final, end.e[i]);
+					chunk.e[i]->op_failed = true;
+				else if (!chunk.e[i]->op_failed)
+					op_list_add(&final, chunk.e[i]);
 			}
 			run_ops(fc, &final, OP_FINAL, now);
 			g_free(final.e);
 			fc->ops->read_ring(fc->ops);
-			postpone_failed(fc, verdicts);
 		}
+		if (end.n)
+			postpone_failed(fc, verdicts);
 		g_free(harvest.e);
 		g_free(end.e);
 	}

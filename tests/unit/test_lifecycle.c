@@ -591,6 +591,9 @@ struct failing_ops {
 	struct table_ops ops;
 	struct table_ops *real;
 	__u32 fail_op;
+	long closed;       /* entries closed and not finaled */
+	long most_closed;  /* ... the most at a grace period */
+	long ring_reads;
 };
 
 static int failing_run(struct table_ops *ops, __u32 count)
@@ -599,6 +602,10 @@ static int failing_run(struct table_ops *ops, __u32 count)
 
 	if (count && ops->slots[0].op == f->fail_op)
 		return -EIO;
+	if (count && ops->slots[0].op == OP_CLOSE)
+		f->closed += count;
+	if (count && ops->slots[0].op == OP_FINAL)
+		f->closed -= count;
 	return f->real->run(f->real, count);
 }
 
@@ -606,6 +613,8 @@ static int failing_grace(struct table_ops *ops)
 {
 	struct failing_ops *f = (struct failing_ops *)ops;
 
+	if (f->closed > f->most_closed)
+		f->most_closed = f->closed;
 	return f->real->grace(f->real);
 }
 
@@ -613,6 +622,7 @@ static void failing_read_ring(struct table_ops *ops)
 {
 	struct failing_ops *f = (struct failing_ops *)ops;
 
+	f->ring_reads++;
 	f->real->read_ring(f->real);
 }
 
@@ -669,6 +679,63 @@ out:
 	pipeline_close(&p);
 	tap_result("a failed %s batch: the flow stays and is ended at its next check",
 		   fail_op == OP_CLOSE ? "CLOSE" : "FINAL");
+}
+
+/*
+ * Ending many flows at once (the exit flush): closed in chunks, each
+ * graced, finaled and its ring read before the next is closed, so that
+ * the packets of closing flows in the ring stay bounded.
+ */
+static void end_in_chunks(void)
+{
+	enum { FLOWS = 40000 };
+	struct pipeline_opts o = { .share = SHARE_PERCPU, .slot_mask = ALL_SLOTS,
+				   .max_flows = FLOWS + 1024 };
+	struct drain_stats ds = { 0 };
+	struct overflow_reader *ring;
+	struct failing_ops f = { 0 };
+	struct out out = { 0 };
+	struct table_sync *t;
+	struct flow_cache *fc;
+	struct config cfg;
+	struct pipeline p;
+
+	config_defaults(&cfg);
+	cfg.max_flows = FLOWS + 1024;
+	CHECK(!pipeline_open(&p, &o), "pipeline_open");
+	for (int i = 0; i < FLOWS; i++) {
+		struct pkt pk;
+
+		udp_frame(&pk, 10000 + i);
+		h_send(&p, &pk, T(1));
+	}
+	fc = flow_cache_new(&cfg, 0, count_records, &out);
+	ring = fc ? overflow_open(pipeline_ring_fd(&p), fc, &ds) : NULL;
+	t = ring ? table_sync_open(&p, fc, ring, false, &ds) : NULL;
+	CHECK(t, "cache, ring and table ops");
+	if (!t)
+		goto out;
+	f.real = table_sync_ops(t);
+	f.ops = (struct table_ops){ .slots = f.real->slots, .run = failing_run,
+				    .grace = failing_grace,
+				    .read_ring = failing_read_ring };
+	flow_cache_set_table_ops(fc, &f.ops);
+	CHECK(!table_sync_notices(t, T(1)), "notices");
+	CHECK_EQ("flows known", flow_cache_count(fc), FLOWS);
+	flow_cache_flush(fc, END_FORCED);
+	printf("# at most %ld closed at a grace period, %ld ring reads\n",
+	       f.most_closed, f.ring_reads);
+	CHECK(f.most_closed > 0 && f.most_closed <= 8 * TABLE_OP_BATCH,
+	      "closed at once: %ld", f.most_closed);
+	CHECK(f.ring_reads >= FLOWS / (8 * TABLE_OP_BATCH) + 1, "ring reads");
+	CHECK_EQ("packets in records", out.packets, FLOWS);
+out:
+	table_sync_close(t);
+	overflow_close(ring);
+	flow_cache_free(fc);
+	pipeline_close(&p);
+	tap_result("%d flows ended at once: closed, graced, finaled and the ring read in chunks",
+		   FLOWS);
 }
 
 struct locked_op {
@@ -736,6 +803,7 @@ int main(void)
 	idle_direction_of_active_pair();
 	failed_end(OP_CLOSE);
 	failed_end(OP_FINAL);
+	end_in_chunks();
 	printf("# %d passed, %d failed\n", tap_passed_cases, tap_failed_cases);
 	return tap_failed_cases ? 1 : 0;
 }
