@@ -63,6 +63,8 @@ struct table_sync {
 	bool live;            /* programs may run meanwhile: grace periods */
 	__u64 lost_handled;   /* CNT_NOTICE_LOST a walk has answered */
 	bool note_failed;     /* a key could not be noted: walk again */
+	bool walked;
+	__u64 last_walk_ns;   /* when the last walk after lost notices began */
 	long kill_after;      /* tests: SIGKILL after this many harvests */
 	long kill_after_close; /* tests: ... after this many CLOSE batches */
 };
@@ -202,23 +204,25 @@ struct table_ops *table_sync_ops(struct table_sync *t)
 }
 
 /* Every key of the table, told to the cache as found: its cost follows
- * max_entries, so only when notices were lost, and at a takeover. */
+ * max_entries, so only when notices were lost, and at a takeover. The
+ * notice ring is read between batches, so that a walk does not make the
+ * notices it misses meanwhile lost too; a bucket larger than a batch
+ * doubles the batch. */
 int table_sync_walk(struct table_sync *t, __u64 now)
 {
-	enum { WALK_BATCH = 1024 };
-	struct flow_key *keys = calloc(WALK_BATCH, sizeof(*keys));
-	struct flow_stats *vals = calloc(WALK_BATCH, sizeof(*vals));
-	__u32 in = 0, out = 0;
+	__u32 batch = 1024, in = 0, out = 0;
+	struct flow_key *keys = calloc(batch, sizeof(*keys));
+	struct flow_stats *vals = calloc(batch, sizeof(*vals));
 	bool first = true;
 	int fd = t->p->table_fd, err = 0;
 
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
 	for (;;) {
-		__u32 count = WALK_BATCH;
+		__u32 count = batch;
 
+		if (!keys || !vals) {
+			err = -ENOMEM;
+			break;
+		}
 		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
 					   vals, &count, NULL);
 		err = err ? -errno : 0;
@@ -239,22 +243,33 @@ int table_sync_walk(struct table_sync *t, __u64 now)
 			err = 0;
 			break;
 		}
-		if (err == -ENOSPC && count == 0)
-			break; /* a bucket larger than a batch: rare; the keys
-				* of it come by notices again */
+		if (err == -ENOSPC && count == 0 && batch < (1U << 20)) {
+			/* a bucket larger than a batch: the same again */
+			batch *= 2;
+			free(keys);
+			free(vals);
+			keys = calloc(batch, sizeof(*keys));
+			vals = calloc(batch, sizeof(*vals));
+			continue;
+		}
 		if (err)
 			break;
 		in = out;
 		first = false;
+		ring_buffer__consume(t->notices);
 	}
 	t->ds->walks++;
-out:
 	free(keys);
 	free(vals);
 	return err;
 }
 
-int table_sync_notices(struct table_sync *t, __u64 now)
+/* Notices, and a walk when some were lost (or a key found no room): not
+ * sooner than WALK_GAP_NS after the last when limited, so that walks do
+ * not follow each other while the ring they leave unread fills. */
+#define WALK_GAP_NS (2ULL * NS_PER_SEC)
+
+static int sync_notices(struct table_sync *t, __u64 now, bool limited)
 {
 	__u64 cnt[CNT_MAX];
 	int n = ring_buffer__consume(t->notices), err;
@@ -264,15 +279,31 @@ int table_sync_notices(struct table_sync *t, __u64 now)
 	if (pipeline_counters(t->p, cnt) ||
 	    (cnt[CNT_NOTICE_LOST] <= t->lost_handled && !t->note_failed))
 		return 0;
+	if (limited && t->walked && now < t->last_walk_ns + WALK_GAP_NS)
+		return 0; /* later: the lost ones stay counted */
 	/* lost since: walk once (a notice lost during the walk is lost
 	 * after its insert, so its key is in the table when we look) */
 	t->lost_handled = cnt[CNT_NOTICE_LOST];
 	t->note_failed = false;
+	t->walked = true;
+	t->last_walk_ns = now;
 	pr_info("notice ring was full: reading the flow table's keys\n");
 	err = table_sync_walk(t, now);
-	if (err)
+	if (err) {
 		pr_warn("cannot walk the flow table: %s\n", strerror(-err));
+		t->note_failed = true; /* again next time */
+	}
 	return err;
+}
+
+int table_sync_notices(struct table_sync *t, __u64 now)
+{
+	return sync_notices(t, now, t->live);
+}
+
+int table_sync_catch_up(struct table_sync *t, __u64 now)
+{
+	return sync_notices(t, now, false);
 }
 
 struct overflow_reader {

@@ -398,9 +398,15 @@ int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 		    __u64 first_ns, __u64 last_ns, __u32 kind, __u32 state)
 {
+	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
 	bool created;
-	struct flow_entry *e = entry_change_begin(fc, key, &created);
 
+	/* known as it is (a walk finds most keys so): no store write */
+	if (e && e->in_kernel && first_ns >= e->k_start_ns &&
+	    last_ns <= e->k_last_ns && (kind != NOTICE_END || e->closing) &&
+	    (state != FLOW_CLOSING || e->k_closing))
+		return 0;
+	e = entry_change_begin(fc, key, &created);
 	if (!e)
 		return -ENOMEM;
 	if (!e->in_kernel) {

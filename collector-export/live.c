@@ -290,6 +290,8 @@ static int final_drain(struct meter *m)
 	err = pipeline_grace(&m->p);
 	if (!err)
 		err = read_kernel(m, 0);
+	if (!err) /* a walk owed: every key before the flush */
+		err = table_sync_catch_up(m->table, clock_ns(CLOCK_MONOTONIC));
 	t1 = clock_ns(CLOCK_MONOTONIC);
 	flows = flow_cache_count(m->fc);
 	cpu = cpu_s();

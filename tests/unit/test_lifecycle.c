@@ -377,6 +377,65 @@ static void lost_notices(void)
 	tap_result("lost notices (tiny ring): counted, one walk, every packet in a record");
 }
 
+/* New flows whose notices a one-page ring loses. */
+static void lost_flows(struct pipeline *p, int from, int n, __u64 ts)
+{
+	for (int i = 0; i < n; i++) {
+		struct pkt pk;
+
+		udp_frame(&pk, from + i);
+		h_send(p, &pk, ts);
+	}
+}
+
+/*
+ * Live, walks after lost notices are at least 2 s apart (a walk leaves the
+ * ring unread while it runs, and more notices would be lost): the keys
+ * lost meanwhile wait for the next walk, or for the one before a flush.
+ */
+static void walks_apart(void)
+{
+	struct pipeline_opts o = { .share = SHARE_GLOBAL, .slot_mask = ALL_SLOTS,
+				   .max_flows = TEST_MAX_FLOWS,
+				   .notice_ring_bytes = 4096 };
+	struct drain_stats ds = { 0 };
+	struct out out = { 0 };
+	struct table_sync *t;
+	struct flow_cache *fc;
+	struct config cfg;
+	struct pipeline p;
+	const int flows = 300;
+
+	CHECK(!pipeline_open(&p, &o), "pipeline_open");
+	config_defaults(&cfg);
+	fc = flow_cache_new(&cfg, 0, count_records, &out);
+	t = fc ? table_sync_open(&p, fc, NULL, true, &ds) : NULL;
+	CHECK(t, "cache and table ops");
+	if (!t)
+		goto out;
+	lost_flows(&p, 5000, flows, T(0));
+	CHECK(!table_sync_notices(t, T(0)), "read notices");
+	CHECK_EQ("one walk", ds.walks, 1);
+	CHECK_EQ("every flow known", flow_cache_count(fc), flows);
+	lost_flows(&p, 6000, flows, T(1));
+	CHECK(!table_sync_notices(t, T(1000)), "read notices 1 s later");
+	CHECK_EQ("no walk within 2 s", ds.walks, 1);
+	CHECK(flow_cache_count(fc) < 2 * flows, "lost keys wait");
+	CHECK(!table_sync_notices(t, T(2000)), "read notices 2 s later");
+	CHECK_EQ("a walk 2 s later", ds.walks, 2);
+	CHECK_EQ("every flow known", flow_cache_count(fc), 2 * flows);
+	lost_flows(&p, 7000, flows, T(2001));
+	CHECK(!table_sync_catch_up(t, T(2002)), "catch up before a flush");
+	CHECK_EQ("walk owed: at once", ds.walks, 3);
+	flow_cache_flush(fc, END_FORCED);
+	CHECK_EQ("packets in records", out.packets, 3 * flows);
+out:
+	table_sync_close(t);
+	flow_cache_free(fc);
+	pipeline_close(&p);
+	tap_result("walks after lost notices 2 s apart when live; owed one at once before a flush");
+}
+
 /*
  * SIGKILL between a harvest and its merge: a child harvests (an active
  * report) with the kill switch set and dies with the deltas in the batch
@@ -797,6 +856,7 @@ int main(void)
 	concurrent_harvest(1);
 	concurrent_harvest(2);
 	lost_notices();
+	walks_apart();
 	kill_between_harvest_and_merge();
 	kill_between_close_and_final();
 	ops_take_turns();
