@@ -291,7 +291,7 @@ static void entry_remove(struct flow_cache *fc, struct flow_entry *e)
  * packets in time order is the time from its first to its last packet;
  * each delta adds what it widens that span by, so the reports of a flow
  * sum to its span however the packets' times were ordered or split across
- * drains (captures need not be in time order).
+ * harvests (captures need not be in time order).
  */
 static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 {

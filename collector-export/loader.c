@@ -70,9 +70,9 @@ static __u32 map_id(int fd)
 }
 
 /*
- * Instances sharing a pinned flow table (-M) take turns swapping and
- * draining, under a lock file named after the outer map's id, so that any
- * path to the same map (or a pin made again) finds the same lock.
+ * The owner of a pinned flow table holds a lock file named after the outer
+ * map's id for life, so that any path to the same map (or a pin made
+ * again) finds the same lock, and a pin whose owner died is known.
  */
 static void table_lock_open(struct pipeline *p)
 {
