@@ -293,7 +293,7 @@ static void entry_remove(struct flow_cache *fc, struct flow_entry *e)
  * inter-arrival sum of a flow's packets in time order is the time from its
  * first to its last packet; each delta adds what it widens that span by,
  * so the reports of a flow sum to its span however the packets' times
- * were ordered or split across drains (captures need not be in time
+ * were ordered or split across harvests (captures need not be in time
  * order). */
 static void merge_times(struct flow_entry *e, __u64 first, __u64 last)
 {

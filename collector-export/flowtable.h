@@ -75,10 +75,10 @@ struct flow_cache *flow_cache_open(const struct config *cfg,
 void flow_cache_free(struct flow_cache *fc);
 /* Records made from now on convert kernel time with this offset. */
 void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns);
-/* The store's journal, for crash-safe drains (drain.c). */
+/* The store's journal, for crash-safe harvests (drain.c). */
 struct cache_journal *flow_cache_journal(struct flow_cache *fc);
 
-/* Add one kernel delta (one drained table entry) to its flow. */
+/* Add one kernel delta (a harvested table entry) to its flow. */
 int flow_cache_merge(struct flow_cache *fc, const struct flow_key *key,
 		     const struct flow_stats *delta);
 /* The same, once per mark: a delta merged before under this mark (by a run

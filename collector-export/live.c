@@ -66,7 +66,7 @@ static __u64 clock_ns(clockid_t id)
 
 /*
  * Kernel time is CLOCK_MONOTONIC, which neither steps nor counts a suspend;
- * records carry epoch time. The offset is taken again at every drain, so
+ * records carry epoch time. The offset is taken again at every check, so
  * that records made after an NTP step or a resume carry the real clock's
  * time (both ends of a record are converted with one offset). Real time is
  * read between two monotonic reads and set against their midpoint.
@@ -120,7 +120,7 @@ static void keep_out_own_export(struct meter *m)
 		sink_self_conns_entered(&m->sink);
 }
 
-/* Once a drain: exporters' timers, our export sockets, the overflow
+/* Once a second: exporters' timers, our export sockets, the overflow
  * warning; and a counters line when one is due and wanted. */
 static void report(struct meter *m, bool counters_due)
 {
@@ -179,8 +179,8 @@ static int drain_stale_ring(struct meter *m, const char *run_dir)
 }
 
 /* Everything a dead run left in its folder goes into our cache, then the
- * folder goes. A failure leaves the folder for the next run: a table
- * drains to empty, so draining again never counts twice. */
+ * folder goes. A failure leaves the folder for the next run: an event
+ * leaves the ring once merged, so draining again never counts twice. */
 static int drain_stale_run(const char *run_dir, void *ctx)
 {
 	struct meter *m = ctx;

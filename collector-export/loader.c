@@ -72,9 +72,11 @@ static __u32 map_id(int fd)
 }
 
 /*
- * Instances sharing a pinned flow table (-M) take turns swapping and
- * draining, under a lock file named after the outer map's id, so that any
- * path to the same map (or a pin made again) finds the same lock.
+ * The owner of a pinned flow table holds a lock file named after the outer
+ * map's id for life, so that any path to the same map (or a pin made
+ * again) finds the same lock, and a pin whose owner died is known; the
+ * instances sharing the table (-M) run their table operations one batch
+ * at a time under it (pipeline_table_ops).
  */
 static void table_lock_open(struct pipeline *p)
 {
