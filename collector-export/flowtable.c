@@ -37,6 +37,10 @@ struct flow_entry {
 	__u64 mark;              /* merge mark of the last delta merged */
 	__u32 pass;              /* expiry pass that last decided on it */
 	bool closing;            /* FIN or RST seen */
+	bool fin_noted;          /* a notice said FIN or RST: due after the
+				  * FIN grace; the PEEK then tells (the
+				  * notice may be stale: an entry since
+				  * deleted, the key's new flow) */
 	bool in_kernel;          /* the kernel table has an entry for it */
 	bool k_pending;          /* ... holding packets (as last peeked) */
 	bool op_failed;          /* its CLOSE or FINAL did not run: its end
@@ -403,7 +407,8 @@ int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 
 	/* known as it is (a walk finds most keys so): no store write */
 	if (e && e->in_kernel && first_ns >= e->k_start_ns &&
-	    last_ns <= e->k_last_ns && (kind != NOTICE_END || e->closing) &&
+	    last_ns <= e->k_last_ns &&
+	    (kind != NOTICE_END || e->closing || e->fin_noted) &&
 	    (state != FLOW_CLOSING || e->k_closing))
 		return 0;
 	e = entry_change_begin(fc, key, &created);
@@ -420,7 +425,7 @@ int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 			e->k_last_ns = last_ns;
 	}
 	if (kind == NOTICE_END)
-		e->closing = true;
+		e->fin_noted = true;
 	if (state == FLOW_CLOSING)
 		e->k_closing = true;
 	entry_change_end(fc, e, created);
@@ -558,7 +563,7 @@ static __u64 due_time(struct flow_cache *fc, const struct flow_entry *e)
 		if (x->in_kernel && x->k_closing)
 			return 0; /* its packets go through the ring meanwhile */
 		MAX_INTO(last, last_known(x));
-		closing |= x->closing;
+		closing |= x->closing || x->fin_noted;
 		if (x->acc.packets)
 			start = min_u64(start, x->acc.first_seen_ns);
 		if (x->in_kernel)
@@ -749,12 +754,14 @@ static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
 				 * deleted by us */
 				e->in_kernel = false;
 				e->k_closing = false;
+				e->fin_noted = false;
 				continue;
 			}
 			if (op == OP_CLOSE || op == OP_REOPEN) {
 				e->k_closing = op == OP_CLOSE;
 			} else if (op == OP_PEEK) {
 				e->k_closing = s->stats.state == FLOW_CLOSING;
+				e->fin_noted = false;
 				e->k_pending = s->stats.first_seen_ns != FLOW_FIRST_NONE;
 				e->k_start_ns = e->k_pending ? s->stats.first_seen_ns : now;
 				MAX_INTO(e->k_last_ns, s->stats.last_seen_ns);

@@ -797,6 +797,50 @@ out:
 		   FLOWS);
 }
 
+/*
+ * A stale FIN notice (its entry finaled before it was read: the cache
+ * keeps a phantom) does not make the key's next flow closing: the notice
+ * makes the flow due after the FIN grace, and the PEEK then finds no FIN
+ * in the new entry, so the flow ends by its idle timeout, not at once.
+ */
+static void stale_fin_notice(void)
+{
+	struct flow_key k = udp_key(3500);
+	struct drain_stats ds = { 0 };
+	struct out out = { 0 };
+	struct table_sync *t;
+	struct flow_cache *fc;
+	struct config cfg;
+	struct pipeline p;
+	struct pkt pk;
+
+	config_defaults(&cfg);
+	cfg.active_timeout = 0;
+	CHECK(!h_open(&p, SHARE_PERCPU, ALL_SLOTS), "pipeline_open");
+	fc = flow_cache_new(&cfg, 0, count_records, &out);
+	t = fc ? table_sync_open(&p, fc, NULL, false, &ds) : NULL;
+	CHECK(t, "cache and table ops");
+	if (!t)
+		goto out;
+	/* the stale notice: no entry behind it any more */
+	CHECK(!flow_cache_note(fc, &k, T(0), T(0), NOTICE_END, FLOW_LIVE),
+	      "stale FIN notice");
+	udp_frame(&pk, 3500);
+	h_send(&p, &pk, T(10)); /* the key's next flow */
+	CHECK(!table_sync_notices(t, T(10)), "notices");
+	flow_cache_expire(fc, T(3010)); /* FIN grace over, idle not */
+	CHECK_EQ("not ended", out.records, 0);
+	CHECK_EQ("still known", flow_cache_count(fc), 1);
+	flow_cache_expire(fc, T(16010)); /* idle */
+	CHECK_EQ("ended by idle", out.records, 1);
+	CHECK_EQ("its packet", out.packets, 1);
+out:
+	table_sync_close(t);
+	flow_cache_free(fc);
+	pipeline_close(&p);
+	tap_result("a stale FIN notice does not end the key's next flow early");
+}
+
 struct locked_op {
 	struct pipeline *p;
 	volatile int done;
@@ -864,6 +908,7 @@ int main(void)
 	failed_end(OP_CLOSE);
 	failed_end(OP_FINAL);
 	end_in_chunks();
+	stale_fin_notice();
 	printf("# %d passed, %d failed\n", tap_passed_cases, tap_failed_cases);
 	return tap_failed_cases ? 1 : 0;
 }
