@@ -25,6 +25,10 @@
 /* Flows closed before their grace period, FINAL and ring read: a bound on
  * the packets of closing flows that wait in the overflow ring. */
 #define END_CHUNK (8 * TABLE_OP_BATCH)
+/* An entry found closing is reopened only when it has stayed so this long
+ * (a -M peer FINALs what it closed a grace period later), or at once when
+ * our own dead run left it. */
+#define REOPEN_AFTER_NS (2ULL * NS_PER_SEC)
 
 struct flow_entry {
 	struct flow_key key;     /* first: the hash table's key points here */
@@ -45,6 +49,7 @@ struct flow_entry {
 	bool k_pending;          /* ... holding packets (as last peeked) */
 	bool op_failed;          /* its CLOSE or FINAL did not run: its end
 				  * waits for the next check */
+	__u64 k_closing_since;   /* first found closing (1: adopted) */
 	bool k_closing;          /* ... closed (or maybe: adopted after a
 				  * crash) and not deleted: checked at
 				  * once, then ended or reopened */
@@ -163,8 +168,10 @@ static void adopt_entry(void *item, void *ctx)
 	e->filed = false;
 	e->op_failed = false;
 	/* the run that left it may have died between CLOSE and FINAL */
-	if (e->in_kernel)
+	if (e->in_kernel) {
 		e->k_closing = true;
+		e->k_closing_since = 1;
+	}
 	e->wnext = e->wprev = NULL;
 	g_hash_table_insert(fc->flows, &e->key, e);
 	wheel_file(fc, e);
@@ -560,8 +567,10 @@ static __u64 due_time(struct flow_cache *fc, const struct flow_entry *e)
 	bool closing = false;
 
 	for (const struct flow_entry *x = e; x; x = x == e ? r : NULL) {
-		if (x->in_kernel && x->k_closing)
-			return 0; /* its packets go through the ring meanwhile */
+		if (x->in_kernel && x->k_closing) /* its packets go through
+						   * the ring meanwhile */
+			return x->k_closing_since ?
+				x->k_closing_since + REOPEN_AFTER_NS : 0;
 		MAX_INTO(last, last_known(x));
 		closing |= x->closing || x->fin_noted;
 		if (x->acc.packets)
@@ -754,13 +763,19 @@ static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
 				 * deleted by us */
 				e->in_kernel = false;
 				e->k_closing = false;
+				e->k_closing_since = 0;
 				e->fin_noted = false;
 				continue;
 			}
 			if (op == OP_CLOSE || op == OP_REOPEN) {
 				e->k_closing = op == OP_CLOSE;
+				e->k_closing_since = 0;
 			} else if (op == OP_PEEK) {
 				e->k_closing = s->stats.state == FLOW_CLOSING;
+				if (!e->k_closing)
+					e->k_closing_since = 0;
+				else if (!e->k_closing_since)
+					e->k_closing_since = now;
 				e->fin_noted = false;
 				e->k_pending = s->stats.first_seen_ns != FLOW_FIRST_NONE;
 				e->k_start_ns = e->k_pending ? s->stats.first_seen_ns : now;
@@ -1025,7 +1040,8 @@ void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 		 * the reopen: until then it is due at once) */
 		for (struct flow_entry *x = e; x; x = x == e ? r : NULL) {
 			x->pass = fc->pass;
-			if (x->in_kernel && x->k_closing)
+			if (x->in_kernel && x->k_closing && x->k_closing_since &&
+			    now_ns >= x->k_closing_since + REOPEN_AFTER_NS)
 				op_list_add(&reopen, x);
 			else
 				wheel_file(fc, x);

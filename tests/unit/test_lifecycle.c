@@ -857,6 +857,52 @@ static void *op_thread(void *arg)
 }
 
 /*
+ * An entry another instance (-M) has just closed, found closing by our
+ * walk: not reopened at once (the peer FINALs it a grace period after its
+ * CLOSE), only when it has stayed closing 2 s: then it was left so.
+ */
+static void peer_closing_waits(void)
+{
+	struct flow_key k = udp_key(3600);
+	struct drain_stats ds = { 0 };
+	struct table_op_slot got;
+	struct out out = { 0 };
+	struct table_sync *t;
+	struct flow_cache *fc;
+	struct config cfg;
+	struct pipeline p;
+	struct pkt pk;
+
+	config_defaults(&cfg);
+	CHECK(!h_open(&p, SHARE_PERCPU, ALL_SLOTS), "pipeline_open");
+	udp_frame(&pk, 3600);
+	h_send(&p, &pk, T(0));
+	CHECK_EQ("the peer's CLOSE", h_table_op(&p, &k, OP_CLOSE, NULL), OPR_DONE);
+	fc = flow_cache_new(&cfg, 0, count_records, &out);
+	t = fc ? table_sync_open(&p, fc, NULL, false, &ds) : NULL;
+	CHECK(t, "cache and table ops");
+	if (!t)
+		goto out;
+	CHECK(!table_sync_walk(t, T(100)), "walk");
+	flow_cache_expire(fc, T(100));
+	CHECK_EQ("found closing: left to the peer",
+		 flow_cache_totals(fc)->reopens, 0);
+	flow_cache_expire(fc, T(1100));
+	CHECK_EQ("1 s later: still", flow_cache_totals(fc)->reopens, 0);
+	flow_cache_expire(fc, T(2100));
+	CHECK_EQ("closing 2 s: reopened", flow_cache_totals(fc)->reopens, 1);
+	CHECK_EQ("live", h_table_op(&p, &k, OP_PEEK, &got), OPR_DONE);
+	CHECK_EQ("state", got.stats.state, FLOW_LIVE);
+	flow_cache_flush(fc, END_FORCED);
+	CHECK_EQ("packets in records", out.packets, 1);
+out:
+	table_sync_close(t);
+	flow_cache_free(fc);
+	pipeline_close(&p);
+	tap_result("an entry found closing by a walk (a -M peer's) is reopened only after 2 s closing");
+}
+
+/*
  * Instances sharing the table (-M) run table operations one batch at a
  * time: while another holder of the table's lock file has it, a batch
  * waits (an entry a batch holds may otherwise be deleted and its memory
@@ -904,6 +950,7 @@ int main(void)
 	kill_between_harvest_and_merge();
 	kill_between_close_and_final();
 	ops_take_turns();
+	peer_closing_waits();
 	idle_direction_of_active_pair();
 	failed_end(OP_CLOSE);
 	failed_end(OP_FINAL);
