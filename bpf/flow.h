@@ -223,12 +223,16 @@ struct flow_notice {
  *   CLOSE    set FLOW_CLOSING: from then on packets go to the ring
  *   FINAL    harvest and delete; only an RCU grace period after CLOSE,
  *            when no program that saw the entry live can still write it
+ *   REOPEN   set FLOW_LIVE again: an entry left closing (a run died
+ *            between CLOSE and FINAL, a grace period failed) whose flow
+ *            goes on; packets that found it closing are in the ring
  */
 enum table_op {
 	OP_PEEK = 1,
 	OP_HARVEST,
 	OP_CLOSE,
 	OP_FINAL,
+	OP_REOPEN,
 };
 
 enum table_op_result {

@@ -98,6 +98,9 @@ static long table_op_one(__u64 i, void *ctx)
 		harvest(&s->stats, fs);
 		bpf_map_delete_elem(table, &s->key);
 		break;
+	case OP_REOPEN:
+		__sync_lock_test_and_set(&fs->state, FLOW_LIVE);
+		break;
 	default:
 		s->result = OPR_ABSENT;
 		args->done--;

@@ -14,8 +14,9 @@
 #define MAX_COLLECTORS 8
 #define DEFAULT_PIN_DIR "/sys/fs/bpf/xdp/globals"
 #define FLOW_TABLE_PIN_NAME "flow_stats"
-/* Flows held in user space (alive within the idle timeout) and entries of
- * each kernel table (flows active within one drain interval, ~1 s). */
+/* Flows held in user space and entries of the kernel table: every flow
+ * alive within the idle timeout, in both. Memory follows the flows present
+ * (README "Flow table lifecycle"). */
 #define DEFAULT_MAX_FLOWS (1U << 21)
 #define DEFAULT_KERNEL_FLOWS (1U << 21)
 /* -O files: a new one every 5 minutes, like nfcapd's */

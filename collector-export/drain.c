@@ -30,7 +30,8 @@
 #define NS_PER_SEC 1000000000ULL
 
 /* Merge the deltas of a batch, those that carry the mark already
- * excepted, and close it. */
+ * excepted, and close it. Every delta, also one without packets: it may
+ * hold the octets, bins or flags of a packet counted in another. */
 static void merge_batch(struct flow_cache *fc, struct cache_journal *j,
 			const struct table_op_slot *slots, __u32 count,
 			struct drain_stats *ds)
@@ -39,7 +40,7 @@ static void merge_batch(struct flow_cache *fc, struct cache_journal *j,
 		const struct table_op_slot *s = &slots[i];
 
 		if ((s->op == OP_HARVEST || s->op == OP_FINAL) &&
-		    s->result == OPR_DONE && s->stats.packets) {
+		    s->result == OPR_DONE) {
 			flow_cache_merge_marked(fc, &s->key, &s->stats,
 						j->batch_mark);
 			if (ds)
@@ -61,20 +62,25 @@ struct table_sync {
 	__u32 batch_id;
 	bool live;            /* programs may run meanwhile: grace periods */
 	__u64 lost_handled;   /* CNT_NOTICE_LOST a walk has answered */
+	bool note_failed;     /* a key could not be noted: walk again */
+	bool walked;
+	__u64 last_walk_ns;   /* when the last walk after lost notices began */
 	long kill_after;      /* tests: SIGKILL after this many harvests */
+	long kill_after_close; /* tests: ... after this many CLOSE batches */
 };
 
 static int sync_run(struct table_ops *ops, __u32 count)
 {
 	struct table_sync *t = (struct table_sync *)ops;
 	struct cache_journal *j = flow_cache_journal(t->fc);
-	bool takes = false;
+	bool takes = false, closes = false;
 	int err;
 
 	for (__u32 i = 0; i < count; i++) {
 		t->slots[i].stats.packets = 0;
 		t->slots[i].result = OPR_ABSENT;
 		takes |= t->slots[i].op == OP_HARVEST || t->slots[i].op == OP_FINAL;
+		closes |= t->slots[i].op == OP_CLOSE;
 	}
 	if (takes) {
 		j->batch_map_id = t->batch_id;
@@ -90,6 +96,8 @@ static int sync_run(struct table_ops *ops, __u32 count)
 	}
 	if (takes && t->kill_after > 0 && --t->kill_after == 0)
 		raise(SIGKILL); /* tests: die between harvest and merge */
+	if (closes && t->kill_after_close > 0 && --t->kill_after_close == 0)
+		raise(SIGKILL); /* tests: die between CLOSE and FINAL */
 	if (takes)
 		merge_batch(t->fc, j, t->slots, count, t->ds);
 	return 0;
@@ -123,7 +131,12 @@ static int on_notice(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*n))
 		return 0;
-	flow_cache_note(t->fc, &n->key, n->ts_ns, n->ts_ns, n->kind);
+	if (flow_cache_note(t->fc, &n->key, n->ts_ns, n->ts_ns, n->kind,
+			    FLOW_LIVE)) {
+		/* no room for the flow: a walk finds its key again */
+		t->ds->note_failures++;
+		t->note_failed = true;
+	}
 	t->ds->notices++;
 	return 0;
 }
@@ -134,6 +147,7 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 {
 	struct table_sync *t = calloc(1, sizeof(*t));
 	const char *kill = getenv("FLOWEXPORT_TEST_KILL_AFTER_HARVESTS");
+	const char *kill_close = getenv("FLOWEXPORT_TEST_KILL_AFTER_CLOSES");
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	int fd = pipeline_op_batch_fd(p), err;
@@ -147,6 +161,7 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 	t->ds = ds;
 	t->live = live;
 	t->kill_after = kill ? atol(kill) : 0;
+	t->kill_after_close = kill_close ? atol(kill_close) : 0;
 	t->ops.run = sync_run;
 	t->ops.grace = sync_grace;
 	t->ops.read_ring = sync_read_ring;
@@ -183,24 +198,31 @@ void table_sync_close(struct table_sync *t)
 	free(t);
 }
 
+struct table_ops *table_sync_ops(struct table_sync *t)
+{
+	return &t->ops;
+}
+
 /* Every key of the table, told to the cache as found: its cost follows
- * max_entries, so only when notices were lost, and at a takeover. */
+ * max_entries, so only when notices were lost, and at a takeover. The
+ * notice ring is read between batches, so that a walk does not make the
+ * notices it misses meanwhile lost too; a bucket larger than a batch
+ * doubles the batch. */
 int table_sync_walk(struct table_sync *t, __u64 now)
 {
-	enum { WALK_BATCH = 1024 };
-	struct flow_key *keys = calloc(WALK_BATCH, sizeof(*keys));
-	struct flow_stats *vals = calloc(WALK_BATCH, sizeof(*vals));
-	__u32 in = 0, out = 0;
+	__u32 batch = 1024, in = 0, out = 0;
+	struct flow_key *keys = calloc(batch, sizeof(*keys));
+	struct flow_stats *vals = calloc(batch, sizeof(*vals));
 	bool first = true;
 	int fd = t->p->table_fd, err = 0;
 
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
 	for (;;) {
-		__u32 count = WALK_BATCH;
+		__u32 count = batch;
 
+		if (!keys || !vals) {
+			err = -ENOMEM;
+			break;
+		}
 		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
 					   vals, &count, NULL);
 		err = err ? -errno : 0;
@@ -209,46 +231,79 @@ int table_sync_walk(struct table_sync *t, __u64 now)
 
 			if (first_ns == FLOW_FIRST_NONE || first_ns > vals[i].last_seen_ns)
 				first_ns = now < vals[i].last_seen_ns ? now : vals[i].last_seen_ns;
-			flow_cache_note(t->fc, &keys[i], first_ns,
-					vals[i].last_seen_ns,
-					vals[i].tcp_flags & 0x05 ? NOTICE_END : NOTICE_NEW);
+			if (flow_cache_note(t->fc, &keys[i], first_ns,
+					    vals[i].last_seen_ns,
+					    vals[i].tcp_flags & 0x05 ? NOTICE_END : NOTICE_NEW,
+					    vals[i].state)) {
+				t->ds->note_failures++;
+				t->note_failed = true;
+			}
 		}
 		if (err == -ENOENT) {
 			err = 0;
 			break;
 		}
-		if (err == -ENOSPC && count == 0)
-			break; /* a bucket larger than a batch: rare; the keys
-				* of it come by notices again */
+		if (err == -ENOSPC && count == 0 && batch < (1U << 20)) {
+			/* a bucket larger than a batch: the same again */
+			batch *= 2;
+			free(keys);
+			free(vals);
+			keys = calloc(batch, sizeof(*keys));
+			vals = calloc(batch, sizeof(*vals));
+			continue;
+		}
 		if (err)
 			break;
 		in = out;
 		first = false;
+		ring_buffer__consume(t->notices);
 	}
 	t->ds->walks++;
-out:
 	free(keys);
 	free(vals);
 	return err;
 }
 
-int table_sync_notices(struct table_sync *t, __u64 now)
+/* Notices, and a walk when some were lost (or a key found no room): not
+ * sooner than WALK_GAP_NS after the last when limited, so that walks do
+ * not follow each other while the ring they leave unread fills. */
+#define WALK_GAP_NS (2ULL * NS_PER_SEC)
+
+static int sync_notices(struct table_sync *t, __u64 now, bool limited)
 {
 	__u64 cnt[CNT_MAX];
 	int n = ring_buffer__consume(t->notices), err;
 
 	if (n < 0 && n != -EINTR)
 		return n;
-	if (pipeline_counters(t->p, cnt) || cnt[CNT_NOTICE_LOST] <= t->lost_handled)
+	if (pipeline_counters(t->p, cnt) ||
+	    (cnt[CNT_NOTICE_LOST] <= t->lost_handled && !t->note_failed))
 		return 0;
+	if (limited && t->walked && now < t->last_walk_ns + WALK_GAP_NS)
+		return 0; /* later: the lost ones stay counted */
 	/* lost since: walk once (a notice lost during the walk is lost
 	 * after its insert, so its key is in the table when we look) */
 	t->lost_handled = cnt[CNT_NOTICE_LOST];
+	t->note_failed = false;
+	t->walked = true;
+	t->last_walk_ns = now;
 	pr_info("notice ring was full: reading the flow table's keys\n");
 	err = table_sync_walk(t, now);
-	if (err)
+	if (err) {
 		pr_warn("cannot walk the flow table: %s\n", strerror(-err));
+		t->note_failed = true; /* again next time */
+	}
 	return err;
+}
+
+int table_sync_notices(struct table_sync *t, __u64 now)
+{
+	return sync_notices(t, now, t->live);
+}
+
+int table_sync_catch_up(struct table_sync *t, __u64 now)
+{
+	return sync_notices(t, now, false);
 }
 
 struct overflow_reader {

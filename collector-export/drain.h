@@ -19,6 +19,7 @@ struct drain_stats {
 	__u64 ring_events;  /* overflow packets merged */
 	__u64 notices;      /* notices read */
 	__u64 walks;        /* walks of the table (notices lost, takeover) */
+	__u64 note_failures; /* keys the cache had no room for (walked again) */
 };
 
 struct table_sync;
@@ -31,9 +32,14 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 				   struct overflow_reader *ring, bool live,
 				   struct drain_stats *ds);
 void table_sync_close(struct table_sync *t);
-/* Read the notices into the cache; if any were lost, walk the table once.
- * now: kernel time. 0 or -errno. */
+/* The operations the cache runs (tests drive them directly). */
+struct table_ops *table_sync_ops(struct table_sync *t);
+/* Read the notices into the cache; if any were lost, walk the table once
+ * (live: not within 2 s of the last such walk; the lost ones wait). now:
+ * kernel time. 0 or -errno. */
 int table_sync_notices(struct table_sync *t, __u64 now);
+/* The same, the walk at once if one is owed (before a flush). */
+int table_sync_catch_up(struct table_sync *t, __u64 now);
 /* Tell the cache every key of the table (a takeover). 0 or -errno. */
 int table_sync_walk(struct table_sync *t, __u64 now);
 

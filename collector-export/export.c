@@ -10,7 +10,7 @@
  * Each exporter runs in its own thread. The meter only appends records to
  * the exporter's inbox under a mutex and never waits for the network: a
  * collector that stalls, black-holes or resolves slowly delays its own
- * thread, while the meter keeps draining the kernel table every second.
+ * thread, while the meter keeps reading the kernel and ending flows on time.
  * --export-buffer bounds the records held in inbox and queue together;
  * what does not fit is counted as dropped.
  */

@@ -22,6 +22,13 @@
  * wheel turns waits in its slot and is passed over until then. */
 #define WHEEL_SLOTS 4096
 #define NEVER (~0ULL)
+/* Flows closed before their grace period, FINAL and ring read: a bound on
+ * the packets of closing flows that wait in the overflow ring. */
+#define END_CHUNK (8 * TABLE_OP_BATCH)
+/* An entry found closing is reopened only when it has stayed so this long
+ * (a -M peer FINALs what it closed a grace period later), or at once when
+ * our own dead run left it. */
+#define REOPEN_AFTER_NS (2ULL * NS_PER_SEC)
 
 struct flow_entry {
 	struct flow_key key;     /* first: the hash table's key points here */
@@ -34,8 +41,18 @@ struct flow_entry {
 	__u64 mark;              /* merge mark of the last delta merged */
 	__u32 pass;              /* expiry pass that last decided on it */
 	bool closing;            /* FIN or RST seen */
+	bool fin_noted;          /* a notice said FIN or RST: due after the
+				  * FIN grace; the PEEK then tells (the
+				  * notice may be stale: an entry since
+				  * deleted, the key's new flow) */
 	bool in_kernel;          /* the kernel table has an entry for it */
 	bool k_pending;          /* ... holding packets (as last peeked) */
+	bool op_failed;          /* its CLOSE or FINAL did not run: its end
+				  * waits for the next check */
+	__u64 k_closing_since;   /* first found closing (1: adopted) */
+	bool k_closing;          /* ... closed (or maybe: adopted after a
+				  * crash) and not deleted: checked at
+				  * once, then ended or reopened */
 	__u64 k_last_ns;         /* its last packet, as last known */
 	__u64 k_start_ns;        /* its pending packets' first (k_pending),
 				  * else when it was last found empty: no
@@ -129,23 +146,7 @@ static __u64 last_known(const struct flow_entry *e)
 	return last;
 }
 
-/* The earliest time a check could find the flow due (timeout_reason): its
- * idle, FIN and active deadlines from what we know, each a lower bound. */
-static __u64 due_time(const struct flow_cache *fc, const struct flow_entry *e)
-{
-	__u64 last = last_known(e), due, start = NEVER;
-
-	due = last + fc->cfg->idle_timeout * NS_PER_SEC;
-	if (e->closing)
-		due = min_u64(due, last + FLOW_FIN_GRACE_NS);
-	if (e->acc.packets)
-		start = e->acc.first_seen_ns;
-	if (e->in_kernel)
-		start = min_u64(start, e->k_start_ns);
-	if (fc->cfg->active_timeout && start != NEVER)
-		due = min_u64(due, start + fc->cfg->active_timeout * NS_PER_SEC);
-	return due;
-}
+static __u64 due_time(struct flow_cache *fc, const struct flow_entry *e);
 
 /* (Re)file a flow at its next check; never earlier than the wheel's
  * cursor, so that it is looked at in a later pass. */
@@ -165,6 +166,12 @@ static void adopt_entry(void *item, void *ctx)
 
 	e->pass = 0;
 	e->filed = false;
+	e->op_failed = false;
+	/* the run that left it may have died between CLOSE and FINAL */
+	if (e->in_kernel) {
+		e->k_closing = true;
+		e->k_closing_since = 1;
+	}
 	e->wnext = e->wprev = NULL;
 	g_hash_table_insert(fc->flows, &e->key, e);
 	wheel_file(fc, e);
@@ -254,6 +261,13 @@ const struct flow_cache_totals *flow_cache_totals(const struct flow_cache *fc)
 	return &fc->totals;
 }
 
+/* A report with nothing pending: no packet, no time (FLOW_FIRST_NONE) */
+static void acc_empty(struct flow_stats *a)
+{
+	flow_stats_empty(a);
+	a->first_seen_ns = FLOW_FIRST_NONE;
+}
+
 /* The entry of key (made if new) opened for one change: the store saves
  * it first, so a death before entry_change_end() leaves it as it was. */
 static struct flow_entry *entry_change_begin(struct flow_cache *fc,
@@ -269,7 +283,7 @@ static struct flow_entry *entry_change_begin(struct flow_cache *fc,
 			return NULL;
 		cache_store_begin(fc->store, e);
 		e->key = *key;
-		flow_stats_empty(&e->acc);
+		acc_empty(&e->acc);
 		cache_store_set_live(fc->store, e, true);
 		return e;
 	}
@@ -297,49 +311,67 @@ static void entry_remove(struct flow_cache *fc, struct flow_entry *e)
 #define MIN_INTO(a, b) do { if ((b) < (a)) (a) = (b); } while (0)
 #define MAX_INTO(a, b) do { if ((b) > (a)) (a) = (b); } while (0)
 
+/* Widen the flow's and the pending report's span to [first, last]. The
+ * inter-arrival sum of a flow's packets in time order is the time from its
+ * first to its last packet; each delta adds what it widens that span by,
+ * so the reports of a flow sum to its span however the packets' times
+ * were ordered or split across harvests (captures need not be in time
+ * order). */
+static void merge_times(struct flow_entry *e, __u64 first, __u64 last)
+{
+	struct flow_stats *a = &e->acc;
+
+	if (!e->seen) {
+		e->seen = true;
+		e->born_ns = first;
+		e->last_seen_ns = last;
+		a->iat_sum_ns += last - first;
+	} else {
+		__u64 span = e->last_seen_ns - e->born_ns;
+
+		MIN_INTO(e->born_ns, first);
+		MAX_INTO(e->last_seen_ns, last);
+		a->iat_sum_ns += e->last_seen_ns - e->born_ns - span;
+	}
+	if (a->first_seen_ns == FLOW_FIRST_NONE) {
+		a->first_seen_ns = first;
+		a->last_seen_ns = last;
+	}
+	MIN_INTO(a->first_seen_ns, first);
+	MAX_INTO(a->last_seen_ns, last);
+}
+
 /*
- * Fold a delta into the pending report. The inter-arrival sum of a flow's
- * packets in time order is the time from its first to its last packet;
- * each delta adds what it widens that span by, so the reports of a flow
- * sum to its span however the packets' times were ordered or split across
- * drains (captures need not be in time order).
+ * Fold a delta into the pending report. A harvest takes the counters one
+ * exchange after the other while packets update them: a packet's count
+ * may land in one delta and its octets, histogram bins, flags or first
+ * time in the next (or the one before), so every delta is merged, also
+ * one with no packet. Times count when the delta has a first time (a
+ * packet set it) or packets; a delta with packets whose first time went
+ * to an earlier delta starts where the pending report does, else at its
+ * last time.
  */
 static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 {
 	struct flow_stats *a = &e->acc;
-	struct flow_stats fixed;
 
-	if (!d->packets)
-		return;
-	if (d->first_seen_ns == FLOW_FIRST_NONE) {
-		/* two harvests within one packet's update: its first time
-		 * went to the other delta; its last time stands in */
-		fixed = *d;
-		fixed.first_seen_ns = d->last_seen_ns;
-		d = &fixed;
-	}
-	if (!e->seen) {
-		e->seen = true;
-		e->born_ns = d->first_seen_ns;
-		e->last_seen_ns = d->last_seen_ns;
-		a->iat_sum_ns += d->last_seen_ns - d->first_seen_ns;
-	} else {
-		__u64 span = e->last_seen_ns - e->born_ns;
+	if (d->packets || d->first_seen_ns != FLOW_FIRST_NONE) {
+		__u64 first = d->first_seen_ns, last = d->last_seen_ns;
 
-		MIN_INTO(e->born_ns, d->first_seen_ns);
-		MAX_INTO(e->last_seen_ns, d->last_seen_ns);
-		a->iat_sum_ns += e->last_seen_ns - e->born_ns - span;
+		if (first == FLOW_FIRST_NONE)
+			first = a->first_seen_ns != FLOW_FIRST_NONE &&
+					a->first_seen_ns <= last ?
+				a->first_seen_ns : last;
+		/* first taken after the packet set it, last read before */
+		MAX_INTO(last, first);
+		merge_times(e, first, last);
 	}
-	if (!a->packets) {
-		a->first_seen_ns = d->first_seen_ns;
-		a->last_seen_ns = d->last_seen_ns;
+	if (d->packets && !a->packets) {
 		a->tos = d->tos;
 		a->flow_label = d->flow_label;
 		memcpy(a->src_mac, d->src_mac, sizeof(a->src_mac));
 		memcpy(a->dst_mac, d->dst_mac, sizeof(a->dst_mac));
 	}
-	MIN_INTO(a->first_seen_ns, d->first_seen_ns);
-	MAX_INTO(a->last_seen_ns, d->last_seen_ns);
 	a->packets += d->packets;
 	a->octets += d->octets;
 	a->retrans_packets += d->retrans_packets;
@@ -386,11 +418,18 @@ int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 }
 
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
-		    __u64 first_ns, __u64 last_ns, __u32 kind)
+		    __u64 first_ns, __u64 last_ns, __u32 kind, __u32 state)
 {
+	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
 	bool created;
-	struct flow_entry *e = entry_change_begin(fc, key, &created);
 
+	/* known as it is (a walk finds most keys so): no store write */
+	if (e && e->in_kernel && first_ns >= e->k_start_ns &&
+	    last_ns <= e->k_last_ns &&
+	    (kind != NOTICE_END || e->closing || e->fin_noted) &&
+	    (state != FLOW_CLOSING || e->k_closing))
+		return 0;
+	e = entry_change_begin(fc, key, &created);
 	if (!e)
 		return -ENOMEM;
 	if (!e->in_kernel) {
@@ -404,7 +443,9 @@ int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 			e->k_last_ns = last_ns;
 	}
 	if (kind == NOTICE_END)
-		e->closing = true;
+		e->fin_noted = true;
+	if (state == FLOW_CLOSING)
+		e->k_closing = true;
 	entry_change_end(fc, e, created);
 	if (!created && (!e->filed || due_time(fc, e) < e->due_ns))
 		wheel_file(fc, e);
@@ -534,6 +575,37 @@ static struct flow_entry *reverse_of(struct flow_cache *fc,
 	if (r && partner(fc, r) != e)
 		return NULL;
 	return r;
+}
+
+/* The earliest time a check could find the flow due (timeout_reason): its
+ * idle, FIN and active deadlines from what we know, each a lower bound;
+ * of a biflow pair as one (latest last packet, earliest start, closing if
+ * either is), so that an idle direction of an active pair is not checked
+ * again every pass. */
+static __u64 due_time(struct flow_cache *fc, const struct flow_entry *e)
+{
+	const struct flow_entry *r = reverse_of(fc, e);
+	__u64 last = 0, due, start = NEVER;
+	bool closing = false;
+
+	for (const struct flow_entry *x = e; x; x = x == e ? r : NULL) {
+		if (x->in_kernel && x->k_closing) /* its packets go through
+						   * the ring meanwhile */
+			return x->k_closing_since ?
+				x->k_closing_since + REOPEN_AFTER_NS : 0;
+		MAX_INTO(last, last_known(x));
+		closing |= x->closing || x->fin_noted;
+		if (x->acc.packets)
+			start = min_u64(start, x->acc.first_seen_ns);
+		if (x->in_kernel)
+			start = min_u64(start, x->k_start_ns);
+	}
+	due = last + fc->cfg->idle_timeout * NS_PER_SEC;
+	if (closing)
+		due = min_u64(due, last + FLOW_FIN_GRACE_NS);
+	if (fc->cfg->active_timeout && start != NEVER)
+		due = min_u64(due, start + fc->cfg->active_timeout * NS_PER_SEC);
+	return due;
 }
 
 /* Timeouts of a flow, or of a biflow pair seen as one: idle when both
@@ -697,8 +769,13 @@ static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
 			slots[i].key = l->e[base + i]->key;
 			slots[i].op = op;
 		}
-		if (fc->ops->run(fc->ops, n))
-			continue; /* said why; the flows are checked again */
+		if (fc->ops->run(fc->ops, n)) {
+			/* said why; nothing of the batch ran */
+			for (guint i = 0; i < n && (op == OP_CLOSE || op == OP_FINAL); i++)
+				l->e[base + i]->op_failed = true;
+			fc->totals.op_failures += n;
+			continue;
+		}
 		for (guint i = 0; i < n; i++) {
 			struct flow_entry *e = l->e[base + i];
 			const struct table_op_slot *s = &slots[i];
@@ -707,9 +784,21 @@ static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
 				/* gone: ended by another instance (-M), or
 				 * deleted by us */
 				e->in_kernel = false;
+				e->k_closing = false;
+				e->k_closing_since = 0;
+				e->fin_noted = false;
 				continue;
 			}
-			if (op == OP_PEEK) {
+			if (op == OP_CLOSE || op == OP_REOPEN) {
+				e->k_closing = op == OP_CLOSE;
+				e->k_closing_since = 0;
+			} else if (op == OP_PEEK) {
+				e->k_closing = s->stats.state == FLOW_CLOSING;
+				if (!e->k_closing)
+					e->k_closing_since = 0;
+				else if (!e->k_closing_since)
+					e->k_closing_since = now;
+				e->fin_noted = false;
 				e->k_pending = s->stats.first_seen_ns != FLOW_FIRST_NONE;
 				e->k_start_ns = e->k_pending ? s->stats.first_seen_ns : now;
 				MAX_INTO(e->k_last_ns, s->stats.last_seen_ns);
@@ -727,7 +816,22 @@ static void run_ops(struct flow_cache *fc, struct op_list *l, __u32 op,
 		fc->totals.harvests += l->n;
 	else if (op == OP_FINAL)
 		fc->totals.finals += l->n;
+	else if (op == OP_REOPEN)
+		fc->totals.reopens += l->n;
 	l->n = 0;
+}
+
+/* After an active report: a new one starts. What came without its packet
+ * (counters of a packet whose count is still in the kernel) stays for the
+ * report that gets the packet. */
+static void report_started(struct flow_cache *fc, struct flow_entry *e)
+{
+	if (e->acc.packets) {
+		cache_store_begin(fc->store, e);
+		acc_empty(&e->acc);
+		cache_store_end(fc->store);
+	}
+	wheel_file(fc, e);
 }
 
 /* Carry out the verdicts: each one's record (while its entries live),
@@ -745,16 +849,9 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 			continue;
 		append_record(fc, v);
 		if (v->reason == END_ACTIVE) {
-			cache_store_begin(fc->store, v->e);
-			flow_stats_empty(&v->e->acc);
-			cache_store_end(fc->store);
-			wheel_file(fc, v->e);
-			if (v->rev) {
-				cache_store_begin(fc->store, v->rev);
-				flow_stats_empty(&v->rev->acc);
-				cache_store_end(fc->store);
-				wheel_file(fc, v->rev);
-			}
+			report_started(fc, v->e);
+			if (v->rev)
+				report_started(fc, v->rev);
 			continue;
 		}
 		if (v->rev)
@@ -763,6 +860,27 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 	}
 	emit_sorted(fc);
 	g_array_set_size(verdicts, 0);
+}
+
+/* A verdict whose CLOSE or FINAL did not run (or no grace period passed)
+ * is not carried out: the flows stay (their entries maybe closing, then
+ * due at once) and are ended at their next check. */
+static void postpone_failed(struct flow_cache *fc, GArray *verdicts)
+{
+	for (guint i = 0; i < verdicts->len; i++) {
+		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
+
+		if (v->reason == END_ACTIVE ||
+		    !(v->e->op_failed || (v->rev && v->rev->op_failed)))
+			continue;
+		v->reason = 0;
+		v->e->op_failed = false;
+		wheel_file(fc, v->e);
+		if (v->rev) {
+			v->rev->op_failed = false;
+			wheel_file(fc, v->rev);
+		}
+	}
 }
 
 /*
@@ -784,29 +902,35 @@ static void conclude(struct flow_cache *fc, GArray *verdicts, __u64 now)
 				if (x->in_kernel)
 					op_list_add(v->reason == END_ACTIVE ? &harvest : &end, x);
 		}
+		/* a failed HARVEST leaves the counts for the next report */
 		run_ops(fc, &harvest, OP_HARVEST, now);
-		if (end.n) {
-			struct op_list final = { .e = end.e, .n = end.n };
+		/* in chunks, each closed, graced, finaled and its ring read:
+		 * the packets of closing flows wait in the ring meanwhile */
+		for (guint base = 0; base < end.n; base += END_CHUNK) {
+			struct op_list chunk = { .e = end.e + base,
+						 .n = MIN(END_CHUNK, end.n - base) };
+			struct op_list final = {};
+			guint n = chunk.n;
+			bool graced;
 
-			run_ops(fc, &end, OP_CLOSE, now);
-			if (fc->ops->grace(fc->ops) == 0) {
-				run_ops(fc, &final, OP_FINAL, now);
-				fc->ops->read_ring(fc->ops);
-			} else {
-				/* not deleted: the flows stay (their entries
-				 * closing) and are ended at their next check */
-				for (guint i = 0; i < verdicts->len; i++) {
-					struct verdict *v = &g_array_index(verdicts, struct verdict, i);
-
-					if (v->reason == END_ACTIVE)
-						continue;
-					v->reason = 0;
-					wheel_file(fc, v->e);
-					if (v->rev)
-						wheel_file(fc, v->rev);
-				}
+			for (guint i = 0; i < n; i++)
+				chunk.e[i]->op_failed = false;
+			run_ops(fc, &chunk, OP_CLOSE, now);
+			graced = fc->ops->grace(fc->ops) == 0;
+			/* FINAL only what was closed a grace period ago:
+			 * XDP may still write the others */
+			for (guint i = 0; i < n; i++) {
+				if (!graced)
+					chunk.e[i]->op_failed = true;
+				else if (!chunk.e[i]->op_failed)
+					op_list_add(&final, chunk.e[i]);
 			}
+			run_ops(fc, &final, OP_FINAL, now);
+			g_free(final.e);
+			fc->ops->read_ring(fc->ops);
 		}
+		if (end.n)
+			postpone_failed(fc, verdicts);
 		g_free(harvest.e);
 		g_free(end.e);
 	}
@@ -887,7 +1011,7 @@ static void collect_due(struct flow_cache *fc, __u64 slot, __u64 now,
 void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 {
 	GArray *verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict));
-	struct op_list due = {}, peek = {};
+	struct op_list due = {}, peek = {}, reopen = {};
 	__u64 now_s = now_ns / NS_PER_SEC, from = fc->wheel_s;
 	guint checked;
 
@@ -901,10 +1025,12 @@ void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 	fc->wheel_started = true;
 	checked = due.n;
 	fc->pass++;
+	/* a partner is added once, and not if it is due itself */
+	for (guint i = 0; i < checked; i++)
+		due.e[i]->pass = fc->pass;
 	for (guint i = 0; i < checked; i++) {
 		struct flow_entry *r = reverse_of(fc, due.e[i]);
 
-		due.e[i]->pass = fc->pass;
 		if (r && r->pass != fc->pass) {
 			r->pass = fc->pass;
 			wheel_unlink(fc, r);
@@ -932,17 +1058,29 @@ void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 			decide(fc, verdicts, e, r, reason);
 			continue;
 		}
-		e->pass = fc->pass;
-		wheel_file(fc, e);
-		if (r) {
-			r->pass = fc->pass;
-			wheel_file(fc, r);
+		/* goes on: an entry left closing is live again (filed after
+		 * the reopen: until then it is due at once) */
+		for (struct flow_entry *x = e; x; x = x == e ? r : NULL) {
+			x->pass = fc->pass;
+			if (x->in_kernel && x->k_closing && x->k_closing_since &&
+			    now_ns >= x->k_closing_since + REOPEN_AFTER_NS)
+				op_list_add(&reopen, x);
+			else
+				wheel_file(fc, x);
 		}
+	}
+	if (reopen.n) {
+		guint n = reopen.n;
+
+		run_ops(fc, &reopen, OP_REOPEN, now_ns);
+		for (guint i = 0; i < n; i++)
+			wheel_file(fc, reopen.e[i]);
 	}
 	conclude(fc, verdicts, now_ns);
 	relieve_pressure(fc, verdicts, now_ns);
 	g_free(due.e);
 	g_free(peek.e);
+	g_free(reopen.e);
 	g_array_free(verdicts, TRUE);
 }
 

@@ -54,6 +54,9 @@ struct flow_cache_totals {
 	__u64 peeks;            /* kernel entries peeked at */
 	__u64 harvests;         /* kernel entries harvested (active reports) */
 	__u64 finals;           /* kernel entries closed and deleted */
+	__u64 reopens;          /* kernel entries found closing, live again */
+	__u64 op_failures;      /* entries of table operation batches that
+				 * did not run */
 };
 
 struct flow_cache;
@@ -72,10 +75,10 @@ struct flow_cache *flow_cache_open(const struct config *cfg,
 void flow_cache_free(struct flow_cache *fc);
 /* Records made from now on convert kernel time with this offset. */
 void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns);
-/* The store's journal, for crash-safe drains (drain.c). */
+/* The store's journal, for crash-safe harvests (drain.c). */
 struct cache_journal *flow_cache_journal(struct flow_cache *fc);
 
-/* Add one kernel delta (one drained table entry) to its flow. */
+/* Add one kernel delta (a harvested table entry) to its flow. */
 int flow_cache_merge(struct flow_cache *fc, const struct flow_key *key,
 		     const struct flow_stats *delta);
 /* The same, once per mark: a delta merged before under this mark (by a run
@@ -92,9 +95,10 @@ void flow_cache_refile_all(struct flow_cache *fc);
 void flow_cache_set_table_ops(struct flow_cache *fc, struct table_ops *ops);
 /* The kernel table holds key (a notice, or found by a walk): first_ns and
  * last_ns bound its pending packets; kind NOTICE_END: a FIN or RST at
- * last_ns. 0 or -ENOMEM. */
+ * last_ns; state FLOW_CLOSING: the entry is closing (a walk found it so).
+ * 0 or -ENOMEM. */
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
-		    __u64 first_ns, __u64 last_ns, __u32 kind);
+		    __u64 first_ns, __u64 last_ns, __u32 kind, __u32 state);
 
 /* Check the flows due by now_ns (kernel time): idle / active timeout,
  * FIN/RST grace; then table pressure. */

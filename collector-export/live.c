@@ -49,7 +49,7 @@ static __u64 clock_ns(clockid_t id)
 
 /*
  * Kernel time is CLOCK_MONOTONIC, which neither steps nor counts a suspend;
- * records carry epoch time. The offset is taken again at every drain, so
+ * records carry epoch time. The offset is taken again at every check, so
  * that records made after an NTP step or a resume carry the real clock's
  * time (both ends of a record are converted with one offset). Real time is
  * read between two monotonic reads and set against their midpoint.
@@ -197,8 +197,8 @@ static int drain_stale_ring(struct meter *m, const char *run_dir)
 }
 
 /* Everything a dead run left in its folder goes into our cache, then the
- * folder goes. A failure leaves the folder for the next run: a table
- * drains to empty, so draining again never counts twice. */
+ * folder goes. A failure leaves the folder for the next run: an event
+ * leaves the ring once merged, so draining again never counts twice. */
 static int drain_stale_run(const char *run_dir, void *ctx)
 {
 	struct meter *m = ctx;
@@ -307,6 +307,8 @@ static int final_drain(struct meter *m)
 	err = pipeline_grace(&m->p);
 	if (!err)
 		err = read_kernel(m, 0);
+	if (!err) /* a walk owed: every key before the flush */
+		err = table_sync_catch_up(m->table, clock_ns(CLOCK_MONOTONIC));
 	t1 = clock_ns(CLOCK_MONOTONIC);
 	flows = flow_cache_count(m->fc);
 	cpu = cpu_s();
@@ -317,8 +319,8 @@ static int final_drain(struct meter *m)
 		 (t1 - t0) / 1000000, flows, (t2 - t1) / 1000000,
 		 (cpu_s() - cpu) * 1000);
 	t = flow_cache_totals(m->fc);
-	pr_debug("flows checked when due %llu, kernel entries peeked %llu, harvested %llu, deleted %llu; notices %llu, table walks %llu\n",
-		 t->checks, t->peeks, t->harvests, t->finals, m->ds.notices,
+	pr_debug("flows checked when due %llu, kernel entries peeked %llu, harvested %llu, deleted %llu, reopened %llu; notices %llu, table walks %llu\n",
+		 t->checks, t->peeks, t->harvests, t->finals, t->reopens, m->ds.notices,
 		 m->ds.walks);
 	report(m, true, false);
 	return err;

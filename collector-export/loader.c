@@ -79,7 +79,11 @@ static struct bpf_map *hook_jmp_table(struct flowmon *skel, int hook)
 
 /* Without preallocation (the default) the table costs its bucket array up
  * front and each entry when its flow is there (README "Flow table
- * lifecycle" has the measurements). */
+ * lifecycle" has the measurements). Either way a deleted entry's memory
+ * may be reused at once by the next insert on the deleting CPU (the BPF
+ * memory allocator's per-CPU free list, no grace period): hence CLOSE and
+ * a grace period before FINAL, and table operations one batch at a time
+ * across instances (pipeline_table_ops). */
 static int create_flow_table(__u32 max_flows, bool prealloc)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o,
@@ -102,9 +106,11 @@ static __u32 map_id(int fd)
 }
 
 /*
- * Instances sharing a pinned flow table (-M) take turns swapping and
- * draining, under a lock file named after the outer map's id, so that any
- * path to the same map (or a pin made again) finds the same lock.
+ * The owner of a pinned flow table holds a lock file named after the outer
+ * map's id for life, so that any path to the same map (or a pin made
+ * again) finds the same lock, and a pin whose owner died is known; the
+ * instances sharing the table (-M) run their table operations one batch
+ * at a time under it (pipeline_table_ops).
  */
 static void table_lock_open(struct pipeline *p)
 {
@@ -281,15 +287,34 @@ int pipeline_grace(struct pipeline *p)
 	return 0;
 }
 
+/*
+ * One batch at a time across every instance sharing the table (-M): a
+ * deleted entry's memory goes back to the per-CPU free list and the next
+ * insert on that CPU takes it with no grace period, so a batch that holds
+ * an entry's pointer while another instance's FINAL deletes it could move
+ * a new flow's counts into the old flow's delta. The sleepable program is
+ * not waited for by a grace period either; the lock file is.
+ */
 int pipeline_table_ops(struct pipeline *p, __u32 count, __u32 *done)
 {
 	struct table_op_args args = { .count = count };
 	/* a SYSCALL program's context is copied back into ctx_in */
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &args,
 		    .ctx_size_in = sizeof(args));
+	bool locked = p->table_lock.fd >= 0;
+	int err = 0;
 
+	if (locked) {
+		err = lockfile_take(&p->table_lock, LOCK_SWAP, true);
+		if (err)
+			return err;
+	}
 	if (bpf_prog_test_run_opts(bpf_program__fd(p->skel->progs.table_ops), &o))
-		return -errno;
+		err = -errno;
+	if (locked)
+		lockfile_release(&p->table_lock, LOCK_SWAP);
+	if (err)
+		return err;
 	if (o.retval)
 		return (int)o.retval;
 	if (done)

@@ -14,7 +14,7 @@
 
 /* Bytes of a lock file; each is a separate lock. */
 enum lock_byte {
-	LOCK_SWAP = 0,     /* held while swapping and draining a flow table */
+	LOCK_SWAP = 0,     /* held while a batch of table operations runs */
 	LOCK_OWNER = 1,    /* held for life by the owner of a pin */
 	LOCK_PRESENCE = 2, /* shared by every holder of the file */
 };

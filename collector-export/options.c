@@ -554,7 +554,7 @@ int option_finish(struct config *cfg)
 	if (!cfg->dpi)
 		cfg->dpi_mask = 0;
 	if (cfg->kernel_flows > cfg->max_flows) {
-		/* every entry of a drained kernel table becomes a held flow */
+		/* every kernel entry is a flow the cache holds */
 		if (cfg->kernel_flows_given) {
 			fprintf(stderr,
 				"flowexport: --kernel-flows %u is more than --max-flows %u; the flows of one kernel table must fit the cache: raise --max-flows\n",

@@ -8,8 +8,9 @@
  *                                without preallocated entries; per-entry cost
  *                                of PEEK, HARVEST and CLOSE+FINAL; kernel
  *                                bytes per flow
- *   table_cost load LINK FLOWS SECONDS
- *                                keep FLOWS flows alive for SECONDS through
+ *   table_cost load LINK FIRST FLOWS SECONDS
+ *                                keep flows FIRST.. FIRST+FLOWS-1 alive for
+ *                                SECONDS (several loaders share the work) through
  *                                the program behind the pinned XDP link LINK
  *                                (a running flowexport's), one packet per
  *                                flow per round, kernel clock
@@ -47,12 +48,12 @@ static double now_s(void)
 }
 
 /* Each flow's packet once; the kernel's own timing of each run. */
-static double round_ns(int prog_fd, __u32 flows)
+static double round_ns(int prog_fd, __u32 first, __u32 flows)
 {
 	__u64 total = 0;
 	struct pkt pk;
 
-	for (__u32 i = 0; i < flows; i++) {
+	for (__u32 i = first; i < first + flows; i++) {
 		__u32 ns = 0;
 
 		flow_frame(&pk, i);
@@ -119,8 +120,8 @@ static int cost(__u32 flows)
 			     pipeline_op_batch_fd(&p), 0);
 		if (slots == MAP_FAILED)
 			return 1;
-		ins = round_ns(pipeline_start_fd(&p), flows);
-		upd = round_ns(pipeline_start_fd(&p), flows);
+		ins = round_ns(pipeline_start_fd(&p), 0, flows);
+		upd = round_ns(pipeline_start_fd(&p), 0, flows);
 		mem = map_memlock(p.table_fd);
 		peek = ops_ns(&p, slots, flows, OP_PEEK);
 		harv = ops_ns(&p, slots, flows, OP_HARVEST);
@@ -135,7 +136,7 @@ static int cost(__u32 flows)
 	return 0;
 }
 
-static int load(const char *link_path, __u32 flows, int seconds)
+static int load(const char *link_path, __u32 first, __u32 flows, int seconds)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
@@ -156,7 +157,7 @@ static int load(const char *link_path, __u32 flows, int seconds)
 	while (now_s() < end) {
 		double t0 = now_s();
 
-		if (round_ns(prog, flows) < 0) {
+		if (round_ns(prog, first, flows) < 0) {
 			fprintf(stderr, "BPF_PROG_TEST_RUN: %s\n", strerror(errno));
 			return 1;
 		}
@@ -171,8 +172,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "cost"))
 		return cost(strtoul(argv[2], NULL, 0));
-	if (argc == 5 && !strcmp(argv[1], "load"))
-		return load(argv[2], strtoul(argv[3], NULL, 0), atoi(argv[4]));
-	fprintf(stderr, "usage: %s cost FLOWS | load LINK FLOWS SECONDS\n", argv[0]);
+	if (argc == 6 && !strcmp(argv[1], "load"))
+		return load(argv[2], strtoul(argv[3], NULL, 0),
+			    strtoul(argv[4], NULL, 0), atoi(argv[5]));
+	fprintf(stderr, "usage: %s cost FLOWS | load LINK FIRST FLOWS SECONDS\n",
+		argv[0]);
 	return 2;
 }
