@@ -280,6 +280,18 @@ static int meter_loop(struct meter *m)
 	return 0;
 }
 
+/* "eth0,eth1": messages name the interfaces they are about */
+static const char *iface_list(const struct config *cfg, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < cfg->n_ifaces && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+				 cfg->ifnames[i]);
+	return buf;
+}
+
 /*
  * Stop metering first (detach); a grace period lets packets in flight
  * finish; then the notices they left, and every flow ends: its entry is
@@ -297,6 +309,7 @@ static double cpu_s(void)
 
 static int final_drain(struct meter *m)
 {
+	char ifaces[MAX_IFACES * 17];
 	__u64 t0 = clock_ns(CLOCK_MONOTONIC), t1, t2;
 	const struct flow_cache_totals *t;
 	double cpu;
@@ -315,8 +328,8 @@ static int final_drain(struct meter *m)
 	flow_cache_set_epoch_offset(m->fc, epoch_offset_ns());
 	flow_cache_flush(m->fc, END_FORCED);
 	t2 = clock_ns(CLOCK_MONOTONIC);
-	pr_info("at exit: detached in %llu ms; %zu flows ended and handed to the outputs in %llu ms (%.0f ms CPU)\n",
-		 (t1 - t0) / 1000000, flows, (t2 - t1) / 1000000,
+	pr_info("at exit (%s): detached in %llu ms; %zu flows ended and handed to the outputs in %llu ms (%.0f ms CPU)\n",
+		 iface_list(m->cfg, ifaces, sizeof(ifaces)), (t1 - t0) / 1000000, flows, (t2 - t1) / 1000000,
 		 (cpu_s() - cpu) * 1000);
 	t = flow_cache_totals(m->fc);
 	pr_debug("flows checked when due %llu, kernel entries peeked %llu, harvested %llu, deleted %llu, reopened %llu; notices %llu, table walks %llu\n",
@@ -386,18 +399,6 @@ static int open_cache(struct meter *m)
 		pr_info("continuing %zu flows a previous run held\n",
 			flow_cache_count(m->fc));
 	return 0;
-}
-
-/* "eth0,eth1": messages name the interfaces they are about */
-static const char *iface_list(const struct config *cfg, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < cfg->n_ifaces && used < len; i++)
-		used += snprintf(buf + used, len - used, "%s%s", i ? "," : "",
-				 cfg->ifnames[i]);
-	return buf;
 }
 
 /*
