@@ -46,7 +46,13 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lelf -lz -lcrypto
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Icollector-export
+# collector-export/ is grouped by concern (config/, meter/, cache/, export/,
+# output/, dpi/, service/); objects stay flat in BUILD, headers are found by
+# name in every group.
+USER_DIRS := collector-export $(patsubst %/,%,$(wildcard collector-export/*/))
+USER_INC  := $(addprefix -I,$(USER_DIRS))
+vpath %.c $(USER_DIRS)
+CFLAGS   += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf $(USER_INC)
 
 # SANITIZE=1: the same user space and test programs with ASan and UBSan, in
 # their own folder; tests/sanitize.sh runs the suites against them.
@@ -64,9 +70,9 @@ BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELETONS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard bpf/*.h)
 
-USER_SRCS := $(wildcard collector-export/*.c)
-USER_OBJS := $(patsubst collector-export/%.c,$(BUILD)/%.o,$(USER_SRCS))
-USER_HDRS := $(wildcard collector-export/*.h) bpf/flow.h
+USER_SRCS := $(wildcard $(addsuffix /*.c,$(USER_DIRS)))
+USER_OBJS := $(addprefix $(BUILD)/,$(notdir $(USER_SRCS:.c=.o)))
+USER_HDRS := $(wildcard $(addsuffix /*.h,$(USER_DIRS))) bpf/flow.h
 LIB_OBJS  := $(filter-out $(BUILD)/main.o,$(USER_OBJS))
 
 TEST_SRCS := $(wildcard tests/unit/*.c)
@@ -79,7 +85,7 @@ TOOLS     := $(BUILD)/flowgen $(BUILD)/flowsink
 FUZZ_BUILD  := $(BUILD)/fuzz
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) -std=gnu11 \
-	-I$(BUILD) -Ibpf -Icollector-export -Itests/unit
+	-I$(BUILD) -Ibpf $(USER_INC) -Itests/unit
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
 FUZZ_OBJS   := $(patsubst $(BUILD)/%.o,$(FUZZ_BUILD)/obj/%.o,$(LIB_OBJS))
@@ -108,7 +114,7 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(BUILD)/%.o: collector-export/%.c $(USER_HDRS) $(SKELETONS) | $(BUILD)
+$(BUILD)/%.o: %.c $(USER_HDRS) $(SKELETONS) | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 # Values baked into one object each; the stamp changes (and the object is
@@ -151,7 +157,7 @@ $(BUILD)/flowsink: contrib/flowgen/flowsink.c $(BUILD)/maponly.skel.h bpf/flow.h
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HDRS) $(LIB_OBJS) $(SKELETONS) | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
 
-$(FUZZ_BUILD)/obj/%.o: collector-export/%.c $(USER_HDRS) $(SKELETONS)
+$(FUZZ_BUILD)/obj/%.o: %.c $(USER_HDRS) $(SKELETONS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
