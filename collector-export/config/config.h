@@ -14,6 +14,9 @@
 #define MAX_COLLECTORS 8
 #define DEFAULT_PIN_DIR "/sys/fs/bpf/xdp/globals"
 #define FLOW_TABLE_PIN_NAME "flow_stats"
+/* beside it: the interfaces metered at ingress, shared with -M peers so
+ * that none of them counts a forwarded packet again at its egress */
+#define INGRESS_METERED_PIN_NAME "flow_ingress_metered"
 /* Flows held in user space and entries of the kernel table: every flow
  * alive within the idle timeout, in both. Memory follows the flows present
  * (README "Flow table lifecycle"). */

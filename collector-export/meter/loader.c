@@ -147,6 +147,43 @@ static int current_table_fd(int outer_fd, __u32 *max_entries)
 	return fd;
 }
 
+/* path's folder + name, or -ENAMETOOLONG. */
+static int beside(char *out, size_t size, const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path) : 1;
+
+	if (snprintf(out, size, "%.*s/%s", dir_len, slash ? path : ".", name) >=
+	    (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* -M: the interfaces the owner and the other peers meter at ingress are
+ * in the map pinned beside the table; ours go there too. A table pinned
+ * by a flowexport without it: each peer keeps its own list (said). */
+static int reuse_ingress_metered(struct flowmon *skel, const char *table_path)
+{
+	char path[512];
+	int fd, err;
+
+	err = beside(path, sizeof(path), table_path, INGRESS_METERED_PIN_NAME);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		pr_warn("no '%s' beside the table (pinned by an older flowexport?): a packet forwarded from an interface another instance meters at ingress is counted again at our egress\n",
+			path);
+		return 0;
+	}
+	err = bpf_map__reuse_fd(skel->maps.ingress_metered, fd);
+	close(fd);
+	if (err)
+		pr_warn("'%s' does not fit this flowexport (%s)\n", path,
+			strerror(-err));
+	return err;
+}
+
 int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 {
 	struct flowmon *skel;
@@ -206,6 +243,9 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 				opts->reuse_path, strerror(-err));
 			goto fail;
 		}
+		err = reuse_ingress_metered(skel, opts->reuse_path);
+		if (err)
+			goto fail;
 	} else {
 		p->table_fd = create_flow_table(p->max_flows, opts->prealloc);
 		if (p->table_fd < 0) {
@@ -551,6 +591,27 @@ static void warn_pinned(const char *path)
 		path, path);
 }
 
+/* Beside the table, for -M peers (see reuse_ingress_metered). A run that
+ * continues a dead one's pin reuses its map, already pinned. */
+static int pin_ingress_metered(struct pipeline *p, const char *dir)
+{
+	char path[512];
+	int err;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, INGRESS_METERED_PIN_NAME) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (bpf_obj_pin(bpf_map__fd(p->skel->maps.ingress_metered), path) &&
+	    !(errno == EEXIST && p->pin_adopted)) {
+		err = -errno;
+		pr_warn("cannot pin the interfaces metered at ingress at '%s': %s\n",
+			path, strerror(-err));
+		return err;
+	}
+	snprintf(p->ingress_pin_path, sizeof(p->ingress_pin_path), "%s", path);
+	return 0;
+}
+
 int pipeline_pin(struct pipeline *p, const char *dir)
 {
 	char path[512];
@@ -586,7 +647,7 @@ int pipeline_pin(struct pipeline *p, const char *dir)
 		lockfile_take(&p->table_lock, LOCK_OWNER, false);
 	}
 	snprintf(p->pin_path, sizeof(p->pin_path), "%s", path);
-	return 0;
+	return pin_ingress_metered(p, dir);
 }
 
 static int attach_xdp(struct pipeline *p, const char *ifname,
@@ -637,6 +698,15 @@ static int note_ingress_metered(struct pipeline *p, const char *ifname)
 				&ifindex, &one, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+/* Detached at ingress: a -M peer's egress counts its forwarded packets
+ * again (and a run that follows adds it back). */
+static void forget_ingress_metered(struct pipeline *p, int ifindex)
+{
+	__u32 key = ifindex;
+
+	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.ingress_metered), &key);
 }
 
 static enum xdp_attach_mode xdp_mode_of(enum ingress_mode mode)
@@ -718,6 +788,7 @@ int pipeline_detach(struct pipeline *p, const char *ifname)
 	for (int i = 0; i < p->n_attached; i++) {
 		if (strcmp(p->attached[i].ifname, ifname))
 			continue;
+		forget_ingress_metered(p, p->attached[i].ifindex);
 		xdp_link_detach(&p->attached[i]);
 		memmove(&p->attached[i], &p->attached[i + 1],
 			(p->n_attached - i - 1) * sizeof(p->attached[0]));
@@ -728,6 +799,8 @@ int pipeline_detach(struct pipeline *p, const char *ifname)
 	for (int i = 0; i < p->n_tc; i++) {
 		if (strcmp(p->tc[i].ifname, ifname))
 			continue;
+		if (!p->tc[i].egress)
+			forget_ingress_metered(p, p->tc[i].ifindex);
 		tc_link_detach(&p->tc[i]);
 		memmove(&p->tc[i], &p->tc[i + 1],
 			(p->n_tc - i - 1) * sizeof(p->tc[0]));
@@ -751,10 +824,19 @@ bool pipeline_owns_pin(const struct pipeline *p, const char *path)
 
 void pipeline_detach_all(struct pipeline *p)
 {
-	while (p->n_tc > 0)
-		tc_link_detach(&p->tc[--p->n_tc]);
-	while (p->n_attached > 0)
-		xdp_link_detach(&p->attached[--p->n_attached]);
+	while (p->n_tc > 0) {
+		struct tc_attachment *a = &p->tc[--p->n_tc];
+
+		if (!a->egress)
+			forget_ingress_metered(p, a->ifindex);
+		tc_link_detach(a);
+	}
+	while (p->n_attached > 0) {
+		struct xdp_attachment *a = &p->attached[--p->n_attached];
+
+		forget_ingress_metered(p, a->ifindex);
+		xdp_link_detach(a);
+	}
 }
 
 void pipeline_give_back_all(struct pipeline *p)
@@ -763,8 +845,10 @@ void pipeline_give_back_all(struct pipeline *p)
 		tc_link_give_back(&p->tc[--p->n_tc]);
 	while (p->n_attached > 0)
 		xdp_link_give_back(&p->attached[--p->n_attached]);
-	if (p->pin_adopted) /* the previous run's programs still use it */
+	if (p->pin_adopted) { /* the previous run's programs still use it */
 		p->pin_path[0] = '\0';
+		p->ingress_pin_path[0] = '\0';
+	}
 }
 
 void pipeline_close(struct pipeline *p)
@@ -775,6 +859,9 @@ void pipeline_close(struct pipeline *p)
 			pr_warn("cannot unpin '%s': %s\n", p->pin_path, strerror(errno));
 		p->pin_path[0] = '\0';
 	}
+	if (p->ingress_pin_path[0] && unlink(p->ingress_pin_path))
+		pr_warn("cannot unpin '%s': %s\n", p->ingress_pin_path, strerror(errno));
+	p->ingress_pin_path[0] = '\0';
 	if (p->table_fd >= 0)
 		close(p->table_fd);
 	p->table_fd = -1;

@@ -48,6 +48,7 @@ struct pipeline {
 	struct tc_attachment tc[2 * MAX_IFACES]; /* ingress and egress */
 	const char *reuse_path; /* the pinned flow_tables we continue */
 	char pin_path[512];    /* where we pinned flow_tables, "" if not us */
+	char ingress_pin_path[512]; /* ... and ingress_metered beside it */
 	bool pin_adopted;      /* ... or continued the pin of a run that died */
 	struct self_conn_key self[MAX_SELF_CONNS]; /* in self_conns now */
 	int n_self;
