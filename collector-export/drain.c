@@ -67,6 +67,7 @@ struct table_sync {
 	__u64 last_walk_ns;   /* when the last walk after lost notices began */
 	long kill_after;      /* tests: SIGKILL after this many harvests */
 	long kill_after_close; /* tests: ... after this many CLOSE batches */
+	long kill_after_bulk;  /* tests: ... after this many bulk takes */
 };
 
 static int sync_run(struct table_ops *ops, __u32 count)
@@ -148,6 +149,7 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 	struct table_sync *t = calloc(1, sizeof(*t));
 	const char *kill = getenv("FLOWEXPORT_TEST_KILL_AFTER_HARVESTS");
 	const char *kill_close = getenv("FLOWEXPORT_TEST_KILL_AFTER_CLOSES");
+	const char *kill_bulk = getenv("FLOWEXPORT_TEST_KILL_AFTER_BULK");
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	int fd = pipeline_op_batch_fd(p), err;
@@ -162,6 +164,7 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 	t->live = live;
 	t->kill_after = kill ? atol(kill) : 0;
 	t->kill_after_close = kill_close ? atol(kill_close) : 0;
+	t->kill_after_bulk = kill_bulk ? atol(kill_bulk) : 0;
 	t->ops.run = sync_run;
 	t->ops.grace = sync_grace;
 	t->ops.read_ring = sync_read_ring;
@@ -304,6 +307,98 @@ int table_sync_notices(struct table_sync *t, __u64 now)
 int table_sync_catch_up(struct table_sync *t, __u64 now)
 {
 	return sync_notices(t, now, false);
+}
+
+/*
+ * Bulk take (at exit, nothing else writing the table): entries read and
+ * deleted BULK_ENTRIES at a time by bpf_map_lookup_and_delete_batch
+ * straight into the cache store's scratch area (a file mapping: what the
+ * kernel copied there survives our death), keys first, then values. Slots
+ * the kernel did not fill keep KEY_UNFILLED in their key's pad (a real
+ * key's is 0), and the journal's bulk mark, set before the call, tells a
+ * restart to merge the filled ones that do not carry the mark yet.
+ */
+#define BULK_ENTRIES 65536
+#define BULK_BYTES ((size_t)BULK_ENTRIES * (sizeof(struct flow_key) + \
+					     sizeof(struct flow_stats)))
+#define KEY_UNFILLED 0xff
+
+static void bulk_area(void *area, struct flow_key **keys,
+		      struct flow_stats **vals)
+{
+	*keys = area;
+	*vals = (struct flow_stats *)(*keys + BULK_ENTRIES);
+}
+
+/* Merge what the kernel filled of the first n slots, close the batch. */
+static void merge_bulk(struct flow_cache *fc, struct cache_journal *j,
+		       const struct flow_key *keys,
+		       const struct flow_stats *vals, __u64 n,
+		       struct drain_stats *ds)
+{
+	for (__u64 i = 0; i < n; i++) {
+		if (keys[i].pad == KEY_UNFILLED)
+			continue;
+		flow_cache_merge_taken(fc, &keys[i], &vals[i], j->bulk_mark);
+		if (ds)
+			ds->entries++;
+	}
+	__atomic_store_n(&j->bulk_mark, 0, __ATOMIC_RELEASE);
+}
+
+int table_sync_take_all(struct table_sync *t)
+{
+	struct cache_journal *j = flow_cache_journal(t->fc);
+	void *area = flow_cache_scratch(t->fc, BULK_BYTES);
+	__u32 in = 0, out = 0;
+	struct flow_key *keys;
+	struct flow_stats *vals;
+	bool first = true;
+	int err;
+
+	if (!area)
+		return -errno;
+	bulk_area(area, &keys, &vals);
+	for (;;) {
+		__u32 count = BULK_ENTRIES;
+
+		for (__u32 i = 0; i < BULK_ENTRIES; i++)
+			keys[i].pad = KEY_UNFILLED;
+		j->bulk_count = BULK_ENTRIES;
+		j->seq++;
+		__atomic_store_n(&j->bulk_mark, j->seq, __ATOMIC_RELEASE);
+		err = bpf_map_lookup_and_delete_batch(t->p->table_fd,
+						      first ? NULL : &in, &out,
+						      keys, vals, &count, NULL);
+		err = err ? -errno : 0;
+		if (t->kill_after_bulk > 0 && --t->kill_after_bulk == 0)
+			raise(SIGKILL); /* tests: die between take and merge */
+		/* count: what was copied (and deleted), an error or not */
+		merge_bulk(t->fc, j, keys, vals, count, t->ds);
+		if (err == -ENOENT)
+			return 0;
+		if (err)
+			return err;
+		in = out;
+		first = false;
+	}
+}
+
+/* A bulk take a dead run was merging: the filled slots of its scratch
+ * area not merged yet. */
+static int recover_bulk(struct flow_cache *fc, struct cache_journal *j)
+{
+	void *area = flow_cache_scratch(fc, BULK_BYTES);
+	struct flow_key *keys;
+	struct flow_stats *vals;
+
+	if (!area)
+		return -errno; /* the mark stays: tried again next run */
+	bulk_area(area, &keys, &vals);
+	merge_bulk(fc, j, keys, vals,
+		   j->bulk_count < BULK_ENTRIES ? j->bulk_count : BULK_ENTRIES,
+		   NULL);
+	return 0;
 }
 
 struct overflow_reader {
@@ -474,6 +569,11 @@ int drain_recover(struct flow_cache *fc)
 
 	if (j->batch_mark)
 		err = recover_batch(fc, j);
+	if (j->bulk_mark) {
+		int e = recover_bulk(fc, j);
+
+		err = err ? err : e;
+	}
 	if (j->ring_id) {
 		int fd = bpf_map_get_fd_by_id(j->ring_id);
 

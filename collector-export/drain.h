@@ -40,6 +40,11 @@ struct table_ops *table_sync_ops(struct table_sync *t);
 int table_sync_notices(struct table_sync *t, __u64 now);
 /* The same, the walk at once if one is owed (before a flush). */
 int table_sync_catch_up(struct table_sync *t, __u64 now);
+/* Nothing but us can write the table any more (table_alone.h, a grace
+ * period after): read and delete every entry in bulk into the cache,
+ * crash-safe (drain_recover). What fails stays in the table for the usual
+ * way. 0 or -errno. */
+int table_sync_take_all(struct table_sync *t);
 /* Tell the cache every key of the table (a takeover). 0 or -errno. */
 int table_sync_walk(struct table_sync *t, __u64 now);
 

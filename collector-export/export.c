@@ -449,6 +449,14 @@ static void take_inbox(struct exporter *ex)
 {
 	size_t n = 0;
 
+	/* an empty queue takes the whole inbox: the rings change places
+	 * (the bound is the same), no record is copied */
+	if (!ex->q.count && ex->inbox.count) {
+		struct record_queue t = ex->q;
+
+		ex->q = ex->inbox;
+		ex->inbox = t;
+	}
 	while (ex->inbox.count && ex->q.count < ex->q.max && n++ < MOVE_CHUNK) {
 		if (queue_push(&ex->q, queue_at(&ex->inbox, 0)))
 			break;
