@@ -335,6 +335,7 @@ static int final_drain(struct meter *m)
 	tb = clock_ns(CLOCK_MONOTONIC);
 	cpu_bulk = cpu_s();
 	flows = flow_cache_count(m->fc);
+	sink_draining(&m->sink); /* nothing meters: the flush may wait */
 	flow_cache_set_epoch_offset(m->fc, epoch_offset_ns());
 	flow_cache_flush(m->fc, END_FORCED);
 	t2 = clock_ns(CLOCK_MONOTONIC);

@@ -7,8 +7,8 @@
  * that died released its lock but may have left its programs attached: a
  * program refers to the maps it uses, so every loaded program is looked
  * at, and one not ours that uses the table (or the map holding it) means
- * someone may still write. Ours can no longer once their jump tables are
- * empty and a grace period has passed (the caller waits for it).
+ * someone may still write. Ours can no longer once the slot of their end
+ * stage is empty and a grace period has passed (the caller waits for it).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -104,20 +104,22 @@ static int foreign_writer(struct pipeline *p)
 	return errno == ENOENT ? 0 : -errno;
 }
 
-/* Our own programs reach the stage that writes the table only through
- * their jump tables: emptied, none of them can (a detach that failed
- * included) once a grace period has passed. */
-static int empty_jump_tables(struct pipeline *p)
+/* Our own programs reach the one stage that writes the table (end) only
+ * through their jump tables: with that slot empty, none of them can (a
+ * detach that failed included) once a grace period has passed. One slot a
+ * table: an update of a jump table patches the JITed direct jumps, which
+ * takes milliseconds each here. */
+static int empty_end_slots(struct pipeline *p)
 {
 	struct bpf_map *maps[] = { p->skel->maps.jmp_table,
 				   p->skel->maps.jmp_table_tc_in,
 				   p->skel->maps.jmp_table_tc_out };
+	__u32 slot = SLOT_END;
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		for (__u32 slot = 0; slot < SLOT_MAX; slot++)
-			if (bpf_map_delete_elem(bpf_map__fd(maps[i]), &slot) &&
-			    errno != ENOENT)
-				return -errno;
+		if (bpf_map_delete_elem(bpf_map__fd(maps[i]), &slot) &&
+		    errno != ENOENT)
+			return -errno;
 	return 0;
 }
 
@@ -133,7 +135,7 @@ int pipeline_table_alone(struct pipeline *p)
 		return 0;
 	err = foreign_writer(p);
 	if (!err)
-		err = empty_jump_tables(p);
+		err = empty_end_slots(p);
 	if (err < 0)
 		pr_debug("cannot tell whether the flow table is ours alone: %s\n",
 			 strerror(-err));

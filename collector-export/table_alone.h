@@ -12,11 +12,10 @@
 
 #include "loader.h"
 
-/* 1: alone, our jump tables emptied (after the caller's next grace period
- * nothing writes the table), and newcomers wait for the lock file until we
- * close it; 0:
- * not provably alone (peers, foreign programs, no lock file, no right to
- * look); never an error. */
+/* 1: alone, the end stage's slot of our jump tables emptied (after the
+ * caller's next grace period nothing writes the table), and newcomers wait
+ * for the lock file until we close it; 0: not provably alone (peers,
+ * foreign programs, no lock file, no right to look); never an error. */
 int pipeline_table_alone(struct pipeline *p);
 
 #endif

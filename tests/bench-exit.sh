@@ -3,7 +3,8 @@
 # record written to an IPFIX file (make bench part d runs the same with 1M).
 # Not a test: it prints figures.
 #   tests/bench-exit.sh [FLOWS] [flowexport options...]
-# FLOWEXPORT_PERF=FILE: record the exit with perf into FILE.
+# FLOWEXPORT_PERF=FILE: record the exit with perf into FILE; FLOWEXPORT=BIN:
+# another build (a before/after comparison in one run).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib/netns.sh
@@ -15,7 +16,7 @@ at_exit "rm -rf '$TMP'"
 PIN=/sys/fs/bpf/fx-exitbench-$$
 at_exit "rm -rf '$PIN'"
 netns_create eb || exit 1
-./flowexport -d "$VETH_HOST" -m native -F "$PIN" -j -c "file:$TMP/out.ipfix" \
+${FLOWEXPORT:-./flowexport} -d "$VETH_HOST" -m native -F "$PIN" -j -c "file:$TMP/out.ipfix" \
 	--stats-file "$TMP/stats" "$@" 2>"$TMP/err" &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
@@ -35,6 +36,6 @@ wait "$pid"
 b=$(date +%s.%N)
 [ -n "${FLOWEXPORT_PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; }
 echo "exit: $(echo "$b - $a" | bc | cut -c1-5) s"
-grep -E "at exit|DBG" "$TMP/err" | tail -5
+grep "at exit" "$TMP/err"
 /usr/bin/python3 -c 'import json,sys; c=json.loads(open(sys.argv[1]).read().split()[-1])["counters"]; print("records", c["exportedRecords"], "packets", c["exportedPackets"])' "$TMP/stats"
 echo "file bytes $(stat -c %s "$TMP/out.ipfix")"
