@@ -1133,23 +1133,38 @@ void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 	g_array_free(verdicts, TRUE);
 }
 
+struct flush_ctx {
+	struct flow_cache *fc;
+	GArray *verdicts;
+	__u8 end_reason;
+};
+
+static void flush_decide(void *item, void *ctx)
+{
+	struct flush_ctx *c = ctx;
+	struct flow_entry *e = item;
+
+	if (e->pass != c->fc->pass)
+		decide(c->fc, c->verdicts, e, reverse_of(c->fc, e), c->end_reason);
+}
+
 void flow_cache_flush(struct flow_cache *fc, __u8 end_reason)
 {
-	GArray *verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict));
-	GHashTableIter it;
-	gpointer val;
+	struct flush_ctx c = {
+		.fc = fc,
+		.verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict)),
+		.end_reason = end_reason,
+	};
 
 	/* again while packets that found flows closing arrive meanwhile
 	 * through the ring (a few rounds at most: nothing meters by now, or
-	 * a run sharing the table with -M does into its own ring) */
+	 * a run sharing the table with -M does into its own ring); the
+	 * flows in the order of their memory, not of the index: a million
+	 * of them are read at the speed of memory, not of its latency */
 	for (int round = 0; round < 4 && g_hash_table_size(fc->flows); round++) {
 		fc->pass++;
-		g_hash_table_iter_init(&it, fc->flows);
-		while (g_hash_table_iter_next(&it, NULL, &val))
-			if (((struct flow_entry *)val)->pass != fc->pass)
-				decide(fc, verdicts, val, reverse_of(fc, val),
-				       end_reason);
-		conclude(fc, verdicts, 0);
+		cache_store_for_each(fc->store, flush_decide, &c);
+		conclude(fc, c.verdicts, 0);
 	}
-	g_array_free(verdicts, TRUE);
+	g_array_free(c.verdicts, TRUE);
 }
