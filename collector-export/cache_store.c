@@ -7,8 +7,6 @@
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,9 +43,6 @@ struct cache_store {
 	__u64 *free_list;    /* slot numbers */
 	size_t n_free, cap_free;
 	__u64 undo_of;       /* slot of the change under way */
-	int scratch_fd;      /* cache_store_scratch(), -1 until asked */
-	void *scratch;
-	size_t scratch_bytes;
 };
 
 static size_t round_up(size_t n, size_t to)
@@ -156,7 +151,6 @@ struct cache_store *cache_store_open(const char *path, size_t item_size)
 
 	if (!s)
 		return NULL;
-	s->scratch_fd = -1;
 	s->slot_size = round_up(sizeof(__u64) + item_size, 8);
 	s->hdr_bytes = round_up(sizeof(struct store_header) + s->slot_size, PAGE);
 	s->path = path ? strdup(path) : NULL;
@@ -194,64 +188,12 @@ fail:
 	return NULL;
 }
 
-static int scratch_path(const struct cache_store *s, char *buf, size_t len)
-{
-	if (snprintf(buf, len, "%s.scratch", s->path) >= (int)len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-void *cache_store_scratch(struct cache_store *s, size_t bytes)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	void *m;
-	int err;
-
-	if (s->scratch && s->scratch_bytes >= bytes)
-		return s->scratch;
-	if (s->scratch_fd < 0) {
-		if (s->path && (err = scratch_path(s, path, sizeof(path)))) {
-			errno = -err;
-			return NULL;
-		}
-		s->scratch_fd = s->path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)
-					: memfd_create("flowcache-scratch", MFD_CLOEXEC);
-		if (s->scratch_fd < 0)
-			return NULL;
-	}
-	if (fstat(s->scratch_fd, &st))
-		return NULL;
-	bytes = round_up(bytes, PAGE);
-	if ((size_t)st.st_size < bytes && ftruncate(s->scratch_fd, bytes))
-		return NULL;
-	if ((size_t)st.st_size > bytes)
-		bytes = st.st_size;
-	m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, s->scratch_fd, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	if (s->scratch)
-		munmap(s->scratch, s->scratch_bytes);
-	s->scratch = m;
-	s->scratch_bytes = bytes;
-	return m;
-}
-
 void cache_store_close(struct cache_store *s, bool remove_file)
 {
 	if (!s)
 		return;
-	if (remove_file && s->path) {
-		char scratch[PATH_MAX];
-
+	if (remove_file && s->path)
 		unlink(s->path);
-		if (scratch_path(s, scratch, sizeof(scratch)) == 0)
-			unlink(scratch);
-	}
-	if (s->scratch)
-		munmap(s->scratch, s->scratch_bytes);
-	if (s->scratch_fd >= 0)
-		close(s->scratch_fd);
 	for (__u32 i = 0; i < s->nchunks; i++)
 		munmap(s->chunk[i], chunk_bytes(s));
 	if (s->hdr)

@@ -30,10 +30,11 @@ struct cache_journal {
 	__u32 ring_id;
 	__u64 ring_pos;       /* the ring's consumer position at that event */
 	__u64 ring_mark;
-	/* a bulk take at exit (nothing else writes the table): entries read
-	 * and deleted into the store's scratch area, being merged */
+	/* a flow table retired at exit (nothing else wrote it any more; a
+	 * fresh one took its place), its entries being merged */
 	__u64 bulk_mark;      /* 0: none pending */
-	__u64 bulk_count;     /* slots of the scratch area it may fill */
+	__u32 bulk_table_id;
+	__u32 pad2;
 };
 
 struct cache_store;
@@ -53,12 +54,6 @@ void *cache_store_alloc(struct cache_store *s);
 void cache_store_set_live(struct cache_store *s, void *item, bool live);
 void cache_store_begin(struct cache_store *s, void *item);
 void cache_store_end(struct cache_store *s);
-
-/* A scratch area of at least bytes that survives the process like the
- * items (a file beside the store's, removed with it; memory for a
- * memory-only store); what a dead run left in it is there again. NULL with
- * errno on failure. Valid until the next call or cache_store_close(). */
-void *cache_store_scratch(struct cache_store *s, size_t bytes);
 
 /* Each live item (adoption). */
 void cache_store_for_each(struct cache_store *s,

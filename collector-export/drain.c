@@ -12,7 +12,8 @@
  * run merges what its entries do not already carry the mark of
  * (drain_recover). An overflow event leaves the ring only after its merge;
  * the journal names the event being merged, so that one is not merged
- * twice either.
+ * twice either. A table retired at exit is pinned with the run until all
+ * its entries are merged, under one mark (table_sync_take_all).
  */
 #include <errno.h>
 #include <signal.h>
@@ -310,95 +311,115 @@ int table_sync_catch_up(struct table_sync *t, __u64 now)
 }
 
 /*
- * Bulk take (at exit, nothing else writing the table): entries read and
- * deleted BULK_ENTRIES at a time by bpf_map_lookup_and_delete_batch
- * straight into the cache store's scratch area (a file mapping: what the
- * kernel copied there survives our death), keys first, then values. Slots
- * the kernel did not fill keep KEY_UNFILLED in their key's pad (a real
- * key's is 0), and the journal's bulk mark, set before the call, tells a
- * restart to merge the filled ones that do not carry the mark yet.
+ * Bulk take at exit, when nothing but us can write the table (table_alone.h):
+ * the table is retired (a fresh one takes its slot, after a grace period
+ * nobody writes the old one), pinned in the run's folder first so that it
+ * outlives our death, and read with bpf_map_lookup_batch: no entry is
+ * changed or deleted one by one (freeing a million entries is the
+ * kernel's, after we close it). Its entries are merged under one mark set
+ * in the journal before the retirement; a run that dies meanwhile leaves
+ * the pin and the journal, and the next one merges again what does not
+ * carry the mark (drain_recover). Nothing is exported before every entry
+ * is merged.
  */
 #define BULK_ENTRIES 65536
-#define BULK_BYTES ((size_t)BULK_ENTRIES * (sizeof(struct flow_key) + \
-					     sizeof(struct flow_stats)))
-#define KEY_UNFILLED 0xff
 
-static void bulk_area(void *area, struct flow_key **keys,
-		      struct flow_stats **vals)
+/* Every entry of a retired table into the cache, once under the journal's
+ * bulk mark; then the mark is cleared. kill_after: tests. */
+static int merge_retired(struct flow_cache *fc, struct cache_journal *j,
+			 int fd, struct drain_stats *ds, long *kill_after)
 {
-	*keys = area;
-	*vals = (struct flow_stats *)(*keys + BULK_ENTRIES);
-}
-
-/* Merge what the kernel filled of the first n slots, close the batch. */
-static void merge_bulk(struct flow_cache *fc, struct cache_journal *j,
-		       const struct flow_key *keys,
-		       const struct flow_stats *vals, __u64 n,
-		       struct drain_stats *ds)
-{
-	for (__u64 i = 0; i < n; i++) {
-		if (keys[i].pad == KEY_UNFILLED)
-			continue;
-		flow_cache_merge_taken(fc, &keys[i], &vals[i], j->bulk_mark);
-		if (ds)
-			ds->entries++;
-	}
-	__atomic_store_n(&j->bulk_mark, 0, __ATOMIC_RELEASE);
-}
-
-int table_sync_take_all(struct table_sync *t)
-{
-	struct cache_journal *j = flow_cache_journal(t->fc);
-	void *area = flow_cache_scratch(t->fc, BULK_BYTES);
+	struct flow_key *keys = calloc(BULK_ENTRIES, sizeof(*keys));
+	struct flow_stats *vals = calloc(BULK_ENTRIES, sizeof(*vals));
 	__u32 in = 0, out = 0;
-	struct flow_key *keys;
-	struct flow_stats *vals;
 	bool first = true;
-	int err;
+	int err = -ENOMEM;
 
-	if (!area)
-		return -errno;
-	bulk_area(area, &keys, &vals);
-	for (;;) {
+	while (keys && vals) {
 		__u32 count = BULK_ENTRIES;
 
-		for (__u32 i = 0; i < BULK_ENTRIES; i++)
-			keys[i].pad = KEY_UNFILLED;
-		j->bulk_count = BULK_ENTRIES;
-		j->seq++;
-		__atomic_store_n(&j->bulk_mark, j->seq, __ATOMIC_RELEASE);
-		err = bpf_map_lookup_and_delete_batch(t->p->table_fd,
-						      first ? NULL : &in, &out,
-						      keys, vals, &count, NULL);
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					   vals, &count, NULL);
 		err = err ? -errno : 0;
-		if (t->kill_after_bulk > 0 && --t->kill_after_bulk == 0)
-			raise(SIGKILL); /* tests: die between take and merge */
-		/* count: what was copied (and deleted), an error or not */
-		merge_bulk(t->fc, j, keys, vals, count, t->ds);
-		if (err == -ENOENT)
-			return 0;
+		if (kill_after && *kill_after > 0 && --*kill_after == 0)
+			raise(SIGKILL); /* tests: die between read and merge */
+		for (__u32 i = 0; (!err || err == -ENOENT) && i < count; i++) {
+			flow_cache_merge_taken(fc, &keys[i], &vals[i], j->bulk_mark);
+			if (ds)
+				ds->entries++;
+		}
+		if (err == -ENOENT) {
+			err = 0;
+			__atomic_store_n(&j->bulk_mark, 0, __ATOMIC_RELEASE);
+			break;
+		}
 		if (err)
-			return err;
+			break;
 		in = out;
 		first = false;
 	}
+	free(keys);
+	free(vals);
+	return err;
 }
 
-/* A bulk take a dead run was merging: the filled slots of its scratch
- * area not merged yet. */
-static int recover_bulk(struct flow_cache *fc, struct cache_journal *j)
+int table_sync_take_all(struct table_sync *t, const char *pin_path)
 {
-	void *area = flow_cache_scratch(fc, BULK_BYTES);
-	struct flow_key *keys;
-	struct flow_stats *vals;
+	struct cache_journal *j = flow_cache_journal(t->fc);
+	int old = -1, err;
 
-	if (!area)
-		return -errno; /* the mark stays: tried again next run */
-	bulk_area(area, &keys, &vals);
-	merge_bulk(fc, j, keys, vals,
-		   j->bulk_count < BULK_ENTRIES ? j->bulk_count : BULK_ENTRIES,
-		   NULL);
-	return 0;
+	if (!pin_path || !*pin_path)
+		return -EINVAL; /* a death would lose the retired table */
+	j->bulk_table_id = t->p->table_id;
+	j->seq++;
+	__atomic_store_n(&j->bulk_mark, j->seq, __ATOMIC_RELEASE);
+	if (bpf_obj_pin(t->p->table_fd, pin_path)) {
+		err = -errno;
+		j->bulk_mark = 0;
+		return err;
+	}
+	err = pipeline_retire_table(t->p, &old);
+	if (err) {
+		unlink(pin_path);
+		j->bulk_mark = 0;
+		return err;
+	}
+	/* from here on the retired table is the only way to its counts:
+	 * a failed read is tried again (what was merged is not again) */
+	for (int tries = 0; tries < 3; tries++) {
+		err = merge_retired(t->fc, j, old, t->ds, &t->kill_after_bulk);
+		if (!err)
+			break;
+		pr_warn("cannot read the retired flow table: %s\n", strerror(-err));
+	}
+	if (!err)
+		unlink(pin_path);
+	close(old);
+	/* else the pin and the journal stay for the next run */
+	return err ? -EIO : 0;
+}
+
+/* A table retired by a run that died before it merged every entry: if it
+ * was retired indeed (not the table in use now), merged again except what
+ * carries the mark; its pin goes with the dead run's folder. */
+static int recover_bulk(struct flow_cache *fc, struct cache_journal *j,
+			__u32 table_id)
+{
+	int fd, err;
+
+	if (j->bulk_table_id == table_id) {
+		j->bulk_mark = 0; /* died before retiring it: live entries */
+		return 0;
+	}
+	fd = bpf_map_get_fd_by_id(j->bulk_table_id);
+	if (fd < 0) {
+		err = -errno;
+		j->bulk_mark = 0; /* gone: nothing left to merge */
+		return err;
+	}
+	err = merge_retired(fc, j, fd, NULL, NULL);
+	close(fd);
+	return err;
 }
 
 struct overflow_reader {
@@ -562,7 +583,7 @@ static int recover_batch(struct flow_cache *fc, struct cache_journal *j)
 	return 0;
 }
 
-int drain_recover(struct flow_cache *fc)
+int drain_recover(struct flow_cache *fc, __u32 table_id)
 {
 	struct cache_journal *j = flow_cache_journal(fc);
 	int err = 0;
@@ -570,7 +591,7 @@ int drain_recover(struct flow_cache *fc)
 	if (j->batch_mark)
 		err = recover_batch(fc, j);
 	if (j->bulk_mark) {
-		int e = recover_bulk(fc, j);
+		int e = recover_bulk(fc, j, table_id);
 
 		err = err ? err : e;
 	}

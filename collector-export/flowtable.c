@@ -432,11 +432,6 @@ int flow_cache_merge_taken(struct flow_cache *fc, const struct flow_key *key,
 	return merge_delta(fc, key, delta, mark, true);
 }
 
-void *flow_cache_scratch(struct flow_cache *fc, size_t bytes)
-{
-	return cache_store_scratch(fc->store, bytes);
-}
-
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 		    __u64 first_ns, __u64 last_ns, __u32 kind, __u32 state)
 {

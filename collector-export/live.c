@@ -328,8 +328,21 @@ static int final_drain(struct meter *m)
 	cpu = cpu_s();
 	/* nothing else writes the table: every entry at once, no CLOSE, no
 	 * grace period per chunk; else (a -M peer) each ended the usual way */
-	if (!err && alone)
-		taken = table_sync_take_all(m->table) == 0;
+	if (!err && alone && m->inst.run_dir[0]) {
+		char pin[sizeof(m->inst.run_dir) + 16];
+		int e;
+
+		snprintf(pin, sizeof(pin), "%s/retired_table", m->inst.run_dir);
+		e = table_sync_take_all(m->table, pin);
+		taken = e == 0;
+		if (e == -EIO) {
+			/* retired, not all merged: nothing may leave now */
+			pr_warn("at exit: the flows stay for the next run (its folder and the retired table are kept)\n");
+			instance_keep_run(&m->inst);
+			report(m, true, false);
+			return e;
+		}
+	}
 	if (!err && !taken) /* a walk owed: every key before the flush */
 		err = table_sync_catch_up(m->table, clock_ns(CLOCK_MONOTONIC));
 	tb = clock_ns(CLOCK_MONOTONIC);
@@ -407,7 +420,7 @@ static int open_cache(struct meter *m)
 			strerror(-err));
 		return err;
 	}
-	err = drain_recover(m->fc);
+	err = drain_recover(m->fc, m->p.table_id);
 	if (err)
 		pr_warn("cannot finish what a previous run was merging: %s\n",
 			strerror(-err));
