@@ -35,16 +35,26 @@ static __u32 fd_id(int fd, bool prog)
 	return prog ? info.p.id : info.m.id;
 }
 
-static bool ours(struct pipeline *p, __u32 prog_id)
+/* The ids of our loaded programs; how many, at most max. */
+static int our_ids(struct pipeline *p, __u32 *ids, int max)
 {
 	struct bpf_program *prog;
+	int n = 0;
 
 	bpf_object__for_each_program(prog, p->skel->obj) {
 		int fd = bpf_program__fd(prog);
 
-		if (fd >= 0 && fd_id(fd, true) == prog_id)
-			return true;
+		if (fd >= 0 && n < max)
+			ids[n++] = fd_id(fd, true);
 	}
+	return n;
+}
+
+static bool in_ids(__u32 id, const __u32 *ids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
 	return false;
 }
 
@@ -79,16 +89,17 @@ static int uses_maps(int fd, const __u32 *ids, int n)
 /* A program not ours that uses the table: 1; none: 0; -errno. */
 static int foreign_writer(struct pipeline *p)
 {
-	__u32 ids[2] = { fd_id(bpf_map__fd(p->skel->maps.flow_tables), false),
-			 p->table_id };
-	__u32 id = 0;
+	__u32 maps[2] = { fd_id(bpf_map__fd(p->skel->maps.flow_tables), false),
+			  p->table_id };
+	__u32 mine[128], id = 0;
+	int n_mine = our_ids(p, mine, 128);
 
-	if (!ids[0] || !ids[1])
+	if (!maps[0] || !maps[1])
 		return -ENOENT;
 	while (!bpf_prog_get_next_id(id, &id)) {
 		int fd, used;
 
-		if (ours(p, id))
+		if (in_ids(id, mine, n_mine))
 			continue;
 		fd = bpf_prog_get_fd_by_id(id);
 		if (fd < 0) {
@@ -96,7 +107,7 @@ static int foreign_writer(struct pipeline *p)
 				continue; /* unloaded meanwhile */
 			return -errno;
 		}
-		used = uses_maps(fd, ids, 2);
+		used = uses_maps(fd, maps, 2);
 		close(fd);
 		if (used)
 			return used;
