@@ -15,7 +15,7 @@
 #include "cache_store.h"
 
 #define STORE_MAGIC 0x666c6f7763616368ULL /* "flowcach" */
-#define STORE_VERSION 3
+#define STORE_VERSION 4
 #define CHUNK_SLOTS 4096
 #define MAX_CHUNKS 4096 /* 16M items */
 #define PAGE 4096

@@ -30,6 +30,11 @@ struct cache_journal {
 	__u32 ring_id;
 	__u64 ring_pos;       /* the ring's consumer position at that event */
 	__u64 ring_mark;
+	/* a flow table retired at exit (nothing else wrote it any more; a
+	 * fresh one took its place), its entries being merged */
+	__u64 bulk_mark;      /* 0: none pending */
+	__u32 bulk_table_id;
+	__u32 pad2;
 };
 
 struct cache_store;

@@ -70,7 +70,6 @@ struct flow_cache {
 	void *emit_ctx;
 	GHashTable *flows;      /* &entry->key -> entry */
 	struct cache_store *store; /* where the entries live (cache_store.h) */
-	GArray *out;            /* struct flow_record, one pass's output */
 	__u32 pass;
 	struct flow_cache_totals totals;
 	struct table_ops *ops;   /* NULL: no kernel table */
@@ -196,7 +195,6 @@ struct flow_cache *flow_cache_open(const struct config *cfg,
 	fc->emit_ctx = emit_ctx;
 	/* entries belong to the store, not to the hash table */
 	fc->flows = g_hash_table_new(key_hash, key_equal);
-	fc->out = g_array_new(FALSE, FALSE, sizeof(struct flow_record));
 	for (int i = 0; i < cfg->n_ifaces && i < MAX_IFACES; i++) {
 		__u32 ifindex = if_nametoindex(cfg->ifnames[i]);
 
@@ -221,7 +219,6 @@ void flow_cache_free(struct flow_cache *fc)
 	/* a file store with flows left in it is for the next run */
 	cache_store_close(fc->store, g_hash_table_size(fc->flows) == 0);
 	g_hash_table_destroy(fc->flows);
-	g_array_free(fc->out, TRUE);
 	free(fc);
 }
 
@@ -268,14 +265,14 @@ static void acc_empty(struct flow_stats *a)
 	a->first_seen_ns = FLOW_FIRST_NONE;
 }
 
-/* The entry of key (made if new) opened for one change: the store saves
- * it first, so a death before entry_change_end() leaves it as it was. */
+/* The entry of key, e as looked up (NULL: made now), opened for one
+ * change: the store saves it first, so a death before entry_change_end()
+ * leaves it as it was. */
 static struct flow_entry *entry_change_begin(struct flow_cache *fc,
+					     struct flow_entry *e,
 					     const struct flow_key *key,
 					     bool *created)
 {
-	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
-
 	*created = !e;
 	if (!e) {
 		e = cache_store_alloc(fc->store);
@@ -397,24 +394,42 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		e->closing = true;
 }
 
-int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
-			    const struct flow_stats *delta, __u64 mark)
+static int merge_delta(struct flow_cache *fc, const struct flow_key *key,
+		       const struct flow_stats *delta, __u64 mark, bool gone)
 {
 	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
 	bool created;
 
 	if (mark && e && e->mark == mark)
 		return 0; /* merged before a crash: once is enough */
-	e = entry_change_begin(fc, key, &created);
+	e = entry_change_begin(fc, e, key, &created);
 	if (!e)
 		return -ENOMEM;
 	merge_stats(e, delta);
 	e->mark = mark;
+	if (gone) {
+		e->in_kernel = false;
+		e->k_closing = false;
+		e->k_closing_since = 0;
+		e->fin_noted = false;
+	}
 	entry_change_end(fc, e, created);
 	/* a FIN, or packets pending again: may be due sooner than filed */
 	if (!created && e->filed && due_time(fc, e) < e->due_ns)
 		wheel_file(fc, e);
 	return 0;
+}
+
+int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
+			    const struct flow_stats *delta, __u64 mark)
+{
+	return merge_delta(fc, key, delta, mark, false);
+}
+
+int flow_cache_merge_taken(struct flow_cache *fc, const struct flow_key *key,
+			   const struct flow_stats *delta, __u64 mark)
+{
+	return merge_delta(fc, key, delta, mark, true);
 }
 
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
@@ -429,7 +444,7 @@ int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 	    (kind != NOTICE_END || e->closing || e->fin_noted) &&
 	    (state != FLOW_CLOSING || e->k_closing))
 		return 0;
-	e = entry_change_begin(fc, key, &created);
+	e = entry_change_begin(fc, e, key, &created);
 	if (!e)
 		return -ENOMEM;
 	if (!e->in_kernel) {
@@ -645,13 +660,13 @@ static __u64 to_epoch_ms(const struct flow_cache *fc, __u64 kernel_ns)
 	return (__u64)((__s64)kernel_ns + fc->epoch_offset_ns) / 1000000ULL;
 }
 
-/* Turn a verdict into a record (if it carries packets). The direction
- * that was seen first is the forward one, unless only the other has
- * packets pending in this report. */
-static void append_record(struct flow_cache *fc, const struct verdict *v)
+/* The sides of a verdict's record: the direction that was seen first is
+ * the forward one, unless only the other has packets pending in this
+ * report. false: no record (no packets pending). */
+static bool record_sides(const struct verdict *v, const struct flow_entry **fp,
+			 const struct flow_entry **rp)
 {
 	const struct flow_entry *f = v->e, *r = v->rev;
-	struct flow_record rec;
 
 	if (r && (r->born_ns < f->born_ns ||
 		  (r->born_ns == f->born_ns &&
@@ -665,26 +680,32 @@ static void append_record(struct flow_cache *fc, const struct verdict *v)
 		f = r;
 		r = t;
 	}
-	if (!f->acc.packets)
-		return;
-	memset(&rec, 0, sizeof(rec));
-	rec.key = f->key;
-	rec.fwd = f->acc;
-	rec.start_ms = to_epoch_ms(fc, f->acc.first_seen_ns);
-	rec.end_ms = to_epoch_ms(fc, f->acc.last_seen_ns);
-	rec.end_reason = v->reason;
+	*fp = f;
+	*rp = r;
+	return f->acc.packets != 0;
+}
+
+static void fill_record(struct flow_cache *fc, const struct verdict *v,
+			const struct flow_entry *f, const struct flow_entry *r,
+			struct flow_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->key = f->key;
+	rec->fwd = f->acc;
+	rec->start_ms = to_epoch_ms(fc, f->acc.first_seen_ns);
+	rec->end_ms = to_epoch_ms(fc, f->acc.last_seen_ns);
+	rec->end_reason = v->reason;
 	fc->totals.packets += f->acc.packets;
 	fc->totals.octets += f->acc.octets;
 	if (r && r->acc.packets) {
-		rec.has_reverse = 1;
-		rec.rev = r->acc;
-		rec.rev_start_ms = to_epoch_ms(fc, r->acc.first_seen_ns);
-		rec.rev_end_ms = to_epoch_ms(fc, r->acc.last_seen_ns);
+		rec->has_reverse = 1;
+		rec->rev = r->acc;
+		rec->rev_start_ms = to_epoch_ms(fc, r->acc.first_seen_ns);
+		rec->rev_end_ms = to_epoch_ms(fc, r->acc.last_seen_ns);
 		fc->totals.packets += r->acc.packets;
 		fc->totals.octets += r->acc.octets;
 	}
 	fc->totals.records++;
-	g_array_append_val(fc->out, rec);
 }
 
 /* What records sort by, beside where each is: small and together, so that
@@ -703,39 +724,6 @@ static int sort_item_cmp(const void *a, const void *b)
 	if (x->start_ms != y->start_ms)
 		return x->start_ms < y->start_ms ? -1 : 1;
 	return memcmp(&x->key, &y->key, sizeof(x->key));
-}
-
-/* The pass's records in batches, by start time then key (a key is in one
- * record of a pass at most, so the order is total). */
-static void emit_sorted(struct flow_cache *fc)
-{
-	enum { EMIT_BATCH = 4096 };
-	const struct flow_record *recs = (const struct flow_record *)fc->out->data;
-	guint n = fc->out->len;
-	struct sort_item *order;
-	struct flow_record *batch;
-
-	if (!n)
-		return;
-	order = g_new(struct sort_item, n);
-	batch = g_new(struct flow_record, n < EMIT_BATCH ? n : EMIT_BATCH);
-	for (guint i = 0; i < n; i++) {
-		order[i].start_ms = recs[i].start_ms;
-		order[i].key = recs[i].key;
-		order[i].idx = i;
-		order[i].pad = 0;
-	}
-	qsort(order, n, sizeof(*order), sort_item_cmp);
-	for (guint base = 0; base < n; base += EMIT_BATCH) {
-		guint m = n - base < EMIT_BATCH ? n - base : EMIT_BATCH;
-
-		for (guint i = 0; i < m; i++)
-			batch[i] = recs[order[base + i].idx];
-		fc->emit(fc->emit_ctx, batch, m);
-	}
-	g_free(batch);
-	g_free(order);
-	g_array_set_size(fc->out, 0);
 }
 
 /*
@@ -834,31 +822,87 @@ static void report_started(struct flow_cache *fc, struct flow_entry *e)
 	wheel_file(fc, e);
 }
 
-/* Carry out the verdicts: each one's record (while its entries live),
- * then the active ones start a new report and the others leave the cache;
- * one pass, so that each entry is fetched from memory once. */
-static void apply(struct flow_cache *fc, GArray *verdicts)
+/* A verdict's flows after their record: an active one starts a new
+ * report, an ended one leaves the cache (its store slot at once; with
+ * every flow leaving, the index is emptied in one go afterwards). */
+static void settle(struct flow_cache *fc, const struct verdict *v, bool all)
 {
-	/* room for every record at once, not grown by doubling */
-	g_array_set_size(fc->out, verdicts->len);
-	g_array_set_size(fc->out, 0);
-	for (guint i = 0; i < verdicts->len; i++) {
-		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
-
-		if (!v->reason) /* postponed */
-			continue;
-		append_record(fc, v);
-		if (v->reason == END_ACTIVE) {
-			report_started(fc, v->e);
-			if (v->rev)
-				report_started(fc, v->rev);
-			continue;
-		}
+	if (v->reason == END_ACTIVE) {
+		report_started(fc, v->e);
+		if (v->rev)
+			report_started(fc, v->rev);
+	} else if (all) {
+		if (v->rev)
+			cache_store_set_live(fc->store, v->rev, false);
+		cache_store_set_live(fc->store, v->e, false);
+	} else {
 		if (v->rev)
 			entry_remove(fc, v->rev);
 		entry_remove(fc, v->e);
 	}
-	emit_sorted(fc);
+}
+
+/*
+ * Carry out the verdicts: the records go out in batches sorted by start
+ * time then key (a key is in one record of a pass at most, so the order
+ * is total; the same input always gives the same output), each batch
+ * built from its entries, which are then settled, before it is handed
+ * out: a record leaves the cache before the exporter has it (at most
+ * once), and no array of every record is ever made.
+ */
+static void apply(struct flow_cache *fc, GArray *verdicts)
+{
+	enum { EMIT_BATCH = 4096 };
+	guint n = verdicts->len, nrec = 0, leaving = 0;
+	const struct flow_entry *f, *r;
+	struct sort_item *order;
+	struct flow_record *batch;
+	bool all;
+
+	for (guint i = 0; i < n; i++) {
+		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
+
+		if (v->reason && v->reason != END_ACTIVE)
+			leaving += v->rev ? 2 : 1;
+	}
+	all = leaving && leaving == g_hash_table_size(fc->flows);
+	order = g_new(struct sort_item, n ? n : 1);
+	for (guint i = 0; i < n; i++) {
+		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
+
+		if (!v->reason) /* postponed */
+			continue;
+		if (!record_sides(v, &f, &r)) {
+			settle(fc, v, all);
+			continue;
+		}
+		order[nrec].start_ms = to_epoch_ms(fc, f->acc.first_seen_ns);
+		order[nrec].key = f->key;
+		order[nrec].idx = i;
+		order[nrec].pad = 0;
+		nrec++;
+	}
+	qsort(order, nrec, sizeof(*order), sort_item_cmp);
+	batch = g_new(struct flow_record, nrec < EMIT_BATCH ? (nrec ? nrec : 1) : EMIT_BATCH);
+	for (guint base = 0; base < nrec; base += EMIT_BATCH) {
+		guint m = nrec - base < EMIT_BATCH ? nrec - base : EMIT_BATCH;
+
+		for (guint k = 0; k < m; k++) {
+			const struct verdict *v = &g_array_index(verdicts, struct verdict,
+								 order[base + k].idx);
+
+			record_sides(v, &f, &r);
+			fill_record(fc, v, f, r, &batch[k]);
+			settle(fc, v, all);
+		}
+		fc->emit(fc->emit_ctx, batch, m);
+	}
+	if (all) {
+		g_hash_table_remove_all(fc->flows);
+		memset(fc->wheel, 0, sizeof(fc->wheel));
+	}
+	g_free(batch);
+	g_free(order);
 	g_array_set_size(verdicts, 0);
 }
 
@@ -1084,23 +1128,38 @@ void flow_cache_expire(struct flow_cache *fc, __u64 now_ns)
 	g_array_free(verdicts, TRUE);
 }
 
+struct flush_ctx {
+	struct flow_cache *fc;
+	GArray *verdicts;
+	__u8 end_reason;
+};
+
+static void flush_decide(void *item, void *ctx)
+{
+	struct flush_ctx *c = ctx;
+	struct flow_entry *e = item;
+
+	if (e->pass != c->fc->pass)
+		decide(c->fc, c->verdicts, e, reverse_of(c->fc, e), c->end_reason);
+}
+
 void flow_cache_flush(struct flow_cache *fc, __u8 end_reason)
 {
-	GArray *verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict));
-	GHashTableIter it;
-	gpointer val;
+	struct flush_ctx c = {
+		.fc = fc,
+		.verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict)),
+		.end_reason = end_reason,
+	};
 
 	/* again while packets that found flows closing arrive meanwhile
 	 * through the ring (a few rounds at most: nothing meters by now, or
-	 * a run sharing the table with -M does into its own ring) */
+	 * a run sharing the table with -M does into its own ring); the
+	 * flows in the order of their memory, not of the index: a million
+	 * of them are read at the speed of memory, not of its latency */
 	for (int round = 0; round < 4 && g_hash_table_size(fc->flows); round++) {
 		fc->pass++;
-		g_hash_table_iter_init(&it, fc->flows);
-		while (g_hash_table_iter_next(&it, NULL, &val))
-			if (((struct flow_entry *)val)->pass != fc->pass)
-				decide(fc, verdicts, val, reverse_of(fc, val),
-				       end_reason);
-		conclude(fc, verdicts, 0);
+		cache_store_for_each(fc->store, flush_decide, &c);
+		conclude(fc, c.verdicts, 0);
 	}
-	g_array_free(verdicts, TRUE);
+	g_array_free(c.verdicts, TRUE);
 }

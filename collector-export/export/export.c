@@ -36,6 +36,8 @@ _Static_assert(MAX_SELF_CONNS >= MAX_COLLECTORS * (1 + GONE_MAX),
 #define WAKE_MS 200      /* the thread's timers are checked this often */
 #define MOVE_CHUNK 4096  /* records taken from the inbox per lock */
 #define ROOM_WAIT_SEC 1  /* -r: how long a full buffer may hold the replay */
+#define DRAIN_INBOX 8192 /* at exit: records the inbox holds before the
+			  * meter waits (hot memory, reused: export_queue.c) */
 
 struct exporter {
 	const struct config *cfg;
@@ -68,6 +70,8 @@ struct exporter {
 	pthread_cond_t wake;
 	pthread_t thread;
 	bool stopping;
+	bool draining;              /* metering stopped: the meter may wait */
+	bool drain_stuck;           /* ... and waited for nothing once */
 	struct record_queue inbox;  /* handed over, not yet queued */
 	size_t held;                /* q.count as the thread last said */
 	__u64 inbox_dropped;        /* records the bound turned away */
@@ -449,12 +453,22 @@ static void take_inbox(struct exporter *ex)
 {
 	size_t n = 0;
 
+	/* an empty queue takes the whole inbox: the rings change places
+	 * (the bound is the same), no record is copied */
+	if (!ex->q.count && ex->inbox.count) {
+		struct record_queue t = ex->q;
+
+		ex->q = ex->inbox;
+		ex->inbox = t;
+	}
 	while (ex->inbox.count && ex->q.count < ex->q.max && n++ < MOVE_CHUNK) {
 		if (queue_push(&ex->q, queue_at(&ex->inbox, 0)))
 			break;
 		queue_pop(&ex->inbox, 1);
 	}
 	ex->held = ex->q.count;
+	if (ex->draining)
+		pthread_cond_broadcast(&ex->wake); /* room for the meter */
 }
 
 /* The last seconds: what is held goes out while the collector takes it. */
@@ -634,13 +648,17 @@ int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n)
 {
 	/* a capture file waits for the collector instead (nothing is lost
 	 * by waiting), as long as the collector takes something */
-	bool may_wait = ex->cfg->pcap_file;
+	bool may_wait;
 	struct timespec until;
 	size_t i = 0;
 
 	pthread_mutex_lock(&ex->lock);
+	/* and so does the meter at exit, as long as the exporter moves; it
+	 * then hands over at most DRAIN_INBOX records ahead */
+	may_wait = ex->cfg->pcap_file || (ex->draining && !ex->drain_stuck);
 	while (i < n) {
-		if (ex->inbox.count + ex->held < ex->q.max) {
+		if (ex->inbox.count + ex->held < ex->q.max &&
+		    !(may_wait && ex->draining && ex->inbox.count >= DRAIN_INBOX)) {
 			if (queue_push(&ex->inbox, &recs[i]))
 				break;
 			i++;
@@ -651,8 +669,12 @@ int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += ROOM_WAIT_SEC;
-		if (pthread_cond_timedwait(&ex->wake, &ex->lock, &until))
-			break; /* nothing left for that long: drop the rest */
+		if (pthread_cond_timedwait(&ex->wake, &ex->lock, &until)) {
+			/* nothing left for that long: drop the rest, and at
+			 * exit wait no more */
+			ex->drain_stuck = ex->draining;
+			break;
+		}
 	}
 	ex->inbox_dropped += n - i;
 	for (size_t k = i; k < n; k++)
@@ -661,6 +683,13 @@ int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n)
 		pthread_cond_broadcast(&ex->wake);
 	pthread_mutex_unlock(&ex->lock);
 	return 0;
+}
+
+void exporter_draining(struct exporter *ex)
+{
+	pthread_mutex_lock(&ex->lock);
+	ex->draining = true;
+	pthread_mutex_unlock(&ex->lock);
 }
 
 void exporter_tick(struct exporter *ex, time_t now,

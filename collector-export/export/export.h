@@ -36,6 +36,11 @@ struct exporter *exporter_open(const struct config *cfg, const char *dest);
  * lost. */
 int exporter_send(struct exporter *ex, const struct flow_record *recs, size_t n);
 
+/* Metering has stopped (exit): from now on exporter_send() waits for the
+ * exporter to take records rather than dropping those beyond the bound,
+ * as long as it takes some within a second. */
+void exporter_draining(struct exporter *ex);
+
 /* Called about once a second with the meter's figures for the options
  * records (the exporter's thread keeps its own timers). */
 void exporter_tick(struct exporter *ex, time_t now,

@@ -6,9 +6,11 @@
 #include "dpi.h"
 #include "export_queue.h"
 
-/* Records a ring keeps when it empties: what one second of a busy meter
- * hands over; more was an outage's backlog. */
-#define QUEUE_KEEP 4096
+/* Records a ring keeps when it empties: what a busy meter hands over
+ * between two wakeups of the exporter (and the inbox's bound while the
+ * meter waits, at exit), so that a steady flow of records reuses the
+ * same memory; more was an outage's backlog. */
+#define QUEUE_KEEP 8192
 
 void queue_init(struct record_queue *q, size_t max)
 {

@@ -128,6 +128,12 @@ static void sink_fan_out(struct sink *s, const struct flow_record *recs,
 	}
 }
 
+void sink_draining(struct sink *s)
+{
+	for (int i = 0; i < s->n_ex; i++)
+		exporter_draining(s->ex[i]);
+}
+
 void sink_tick(struct sink *s, time_t now, const struct metering_stats *ms)
 {
 	for (int i = 0; i < s->n_ex; i++)

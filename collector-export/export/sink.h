@@ -30,6 +30,9 @@ struct sink {
 int sink_open(struct sink *s, const struct config *cfg);
 /* A flow_emit_fn: ctx is the struct sink. */
 void sink_records(void *ctx, const struct flow_record *recs, size_t n);
+/* Metering has stopped: the last records may wait for the collectors
+ * (exporter_draining). */
+void sink_draining(struct sink *s);
 /* About once a second: exporters' timers; now is epoch seconds. */
 void sink_tick(struct sink *s, time_t now, const struct metering_stats *ms);
 void sink_close(struct sink *s);

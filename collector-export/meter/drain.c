@@ -12,7 +12,8 @@
  * run merges what its entries do not already carry the mark of
  * (drain_recover). An overflow event leaves the ring only after its merge;
  * the journal names the event being merged, so that one is not merged
- * twice either.
+ * twice either. A table retired at exit is pinned with the run until all
+ * its entries are merged, under one mark (table_sync_take_all).
  */
 #include <errno.h>
 #include <signal.h>
@@ -67,6 +68,7 @@ struct table_sync {
 	__u64 last_walk_ns;   /* when the last walk after lost notices began */
 	long kill_after;      /* tests: SIGKILL after this many harvests */
 	long kill_after_close; /* tests: ... after this many CLOSE batches */
+	long kill_after_bulk;  /* tests: ... after this many bulk takes */
 };
 
 static int sync_run(struct table_ops *ops, __u32 count)
@@ -148,6 +150,7 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 	struct table_sync *t = calloc(1, sizeof(*t));
 	const char *kill = getenv("FLOWEXPORT_TEST_KILL_AFTER_HARVESTS");
 	const char *kill_close = getenv("FLOWEXPORT_TEST_KILL_AFTER_CLOSES");
+	const char *kill_bulk = getenv("FLOWEXPORT_TEST_KILL_AFTER_BULK");
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	int fd = pipeline_op_batch_fd(p), err;
@@ -162,6 +165,7 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 	t->live = live;
 	t->kill_after = kill ? atol(kill) : 0;
 	t->kill_after_close = kill_close ? atol(kill_close) : 0;
+	t->kill_after_bulk = kill_bulk ? atol(kill_bulk) : 0;
 	t->ops.run = sync_run;
 	t->ops.grace = sync_grace;
 	t->ops.read_ring = sync_read_ring;
@@ -304,6 +308,118 @@ int table_sync_notices(struct table_sync *t, __u64 now)
 int table_sync_catch_up(struct table_sync *t, __u64 now)
 {
 	return sync_notices(t, now, false);
+}
+
+/*
+ * Bulk take at exit, when nothing but us can write the table (table_alone.h):
+ * the table is retired (a fresh one takes its slot, after a grace period
+ * nobody writes the old one), pinned in the run's folder first so that it
+ * outlives our death, and read with bpf_map_lookup_batch: no entry is
+ * changed or deleted one by one (freeing a million entries is the
+ * kernel's, after we close it). Its entries are merged under one mark set
+ * in the journal before the retirement; a run that dies meanwhile leaves
+ * the pin and the journal, and the next one merges again what does not
+ * carry the mark (drain_recover). Nothing is exported before every entry
+ * is merged.
+ */
+#define BULK_ENTRIES 65536
+
+/* Every entry of a retired table into the cache, once under the journal's
+ * bulk mark; then the mark is cleared. kill_after: tests. */
+static int merge_retired(struct flow_cache *fc, struct cache_journal *j,
+			 int fd, struct drain_stats *ds, long *kill_after)
+{
+	struct flow_key *keys = calloc(BULK_ENTRIES, sizeof(*keys));
+	struct flow_stats *vals = calloc(BULK_ENTRIES, sizeof(*vals));
+	__u32 in = 0, out = 0;
+	bool first = true;
+	int err = -ENOMEM;
+
+	while (keys && vals) {
+		__u32 count = BULK_ENTRIES;
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					   vals, &count, NULL);
+		err = err ? -errno : 0;
+		if (kill_after && *kill_after > 0 && --*kill_after == 0)
+			raise(SIGKILL); /* tests: die between read and merge */
+		for (__u32 i = 0; (!err || err == -ENOENT) && i < count; i++) {
+			flow_cache_merge_taken(fc, &keys[i], &vals[i], j->bulk_mark);
+			if (ds)
+				ds->entries++;
+		}
+		if (err == -ENOENT) {
+			err = 0;
+			__atomic_store_n(&j->bulk_mark, 0, __ATOMIC_RELEASE);
+			break;
+		}
+		if (err)
+			break;
+		in = out;
+		first = false;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int table_sync_take_all(struct table_sync *t, const char *pin_path)
+{
+	struct cache_journal *j = flow_cache_journal(t->fc);
+	int old = -1, err;
+
+	if (!pin_path || !*pin_path)
+		return -EINVAL; /* a death would lose the retired table */
+	j->bulk_table_id = t->p->table_id;
+	j->seq++;
+	__atomic_store_n(&j->bulk_mark, j->seq, __ATOMIC_RELEASE);
+	if (bpf_obj_pin(t->p->table_fd, pin_path)) {
+		err = -errno;
+		j->bulk_mark = 0;
+		return err;
+	}
+	err = pipeline_retire_table(t->p, &old);
+	if (err) {
+		unlink(pin_path);
+		j->bulk_mark = 0;
+		return err;
+	}
+	/* from here on the retired table is the only way to its counts:
+	 * a failed read is tried again (what was merged is not again) */
+	for (int tries = 0; tries < 3; tries++) {
+		err = merge_retired(t->fc, j, old, t->ds, &t->kill_after_bulk);
+		if (!err)
+			break;
+		pr_warn("cannot read the retired flow table: %s\n", strerror(-err));
+	}
+	if (!err)
+		unlink(pin_path);
+	close(old);
+	/* else the pin and the journal stay for the next run */
+	return err ? -EIO : 0;
+}
+
+/* A table retired by a run that died before it merged every entry: if it
+ * was retired indeed (not the table in use now), merged again except what
+ * carries the mark; its pin goes with the dead run's folder. */
+static int recover_bulk(struct flow_cache *fc, struct cache_journal *j,
+			__u32 table_id)
+{
+	int fd, err;
+
+	if (j->bulk_table_id == table_id) {
+		j->bulk_mark = 0; /* died before retiring it: live entries */
+		return 0;
+	}
+	fd = bpf_map_get_fd_by_id(j->bulk_table_id);
+	if (fd < 0) {
+		err = -errno;
+		j->bulk_mark = 0; /* gone: nothing left to merge */
+		return err;
+	}
+	err = merge_retired(fc, j, fd, NULL, NULL);
+	close(fd);
+	return err;
 }
 
 struct overflow_reader {
@@ -467,13 +583,18 @@ static int recover_batch(struct flow_cache *fc, struct cache_journal *j)
 	return 0;
 }
 
-int drain_recover(struct flow_cache *fc)
+int drain_recover(struct flow_cache *fc, __u32 table_id)
 {
 	struct cache_journal *j = flow_cache_journal(fc);
 	int err = 0;
 
 	if (j->batch_mark)
 		err = recover_batch(fc, j);
+	if (j->bulk_mark) {
+		int e = recover_bulk(fc, j, table_id);
+
+		err = err ? err : e;
+	}
 	if (j->ring_id) {
 		int fd = bpf_map_get_fd_by_id(j->ring_id);
 

@@ -40,6 +40,12 @@ struct table_ops *table_sync_ops(struct table_sync *t);
 int table_sync_notices(struct table_sync *t, __u64 now);
 /* The same, the walk at once if one is owed (before a flush). */
 int table_sync_catch_up(struct table_sync *t, __u64 now);
+/* Nothing but us can write the table any more (table_alone.h): retire it
+ * (a fresh one in its place; pinned at pin_path meanwhile, so that a death
+ * loses nothing) and merge every entry into the cache, crash-safe
+ * (drain_recover). Nothing taken, the usual way applies: 0 or -errno.
+ * -EIO: retired but not all merged; the flows stay for the next run. */
+int table_sync_take_all(struct table_sync *t, const char *pin_path);
 /* Tell the cache every key of the table (a takeover). 0 or -errno. */
 int table_sync_walk(struct table_sync *t, __u64 now);
 
@@ -52,8 +58,9 @@ int overflow_consume(struct overflow_reader *r, int timeout_ms);
 void overflow_close(struct overflow_reader *r);
 
 /* Before anything else touches a cache adopted from a run that died: what
- * that run was merging when it died (a batch of deltas, an overflow event)
- * is merged now, exactly once. 0 or -errno. */
-int drain_recover(struct flow_cache *fc);
+ * that run was merging when it died (a batch of deltas, an overflow event,
+ * a retired table) is merged now, exactly once. table_id: the flow table
+ * in use now. 0 or -errno. */
+int drain_recover(struct flow_cache *fc, __u32 table_id);
 
 #endif

@@ -218,6 +218,11 @@ int instance_remove_dir(const char *dir)
 	return err;
 }
 
+void instance_keep_run(struct instance *in)
+{
+	in->run_dir[0] = '\0';
+}
+
 void instance_release(struct instance *in)
 {
 	/* whatever ended us (a clean stop, a failed start), none of our

@@ -55,6 +55,9 @@ int instance_for_each_stale_run(struct instance *in,
 int instance_drop_foreign_links(struct instance *in, struct pipeline *p);
 /* Unpin everything in dir and remove it. 0 or -errno. */
 int instance_remove_dir(const char *dir);
+/* Our run folder stays at release: it holds what the next run must
+ * still merge (a retired flow table, drain.h). */
+void instance_keep_run(struct instance *in);
 /* Remove our run folder, and the instance folder if nothing else is left
  * in it (a link given back to a previous run); release the lock. */
 void instance_release(struct instance *in);

@@ -327,6 +327,31 @@ int pipeline_grace(struct pipeline *p)
 	return 0;
 }
 
+int pipeline_retire_table(struct pipeline *p, int *old_fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	int fd, err;
+
+	if (bpf_obj_get_info_by_fd(p->table_fd, &info, &len))
+		return -errno;
+	fd = create_flow_table(info.max_entries,
+			       !(info.map_flags & BPF_F_NO_PREALLOC));
+	if (fd < 0)
+		return fd;
+	/* returns after a grace period: nothing still uses the old one */
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.flow_tables), &zero,
+				&fd, BPF_ANY)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*old_fd = p->table_fd;
+	p->table_fd = fd;
+	p->table_id = map_id(fd);
+	return 0;
+}
+
 /*
  * One batch at a time across every instance sharing the table (-M): a
  * deleted entry's memory goes back to the per-CPU free list and the next

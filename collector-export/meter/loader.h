@@ -101,6 +101,10 @@ int pipeline_mkdir(const char *dir);
 /* Wait until no program that started before still runs (an RCU grace
  * period, through an update of flow_tables). 0 or -errno. */
 int pipeline_grace(struct pipeline *p);
+/* A fresh, empty flow table of the same shape in the old one's place (a
+ * grace period included: no program still writes the old one); the old
+ * one's fd in *old_fd, the caller's to close. 0 or -errno. */
+int pipeline_retire_table(struct pipeline *p, int *old_fd);
 /* Run table_ops over slots [0, count) of op_batch; *done: how many found
  * their entry. 0 or -errno. */
 int pipeline_table_ops(struct pipeline *p, __u32 count, __u32 *done);

@@ -9,8 +9,12 @@
  *                 [--buffer N] [--refresh-msgs N] [--refresh-sec S]
  *                 [--max-msg B] [--options-sec S] [--iface IF]
  *                 [--expect FILE] [--seed N] [--udp-rate MSGS]
- *                 [--domain ID]
+ *                 [--domain ID] [--wait]
  *
+ * --wait: hand records over as the manager does at exit (waiting for the
+ * exporter rather than dropping what exceeds the buffer). Prints "sent N
+ * records in MS ms" when all are handed over and "delivered N records in
+ * MS ms" per exporter once it has written or sent them and closed.
  * Writes the records it sent to --expect as lines of
  * "proto src sport dst dport packets octets flags vlan ifindex start_ms end_ms
  * rev_packets rev_octets" (the last two 0 without --biflow)
@@ -50,6 +54,7 @@ static void set_v4(__u8 *a, __u32 host)
 /* Record i of a deterministic mix: IPv4 and IPv6, TCP, UDP, ICMP, some
  * VLAN-tagged, counters and times that differ per record. */
 static bool v4_only; /* --v4-only: one template, no set changes */
+static bool wait;    /* --wait: the manager at exit */
 
 static void make_record(struct flow_record *r, __u64 i, __u64 base_ms, bool biflow)
 {
@@ -124,7 +129,7 @@ static void write_expect(FILE *f, const struct flow_record *r)
 
 enum { O_RECORDS = 256, O_BATCH, O_PAUSE, O_FORMAT, O_TEMPLATE, O_BIFLOW,
        O_BUFFER, O_RMSGS, O_RSEC, O_MAXMSG, O_OPTSEC, O_IFACE, O_EXPECT,
-       O_SEED, O_V4, O_UDP_RATE, O_DOMAIN };
+       O_SEED, O_V4, O_UDP_RATE, O_DOMAIN, O_WAIT };
 
 int main(int argc, char **argv)
 {
@@ -147,6 +152,7 @@ int main(int argc, char **argv)
 		{ "v4-only", no_argument, NULL, O_V4 },
 		{ "udp-rate", required_argument, NULL, O_UDP_RATE },
 		{ "domain", required_argument, NULL, O_DOMAIN },
+		{ "wait", no_argument, NULL, O_WAIT },
 		{ 0 }
 	};
 	struct exporter *ex[MAX_COLLECTORS];
@@ -182,6 +188,7 @@ int main(int argc, char **argv)
 		case O_EXPECT: expect = optarg; break;
 		case O_SEED: seed = strtoul(optarg, NULL, 0); break;
 		case O_V4: v4_only = true; break;
+		case O_WAIT: wait = true; break;
 		default: return 2;
 		}
 	}
@@ -191,6 +198,8 @@ int main(int argc, char **argv)
 		ex[i] = exporter_open(&cfg, cfg.collectors[i]);
 		if (!ex[i])
 			return 1;
+		if (wait)
+			exporter_draining(ex[i]);
 	}
 	if (expect && !(ef = fopen(expect, "w"))) {
 		perror(expect);
@@ -223,6 +232,10 @@ int main(int argc, char **argv)
 		struct exporter_stats st;
 
 		exporter_close_stats(ex[i], &st);
+		/* every record written or sent, the exporter closed */
+		fprintf(stderr, "delivered %llu records in %llu ms\n",
+			(unsigned long long)st.records,
+			(unsigned long long)(now_ms() - t0));
 		printf("records=%llu dropped=%llu unsent=%llu send_errors=%llu messages=%llu octets=%llu connects=%llu templates=%llu options=%llu\n",
 		       (unsigned long long)st.records,
 		       (unsigned long long)st.records_dropped,

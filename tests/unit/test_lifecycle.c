@@ -490,8 +490,8 @@ static void kill_between_harvest_and_merge(void)
 	if (fc) {
 		/* before anything else uses the batch map (shared with the
 		 * child here; a real restart has its own) */
-		CHECK(!drain_recover(fc), "drain_recover");
-		CHECK(!drain_recover(fc), "drain_recover again");
+		CHECK(!drain_recover(fc, 0), "drain_recover");
+		CHECK(!drain_recover(fc, 0), "drain_recover again");
 		CHECK_EQ("kernel entry still there",
 			 h_table_op(&p, &k, OP_PEEK, NULL), OPR_DONE);
 		t = table_sync_open(&p, fc, NULL, false, &ds);
@@ -562,7 +562,7 @@ static void kill_between_close_and_final(void)
 	CHECK(fc, "cache adopted");
 	if (!fc)
 		goto out;
-	CHECK(!drain_recover(fc), "drain_recover");
+	CHECK(!drain_recover(fc, 0), "drain_recover");
 	ring = overflow_open(pipeline_ring_fd(&p), fc, &ds);
 	t = ring ? table_sync_open(&p, fc, ring, false, &ds) : NULL;
 	CHECK(t, "ring and table ops");
