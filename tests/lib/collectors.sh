@@ -48,7 +48,7 @@ start_capture() {
 	CAPTURE_PID=$!
 	COLLECTOR_PIDS+=($CAPTURE_PID)
 	for _ in $(seq 1 100); do
-		grep -q 'listening on' "$1.err" && return 0
+		grep -qs 'listening on' "$1.err" && return 0
 		sleep 0.1
 	done
 	echo "# tcpdump did not start: $(cat "$1.err")"
