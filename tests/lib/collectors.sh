@@ -39,6 +39,22 @@ start_nfcapd() {
 	wait_listen udp "$2"
 }
 
+# start_capture FILE FILTER: tcpdump on lo into FILE, packet by packet, from
+# the moment it says it listens (bounded): it says so once its filter is
+# set, where tshark says "Capturing on" before dumpcap has even started.
+# Its pid in CAPTURE_PID (and COLLECTOR_PIDS); stop it with stop_pid.
+start_capture() {
+	timeout 30 tcpdump -i lo -U -n -w "$1" "$2" 2>"$1.err" &
+	CAPTURE_PID=$!
+	COLLECTOR_PIDS+=($CAPTURE_PID)
+	for _ in $(seq 1 100); do
+		grep -qs 'listening on' "$1.err" && return 0
+		sleep 0.1
+	done
+	echo "# tcpdump did not start: $(cat "$1.err")"
+	return 1
+}
+
 # stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL; lets nfcapd flush.
 stop_pid() {
 	local pid=$1
