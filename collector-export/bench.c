@@ -174,6 +174,7 @@ int run_bench(const struct config *cfg)
 			.share = opened,
 			.slot_mask = cfg->slot_mask,
 			.dpi_mask = cfg->dpi_mask,
+			.decap = cfg->decap,
 			.sample_rate = cfg->sample_rate,
 			.max_flows = cfg->kernel_flows > cfg->bench_flows ?
 					     cfg->kernel_flows : cfg->bench_flows,

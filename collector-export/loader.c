@@ -66,6 +66,7 @@ static struct bpf_program *slot_program(struct flowmon *skel, int hook, int slot
 	case SLOT_L4_ICMPV6: return SLOT_PROGRAM(skel, hook, l4_icmpv6);
 	case SLOT_END: return SLOT_PROGRAM(skel, hook, end);
 	case SLOT_DPI: return SLOT_PROGRAM(skel, hook, dpi);
+	case SLOT_DECAP: return SLOT_PROGRAM(skel, hook, decap);
 	}
 	return NULL;
 }
@@ -183,6 +184,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 	skel->rodata->sample_rate = opts->sample_rate ? opts->sample_rate : 1;
 	/* 0 without -D: the verifier then drops the DPI stage's code */
 	skel->rodata->dpi_mask = opts->dpi_mask;
+	/* 0 without --decap: the verifier drops every tunnel test */
+	skel->rodata->decap_enabled = opts->decap;
 
 	if (opts->reuse_path) {
 		reuse_fd = bpf_obj_get(opts->reuse_path);
@@ -246,6 +249,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 			if (!(opts->slot_mask & (1U << slot)) || fd < 0)
 				continue;
 			if (slot == SLOT_DPI && !opts->dpi_mask)
+				continue;
+			if (slot == SLOT_DECAP && !opts->decap)
 				continue;
 			if (bpf_map_update_elem(bpf_map__fd(hook_jmp_table(skel, hook)),
 						&slot, &fd, BPF_ANY)) {

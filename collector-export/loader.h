@@ -32,6 +32,7 @@ struct pipeline_opts {
 	 * its verification at start); the XDP one is always loaded */
 	unsigned int tc_dirs;
 	__u32 dpi_mask;        /* -D: bit per enum dpi_app inspected; 0: none */
+	bool decap;            /* --decap: meter tunnels' inner packets */
 };
 
 struct pipeline {
