@@ -274,15 +274,15 @@ static __always_inline int stage_l2_eth(void *ctx, const int at)
 			cur->tunnel ? cur->l3_off : 0, labels, &nlabels);
 	if (res != PARSE_OK)
 		return result(ctx, at, res, SLOT_END);
-	/* MPLS: the labels go straight into the key (the meta strategy looks
-	 * the state up for labelled frames only); an inner frame's stack
-	 * does not replace the outer one's */
+	/* MPLS: the labels go to the state (the meta strategy looks it up
+	 * for labelled frames only); an inner frame's stack does not replace
+	 * the outer one's */
 	if (nlabels && !cur->mpls) {
 		struct parse_state *st = state_get();
 
 		if (!st)
 			return finish(ctx, at, CNT_INTERNAL);
-		__builtin_memcpy(st->key.mpls, labels, sizeof(labels));
+		__builtin_memcpy(st->mpls, labels, sizeof(labels));
 		cur->mpls = nlabels;
 	}
 	if (cur->l3_proto == ETH_P_IP)
@@ -425,14 +425,27 @@ static __always_inline __u32 ttl_bin(__u32 ttl)
 	return bin < FLOW_TTL_BINS ? bin : FLOW_TTL_BINS - 1;
 }
 
+/* The packet's MPLS label stack entries (zeros without), where an entry or
+ * an overflow event keeps them. */
+static __always_inline void mpls_of(const struct pkt_meta *cur,
+				    const struct parse_state *st, __u32 *to)
+{
+	if (cur->mpls) {
+		__builtin_memcpy(to, st->mpls, sizeof(st->mpls));
+	} else {
+		to[0] = to[1] = to[2] = 0;
+	}
+}
+
 /* A fresh entry holds no packet yet: the one update path below adds the
  * first packet like any other, so there is only one way to count. What is
  * kept from the first packet only (TOS, flow label, MACs) is set here. */
 static __always_inline void stats_init(struct flow_stats *fs, void *ctx,
 				       const int at, struct parse_state *st,
-				       __u64 ts)
+				       struct pkt_meta *cur, __u64 ts)
 {
 	flow_stats_empty(fs);
+	mpls_of(cur, st, fs->mpls);
 	eth_macs(ctx_data(ctx, at), ctx_data_end(ctx, at), fs->src_mac,
 		 fs->dst_mac);
 	fs->tos = st->tos;
@@ -605,6 +618,8 @@ static __always_inline void overflow(void *ctx, const int at,
 	ev->wire_octets = w->octets;
 	ev->segs = w->segs;
 	ev->pad = 0;
+	mpls_of(cur, st, ev->mpls);
+	ev->pad2 = 0;
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -647,7 +662,7 @@ static __always_inline int stage_end(void *ctx, const int at)
 		return finish(ctx, at, CNT_INTERNAL);
 	fs = bpf_map_lookup_elem(table, &st->key);
 	if (!fs) {
-		stats_init(&fresh, ctx, at, st, cur->ts_ns);
+		stats_init(&fresh, ctx, at, st, cur, cur->ts_ns);
 		/* -EEXIST: another CPU inserted it first; use theirs */
 		if (!bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST))
 			notice(at, NOTICE_NEW, &st->key, cur->ts_ns);

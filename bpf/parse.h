@@ -232,8 +232,6 @@ static __always_inline void key_init(struct flow_key *key, __u32 ifindex,
 	key->icmp_id = 0;
 	key->tunnel = cur->tunnel;
 	key->segment_id = cur->segment_id;
-	if (!cur->mpls) /* else the L2 stage has put the labels there */
-		key->mpls[0] = key->mpls[1] = key->mpls[2] = 0;
 }
 
 /*

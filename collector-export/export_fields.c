@@ -34,9 +34,9 @@ static const struct field_def fields[] = {
 	{ 58, 2, FIELD_UNSIGNED, false },  /* vlanId */
 	{ 60, 1, FIELD_UNSIGNED, false },  /* ipVersion */
 	{ 61, 1, FIELD_UNSIGNED, false },  /* flowDirection */
-	{ 70, 3, FIELD_MPLS, false },      /* mplsTopLabelStackSection */
-	{ 71, 3, FIELD_MPLS, false },      /* mplsLabelStackSection2 */
-	{ 72, 3, FIELD_MPLS, false },      /* mplsLabelStackSection3 */
+	{ 70, 3, FIELD_MPLS, true },       /* mplsTopLabelStackSection */
+	{ 71, 3, FIELD_MPLS, true },       /* mplsLabelStackSection2 */
+	{ 72, 3, FIELD_MPLS, true },       /* mplsLabelStackSection3 */
 	{ 80, 6, FIELD_MAC, true },        /* destinationMacAddress */
 	{ 136, 1, FIELD_UNSIGNED, false }, /* flowEndReason */
 	{ 139, 2, FIELD_UNSIGNED, false }, /* icmpTypeCodeIPv6 */
@@ -163,13 +163,15 @@ static const __u8 *field_mac(const struct field_def *f,
 }
 
 /* An MPLS label stack section (IEs 70-72, RFC 7012 octetArray): label,
- * EXP and S in 3 bytes, as on the wire; zeros where the stack ends. */
+ * EXP and S in 3 bytes, as on the wire; zeros where the stack ends (and
+ * for a missing reverse direction). Each direction has its own labels. */
 static void put_mpls(const struct field_def *f, const struct flow_record *rec,
-		     __u8 *out)
+		     bool reverse, __u8 *out)
 {
-	__u32 e = rec->key.mpls[f->ie - 70];
+	const struct flow_stats *s = reverse ? &rec->rev : &rec->fwd;
+	__u32 e = s->mpls[f->ie - 70];
 
-	if (!(e & FLOW_MPLS_PRESENT))
+	if (!(e & FLOW_MPLS_PRESENT) || (reverse && !rec->has_reverse))
 		e = 0;
 	out[0] = e >> 16;
 	out[1] = e >> 8;
@@ -211,7 +213,7 @@ unsigned int field_put_host(const struct field_def *f,
 		put_mac(f, rec, reverse, out);
 		return 6;
 	case FIELD_MPLS: /* octetArray: the wire's bytes */
-		put_mpls(f, rec, out);
+		put_mpls(f, rec, reverse, out);
 		return 3;
 	}
 	v = field_uint(f, rec, reverse);
@@ -240,7 +242,7 @@ void field_put_wire(const struct field_def *f, const struct flow_record *rec,
 		put_mac(f, rec, reverse, out);
 		return;
 	case FIELD_MPLS:
-		put_mpls(f, rec, out);
+		put_mpls(f, rec, reverse, out);
 		return;
 	}
 	v = field_uint(f, rec, reverse);

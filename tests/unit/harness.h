@@ -258,10 +258,10 @@ static inline void key_print(const char *label, const struct flow_key *k)
 
 	inet_ntop(AF_INET6, k->src_addr, s, sizeof(s));
 	inet_ntop(AF_INET6, k->dst_addr, d, sizeof(d));
-	printf("#   %s: if %u vlan %u v%u proto %u %s:%u -> %s:%u icmp_id %u tunnel %u/%u mpls %x/%x/%x\n",
+	printf("#   %s: if %u vlan %u v%u proto %u %s:%u -> %s:%u icmp_id %u tunnel %u/%u\n",
 	       label, k->ifindex, k->vlan_id, k->ip_version, k->protocol, s,
 	       k->src_port, d, k->dst_port, k->icmp_id, k->tunnel,
-	       k->segment_id, k->mpls[0], k->mpls[1], k->mpls[2]);
+	       k->segment_id);
 }
 
 /*
