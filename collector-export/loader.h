@@ -38,6 +38,8 @@ struct pipeline_opts {
 struct pipeline {
 	struct flowmon *skel;
 	int table_fd;          /* the flow table (shared with -M) */
+	__u32 key_size;        /* its key: FLOW_KEY_PLAIN_SIZE, or the whole
+				* struct flow_key with --decap */
 	__u32 table_id;
 	/* named after flow_tables' map id: its owner (the pinner) holds it
 	 * for life */

@@ -116,7 +116,8 @@ static inline int flow_entry_cmp(const void *a, const void *b)
 static inline int h_flows(struct pipeline *p, struct flow_list *out)
 {
 	int fd = p->table_fd;
-	struct flow_key key, next;
+	/* zeroed: the table's key may end before segment_id (flow.h) */
+	struct flow_key key = {}, next = {};
 	void *prev = NULL;
 
 	out->v = calloc(TEST_MAX_FLOWS, sizeof(*out->v));
