@@ -210,9 +210,10 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		}
 		if (p->key_size != key_size) {
 			err = -EINVAL;
-			pr_warn("the flow table pinned at '%s' was made %s --decap; run %s it, or without -M\n",
+			pr_warn("the flow table pinned at '%s' was made %s --decap (its key %s the VNI); continue it %s --decap, or remove the pin\n",
 				opts->reuse_path,
 				p->key_size == FLOW_KEY_PLAIN_SIZE ? "without" : "with",
+				p->key_size == FLOW_KEY_PLAIN_SIZE ? "has no room for" : "holds",
 				p->key_size == FLOW_KEY_PLAIN_SIZE ? "without" : "with");
 			goto fail;
 		}
