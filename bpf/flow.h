@@ -212,7 +212,8 @@ struct flow_stats {
 				* (bpf/dpi_stage.h); 0 without -D */
 	/* the first packet's MPLS label stack, top first, entries with
 	 * FLOW_MPLS_PRESENT (0: none): an attribute like the MACs, not a key
-	 * (12 bytes more in the key cost ~10% per packet, 4 bytes ~2%) */
+	 * (the key's every 4 bytes cost ~8% per packet, -t 0; 8 bytes here
+	 * cost none measurable: flow_stats grew from 192 to 200) */
 	__u32 mpls[FLOW_MPLS_LABELS];
 };
 
