@@ -20,7 +20,7 @@ import json
 import sys
 
 from scapy.all import (GRE, IP, UDP, TCP, ICMP, Dot1Q, Ether, IPv6, Raw,
-                       rdpcap, wrpcap)
+                       fragment, rdpcap, wrpcap)
 from scapy.contrib.geneve import GENEVE
 from scapy.contrib.mpls import MPLS
 from scapy.layers.vxlan import VXLAN
@@ -38,6 +38,8 @@ def l4_key(ip):
     """protocol, sport, dport of an IP packet as flowexport keys it."""
     proto = ip.proto if ip.version == 4 else ip.nh
     l4 = ip.payload
+    if ip.version == 4 and ip.frag:  # a later fragment: join_fragment
+        return proto, 0, 0
     if proto in (6, 17):
         return proto, l4.sport, l4.dport
     if proto in (1, 58):
@@ -76,8 +78,18 @@ def inner_ip(layer):
     return layer.payload if isinstance(layer, Ether) else layer
 
 
+FRAGS = {}
+
+
 def key_of(ip, tunnel, tid, labels, direction=0):
     proto, sport, dport = l4_key(ip)
+    if ip.version == 4 and (ip.frag or ip.flags.MF):
+        # fragments of one datagram: one tenant's, by IP id and addresses
+        memo = (tunnel, tid, ip.src, ip.dst, proto, ip.id)
+        if ip.frag:
+            sport, dport = FRAGS.get(memo, (0, 0))
+        else:
+            FRAGS[memo] = (sport, dport)
     return (direction, ip.src, ip.dst, proto, sport, dport, tunnel, tid), labels
 
 
@@ -162,6 +174,19 @@ def good_frames():
     ]
 
 
+def tenant_fragments():
+    """Two tenants' datagrams with the same inner addresses and IP id, each
+    in two fragments, interleaved: a later fragment joins its own tenant's
+    first fragment (the VNI is part of the fragment memory)."""
+    out = []
+    for vni, sport in ((700, 1111), (701, 2222)):
+        dgram = IP(src="192.168.11.1", dst="192.168.11.2", id=77) / \
+            UDP(sport=sport, dport=53) / Raw(b"f" * 100)
+        out.append([outer4() / UDP(sport=40200, dport=4789) / VXLAN(vni=vni) /
+                    Ether(**INNER_MAC) / f for f in fragment(dgram, fragsize=64)])
+    return [(out[0][0], 1), (out[1][0], 1), (out[0][1], 1), (out[1][1], 1)]
+
+
 def short(frame, keep):
     """The frame cut after keep bytes of its outer IP packet, lengths fixed
     so that the outer packet is whole and only the tunnel header short."""
@@ -225,7 +250,7 @@ def build(pcap, exp_decap, exp_plain):
         frames.append(f)
         return f
 
-    for frame, copies in good_frames():
+    for frame, copies in good_frames() + tenant_fragments():
         for _ in range(copies):
             f = add(frame)
             for decap in (True, False):
