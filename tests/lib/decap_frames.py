@@ -269,6 +269,33 @@ def build(pcap, exp_decap, exp_plain):
     dump(*expect[False], exp_plain)
 
 
+def mutated(pcap, n, seed):
+    """n tunnel frames with bit flips, cuts and length fields at edges."""
+    import random
+    rng = random.Random(int(seed))
+    bases = [bytes(f) for f, _ in good_frames() + tenant_fragments()] + \
+        [bytes(f) for f, _, _ in malformed_frames()]
+    frames = []
+    for i in range(int(n)):
+        b = bytearray(rng.choice(bases))
+        for _ in range(rng.randint(1, 3)):
+            what = rng.randrange(4)
+            if what == 0 and len(b) > 14:  # bit flips past the Ethernet header
+                at = rng.randrange(14, len(b))
+                b[at] ^= 1 << rng.randrange(8)
+            elif what == 1:  # cut
+                b = b[:rng.randint(14, len(b))]
+            elif what == 2 and len(b) > 60:  # a length or flag byte at an edge
+                at = rng.randrange(14, 60)
+                b[at] = rng.choice((0, 1, 0x3f, 0x40, 0x45, 0x80, 0xff))
+            else:  # junk after the frame
+                b += bytes(rng.randrange(256) for _ in range(rng.randint(1, 40)))
+        f = Ether(bytes(b))
+        f.time = 1700000000 + i * 0.001
+        frames.append(f)
+    wrpcap(pcap, frames)
+
+
 def expect_capture(pcap, host_addr, out):
     """A tcpdump capture of the VXLAN underlay, as --decap must meter it:
     frames sent by host_addr leave the metered interface (egress)."""
@@ -311,5 +338,7 @@ if __name__ == "__main__":
         build(*sys.argv[2:5])
     elif sys.argv[1] == "expect":
         expect_capture(*sys.argv[2:5])
+    elif sys.argv[1] == "mutated":
+        mutated(*sys.argv[2:5])
     elif sys.argv[1] == "flows":
         flows_of_json(*sys.argv[2:4])
