@@ -4,6 +4,8 @@
  *
  *   flow_start -> L2 eth -> L3 ipv4|ipv6 -> L4 tcp|udp|icmp|icmpv6 -> end
  *                                                              [-> dpi]
+ *   --decap: L3 (GRE, IP-in-IP) or UDP (VXLAN, Geneve) -> decap -> the
+ *   inner packet's L2 or L3, and on as above (bpf/decap.h)
  *
  * joined by bpf_tail_call() through jmp_table with constant slot indices.
  * The loader fills only the slots of the protocols asked for (-p); a packet
@@ -194,11 +196,13 @@ static __always_inline int result(void *ctx, const int at, int res, __u32 slot)
 	}
 
 #include "dpi_stage.h"
+#include "decap.h"
 
 /* The headers the parsers read, in the linear part of the skb: at TC a
  * packet's data_end may stop before them (a non-linear skb). Pulling does
  * not change the packet, only where its bytes are held. */
 #define TC_PULL_LEN 128
+#define TC_PULL_LEN_DECAP 256 /* outer headers, tunnel header, inner ones */
 
 /* At egress a forwarded packet has an ingress interface: if that one is
  * metered at ingress, the packet is counted there already. The host's own
@@ -229,7 +233,8 @@ static __always_inline int stage_start(void *ctx, const int at)
 		return finish(ctx, at, CNT_NOT_SAMPLED);
 	if (AT_IS_TC(at)) {
 		__u32 len = CTX_SKB(ctx)->len;
-		__u32 want = len < TC_PULL_LEN ? len : TC_PULL_LEN;
+		__u32 pull = decap_enabled ? TC_PULL_LEN_DECAP : TC_PULL_LEN;
+		__u32 want = len < pull ? len : pull;
 
 		if (ctx_data_end(ctx, at) - ctx_data(ctx, at) < want)
 			bpf_skb_pull_data(ctx, want);
@@ -241,6 +246,9 @@ static __always_inline int stage_start(void *ctx, const int at)
 		return finish(ctx, at, CNT_INTERNAL);
 	cur->ts_ns = ts;
 	cur->magic = 0;
+	cur->tunnel = 0;
+	cur->mpls = 0;
+	cur->segment_id = 0;
 	have = ctx_data_end(ctx, at) - ctx_data(ctx, at);
 	/* only a replayed frame can be cut, and only if it is shorter than
 	 * the wire length its capture recorded; at TC the skb's length is
@@ -252,16 +260,31 @@ static __always_inline int stage_start(void *ctx, const int at)
 }
 HOOK_PROGRAMS(start)
 
+/* The frame's Ethernet header: at 0, or (--decap) the inner frame's at
+ * the offset the tunnel stage left in the cursor. */
 static __always_inline int stage_l2_eth(void *ctx, const int at)
 {
 	struct pkt_meta *cur = cursor_only_get(ctx, at);
+	__u32 labels[FLOW_MPLS_LABELS], nlabels = 0;
 	int res;
 
 	if (!cur)
 		return finish(ctx, at, CNT_INTERNAL);
-	res = parse_eth(ctx_data(ctx, at), ctx_data_end(ctx, at), cur);
+	res = parse_eth(ctx_data(ctx, at), ctx_data_end(ctx, at), cur,
+			cur->tunnel ? cur->l3_off : 0, labels, &nlabels);
 	if (res != PARSE_OK)
 		return result(ctx, at, res, SLOT_END);
+	/* MPLS: the labels go to the state (the meta strategy looks it up
+	 * for labelled frames only); an inner frame's stack does not replace
+	 * the outer one's */
+	if (nlabels && !cur->mpls) {
+		struct parse_state *st = state_get();
+
+		if (!st)
+			return finish(ctx, at, CNT_INTERNAL);
+		__builtin_memcpy(st->mpls, labels, sizeof(labels));
+		cur->mpls = nlabels;
+	}
 	if (cur->l3_proto == ETH_P_IP)
 		return next(ctx, at, SLOT_L3_IPV4);
 	if (cur->l3_proto == ETH_P_IPV6)
@@ -276,6 +299,8 @@ static __always_inline int to_l4(void *ctx, const int at, struct pkt_meta *cur)
 {
 	if (cur->frag == FRAG_LATER)
 		return next(ctx, at, SLOT_END);
+	if (decap_ip_wanted(cur))
+		return next(ctx, at, SLOT_DECAP);
 	switch (cur->l4_proto) {
 	case IPPROTO_TCP:
 		return next(ctx, at, SLOT_L4_TCP);
@@ -325,8 +350,13 @@ HOOK_PROGRAMS(l4_tcp)
 
 static __always_inline int stage_l4_udp(void *ctx, const int at)
 {
+	int res;
+
 	PROG_PROLOGUE;
-	return result(ctx, at, parse_udp(data, data_end, cur, st), SLOT_END);
+	res = parse_udp(data, data_end, cur, st);
+	if (res == PARSE_OK && decap_udp_wanted(cur, st))
+		return next(ctx, at, SLOT_DECAP);
+	return result(ctx, at, res, SLOT_END);
 }
 HOOK_PROGRAMS(l4_udp)
 
@@ -395,14 +425,27 @@ static __always_inline __u32 ttl_bin(__u32 ttl)
 	return bin < FLOW_TTL_BINS ? bin : FLOW_TTL_BINS - 1;
 }
 
+/* The packet's MPLS label stack entries (zeros without), where an entry or
+ * an overflow event keeps them. */
+static __always_inline void mpls_of(const struct pkt_meta *cur,
+				    const struct parse_state *st, __u32 *to)
+{
+	if (cur->mpls) {
+		__builtin_memcpy(to, st->mpls, sizeof(st->mpls));
+	} else {
+		to[0] = to[1] = to[2] = 0;
+	}
+}
+
 /* A fresh entry holds no packet yet: the one update path below adds the
  * first packet like any other, so there is only one way to count. What is
  * kept from the first packet only (TOS, flow label, MACs) is set here. */
 static __always_inline void stats_init(struct flow_stats *fs, void *ctx,
 				       const int at, struct parse_state *st,
-				       __u64 ts)
+				       struct pkt_meta *cur, __u64 ts)
 {
 	flow_stats_empty(fs);
+	mpls_of(cur, st, fs->mpls);
 	eth_macs(ctx_data(ctx, at), ctx_data_end(ctx, at), fs->src_mac,
 		 fs->dst_mac);
 	fs->tos = st->tos;
@@ -575,6 +618,8 @@ static __always_inline void overflow(void *ctx, const int at,
 	ev->wire_octets = w->octets;
 	ev->segs = w->segs;
 	ev->pad = 0;
+	mpls_of(cur, st, ev->mpls);
+	ev->pad2 = 0;
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -617,7 +662,7 @@ static __always_inline int stage_end(void *ctx, const int at)
 		return finish(ctx, at, CNT_INTERNAL);
 	fs = bpf_map_lookup_elem(table, &st->key);
 	if (!fs) {
-		stats_init(&fresh, ctx, at, st, cur->ts_ns);
+		stats_init(&fresh, ctx, at, st, cur, cur->ts_ns);
 		/* -EEXIST: another CPU inserted it first; use theirs */
 		if (!bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST))
 			notice(at, NOTICE_NEW, &st->key, cur->ts_ns);

@@ -28,6 +28,7 @@ struct frag_key {
 	__u8 src_addr[16];
 	__u8 dst_addr[16];
 	__u32 id;        /* IPv4 identification or IPv6 fragment header id */
+	__u32 segment_id; /* --decap: the tunnel's VNI or key (tenants apart) */
 };
 
 struct frag_l4 {
@@ -37,7 +38,7 @@ struct frag_l4 {
 	__u16 pad;
 };
 
-_Static_assert(sizeof(struct frag_key) == 44, "frag_key has no padding");
+_Static_assert(sizeof(struct frag_key) == 48, "frag_key has no padding");
 
 /* Shared by all CPUs: RSS may hash a first fragment (ports) and the later
  * ones (addresses only) to different queues. */
@@ -70,6 +71,7 @@ static __always_inline void frag_join(struct parse_state *st, __u8 frag)
 	__builtin_memcpy(fk.src_addr, key->src_addr, 16);
 	__builtin_memcpy(fk.dst_addr, key->dst_addr, 16);
 	fk.id = st->frag_id;
+	fk.segment_id = key->segment_id;
 	if (frag == FRAG_FIRST) {
 		struct frag_l4 v = {
 			.src_port = key->src_port,

@@ -32,7 +32,7 @@ struct flow_stats maponly_stats_btf_anchor;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1 << 20); /* the loader sets it to the flow count */
-	__type(key, struct flow_key);
+	__uint(key_size, FLOW_KEY_PLAIN_SIZE); /* the table's without --decap */
 	__type(value, struct flow_stats);
 } maponly_flows SEC(".maps");
 

@@ -49,7 +49,9 @@
 
 /* Offsets are re-read from the cursor in every program: bound them so the
  * verifier can prove packet accesses safe. */
-#define MAX_L3_OFF (ETH_HLEN + 4 * MAX_VLAN_TAGS)
+/* Outer headers, a tunnel header with options (Geneve's alone may take
+ * 260 bytes) and the inner frame's own Ethernet header and tags. */
+#define MAX_L3_OFF 511
 #define MAX_L4_OFF 0x3fff
 #define TCP_OPTIONS_MAX 40
 #define IPV4_OPTIONS_MAX 40
@@ -86,17 +88,74 @@ static __always_inline int is_vlan_tpid(__u16 proto)
 	       proto == ETH_P_QINQ1 || proto == ETH_P_QINQ2;
 }
 
-/* Ethernet with up to two 802.1Q / 802.1ad (or pre-standard 0x9100 /
- * 0x9200) tags; the outer VLAN id is kept. */
-static __always_inline int parse_eth(void *data, void *data_end,
-				     struct pkt_meta *cur)
-{
-	struct ethhdr *eth = data;
-	__u16 proto, off = ETH_HLEN, vlan = 0;
+#define ETH_P_MPLS_UC 0x8847
+#define ETH_P_MPLS_MC 0x8848
+/* Label stack entries walked to the bottom of the stack; a deeper stack is
+ * not parsed (counted so), like a third VLAN tag. */
+#define MPLS_MAX_LABELS 8
+#define MPLS_BOTTOM 0x100
 
+/*
+ * MPLS label stack at off (after the Ethernet header and its tags): the
+ * top FLOW_MPLS_LABELS entries go to labels[] (24 bits: label, EXP, S; with
+ * FLOW_MPLS_PRESENT), their number to *nlabels. MPLS does not say what it
+ * carries: after the bottom of the stack, the first nibble tells IPv4 from
+ * IPv6 (as the kernel's and most routers' MPLS code do); anything else
+ * (a pseudowire) is not parsed. *proto is set to what follows.
+ */
+static __always_inline int parse_mpls(void *data, void *data_end, __u32 *off,
+				      __u16 *proto, __u32 *labels,
+				      __u32 *nlabels)
+{
+#pragma unroll
+	for (int i = 0; i < MPLS_MAX_LABELS; i++) {
+		__u8 *l = data + (*off & MAX_L4_OFF);
+		__u32 lse;
+
+		if ((void *)(l + 4) > data_end)
+			return PARSE_MALFORMED;
+		lse = (__u32)l[0] << 24 | (__u32)l[1] << 16 | (__u32)l[2] << 8 | l[3];
+		if (i < FLOW_MPLS_LABELS) {
+			labels[i] = lse >> 8 | FLOW_MPLS_PRESENT;
+			*nlabels = i + 1;
+		}
+		*off += 4;
+		if (lse & MPLS_BOTTOM) {
+			__u8 *ip = data + (*off & MAX_L4_OFF);
+
+			if ((void *)(ip + 1) > data_end)
+				return PARSE_MALFORMED;
+			*proto = ip[0] >> 4 == 4 ? ETH_P_IP :
+				  ip[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_MPLS_UC;
+			return PARSE_OK;
+		}
+	}
+	return PARSE_UNSUPPORTED; /* deeper than we walk */
+}
+
+/*
+ * Ethernet at start (0; --decap: the inner frame of a tunnel) with up to
+ * two 802.1Q / 802.1ad (or pre-standard 0x9100 / 0x9200) tags, then an
+ * MPLS label stack if there is one. The outer frame's outer VLAN id is
+ * kept: an inner frame's tags are the tenant's, its VNI keys it instead.
+ * MPLS labels: see parse_mpls (*nlabels 0 without).
+ */
+static __always_inline int parse_eth(void *data, void *data_end,
+				     struct pkt_meta *cur, __u32 start,
+				     __u32 *labels, __u32 *nlabels)
+{
+	struct ethhdr *eth;
+	__u16 proto, vlan = 0;
+	__u32 off;
+	int res;
+
+	if (start > MAX_L3_OFF)
+		return PARSE_MALFORMED;
+	eth = data + start;
 	if ((void *)(eth + 1) > data_end)
 		return PARSE_MALFORMED;
 	proto = bpf_ntohs(eth->h_proto);
+	off = start + ETH_HLEN;
 
 #pragma unroll
 	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
@@ -111,11 +170,21 @@ static __always_inline int parse_eth(void *data, void *data_end,
 		proto = bpf_ntohs(vh->encap_proto);
 		off += sizeof(*vh);
 	}
+	if (!cur->tunnel)
+		cur->vlan_id = vlan;
+	if (is_vlan_tpid(proto)) {
+		cur->l3_off = off;
+		cur->l3_proto = proto;
+		return PARSE_UNSUPPORTED; /* more tags than we walk */
+	}
+	if (proto == ETH_P_MPLS_UC || proto == ETH_P_MPLS_MC) {
+		labels[0] = labels[1] = labels[2] = 0;
+		res = parse_mpls(data, data_end, &off, &proto, labels, nlabels);
+		if (res != PARSE_OK)
+			return res;
+	}
 	cur->l3_off = off;
 	cur->l3_proto = proto;
-	cur->vlan_id = vlan;
-	if (is_vlan_tpid(proto))
-		return PARSE_UNSUPPORTED; /* more tags than we walk */
 	return PARSE_OK;
 }
 
@@ -161,7 +230,8 @@ static __always_inline void key_init(struct flow_key *key, __u32 ifindex,
 	key->src_port = 0;
 	key->dst_port = 0;
 	key->icmp_id = 0;
-	key->pad = 0;
+	key->tunnel = cur->tunnel;
+	key->segment_id = cur->segment_id;
 }
 
 /*

@@ -59,6 +59,7 @@ static __always_inline void harvest(struct flow_stats *d, struct flow_stats *fs)
 	d->tos = fs->tos;
 	__builtin_memcpy(d->src_mac, fs->src_mac, sizeof(d->src_mac));
 	__builtin_memcpy(d->dst_mac, fs->dst_mac, sizeof(d->dst_mac));
+	__builtin_memcpy(d->mpls, fs->mpls, sizeof(d->mpls));
 	d->state = fs->state;
 }
 

@@ -469,6 +469,7 @@ int run_live(const struct config *cfg_started)
 		.share = cfg->share,
 		.slot_mask = cfg->slot_mask,
 		.dpi_mask = cfg->dpi_mask,
+		.decap = cfg->decap,
 		.max_flows = cfg->kernel_flows,
 		.reuse_path = cfg->map_path,
 		.sample_rate = cfg->sample_rate,

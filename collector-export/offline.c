@@ -165,6 +165,7 @@ int run_offline(const struct config *cfg)
 		.share = cfg->share,
 		.slot_mask = cfg->slot_mask,
 		.dpi_mask = cfg->dpi_mask,
+		.decap = cfg->decap,
 		.max_flows = cfg->kernel_flows,
 		.sample_rate = cfg->sample_rate,
 	};

@@ -368,6 +368,7 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		a->flow_label = d->flow_label;
 		memcpy(a->src_mac, d->src_mac, sizeof(a->src_mac));
 		memcpy(a->dst_mac, d->dst_mac, sizeof(a->dst_mac));
+		memcpy(a->mpls, d->mpls, sizeof(a->mpls));
 	}
 	a->packets += d->packets;
 	a->octets += d->octets;
@@ -503,6 +504,7 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 	d.flow_label = ev->flow_label;
 	memcpy(d.src_mac, ev->src_mac, sizeof(d.src_mac));
 	memcpy(d.dst_mac, ev->dst_mac, sizeof(d.dst_mac));
+	memcpy(d.mpls, ev->mpls, sizeof(d.mpls));
 	d.tcp_flags = ev->tcp_flags;
 	return flow_cache_merge_marked(fc, &ev->key, &d, mark);
 }

@@ -56,6 +56,7 @@ struct config {
 	__u32 slot_mask;        /* bit per enum flow_slot to fill (-p) */
 	bool protocols_given;
 	bool dpi;
+	bool decap;             /* --decap: tunnels' inner packets are the flows */
 	__u32 dpi_mask;         /* -D: bit per enum dpi_app to inspect (-p) */
 	enum share_mode share;
 	bool share_given;

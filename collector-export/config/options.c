@@ -23,7 +23,7 @@ enum opt_id {
 	OPT_FORMAT, OPT_DOMAIN, OPT_TEMPLATE, OPT_BIFLOW, OPT_TMPL_SEC,
 	OPT_TMPL_MSGS, OPT_MSG_SIZE, OPT_OPTIONS_SEC, OPT_BUFFER, OPT_FLOWS,
 	OPT_UDP_RATE, OPT_KERNEL_FLOWS, OPT_STATS_SEC, OPT_STATS_FILE,
-	OPT_SAMPLE, OPT_DUMP_ROTATE,
+	OPT_SAMPLE, OPT_DUMP_ROTATE, OPT_DECAP,
 	OPT_DIRECTION,
 	OPT_TC_HOOK,
 	OPT_CONFIG, OPT_VERSION, OPT_BALANCE, OPT_USER, OPT_METRICS,
@@ -48,6 +48,8 @@ const struct option_desc options[] = {
 	  "how parse state travels between tail calls: `meta`, `percpu`, `global` [percpu]" },
 	{ { "sample", required_argument, NULL, OPT_SAMPLE }, "N",
 	  "meter 1 packet in N, chosen at random (the rate goes to collectors in the options records; a later fragment joins its first fragment's flow only when that was sampled too) [1: all]" },
+	{ { "decap", no_argument, NULL, OPT_DECAP }, NULL,
+	  "meter the inner packets of VXLAN (UDP 4789), Geneve (UDP 6081), GRE (with its key; IP or Ethernet payload) and IP-in-IP (4in4, 6in4, 4in6, 6in6) tunnels, one level deep: the inner flow is the key, with its VNI or GRE key (`layer2SegmentId`, in the key: tenants stay apart); without it a tunnel is a flow of its outer header. MPLS label stacks are parsed through either way" },
 	{ { "DPI", no_argument, NULL, 'D' }, NULL,
 	  "deep packet inspection of the first payload packets of each flow direction: DNS, HTTP/1.x, TLS ClientHello (SNI, version, ALPN, JA4) and QUIC Initial (version, SNI, ALPN); results in `-j` and in IPFIX (`applicationId` and its name, IANA HTTP and CERT (YAF) DNS/TLS elements)" },
 	{ { "collector", required_argument, NULL, 'c' }, "DEST",
@@ -263,7 +265,8 @@ static int parse_protocols(const char *value, const struct option_desc *d,
 	n = split_list(list, items, 16, d, where);
 	if (n < 0)
 		return n;
-	*mask = 1U << SLOT_END | 1U << SLOT_DPI; /* not optional (DPI: -D) */
+	/* not optional (DPI: -D, decap: --decap) */
+	*mask = 1U << SLOT_END | 1U << SLOT_DPI | 1U << SLOT_DECAP;
 	*dpi_mask = 0;
 	for (int i = 0; i < n; i++) {
 		size_t j;
@@ -282,7 +285,7 @@ static int parse_protocols(const char *value, const struct option_desc *d,
 		*mask |= 1U << protocol_slots[j].slot;
 	}
 	/* inspectors only: every parser stays */
-	if (*mask == (1U << SLOT_END | 1U << SLOT_DPI))
+	if (*mask == (1U << SLOT_END | 1U << SLOT_DPI | 1U << SLOT_DECAP))
 		*mask = (1U << SLOT_MAX) - 1;
 	return 0;
 }
@@ -414,6 +417,9 @@ int option_apply(struct config *cfg, const struct option_desc *d,
 		break;
 	case OPT_BIFLOW:
 		cfg->biflow = on;
+		break;
+	case OPT_DECAP:
+		cfg->decap = on;
 		break;
 	case OPT_TMPL_SEC:
 		PARSE_UINT(cfg->template_refresh_sec, 86400);

@@ -34,6 +34,9 @@ static const struct field_def fields[] = {
 	{ 58, 2, FIELD_UNSIGNED, false },  /* vlanId */
 	{ 60, 1, FIELD_UNSIGNED, false },  /* ipVersion */
 	{ 61, 1, FIELD_UNSIGNED, false },  /* flowDirection */
+	{ 70, 3, FIELD_MPLS, true },       /* mplsTopLabelStackSection */
+	{ 71, 3, FIELD_MPLS, true },       /* mplsLabelStackSection2 */
+	{ 72, 3, FIELD_MPLS, true },       /* mplsLabelStackSection3 */
 	{ 80, 6, FIELD_MAC, true },        /* destinationMacAddress */
 	{ 136, 1, FIELD_UNSIGNED, false }, /* flowEndReason */
 	{ 139, 2, FIELD_UNSIGNED, false }, /* icmpTypeCodeIPv6 */
@@ -47,6 +50,7 @@ static const struct field_def fields[] = {
 	{ 178, 1, FIELD_UNSIGNED, false }, /* icmpTypeIPv6 */
 	{ 179, 1, FIELD_UNSIGNED, false }, /* icmpCodeIPv6 */
 	{ 243, 2, FIELD_UNSIGNED, false }, /* dot1qVlanId */
+	{ 351, 8, FIELD_UNSIGNED, false }, /* layer2SegmentId */
 };
 
 const struct field_def *field_lookup(__u16 ie)
@@ -55,6 +59,34 @@ const struct field_def *field_lookup(__u16 ie)
 		if (fields[i].ie == ie)
 			return &fields[i];
 	return NULL;
+}
+
+/*
+ * layer2SegmentId (IE 351): IANA puts the overlay's encapsulation type in
+ * the most significant byte (0x01 VXLAN, 0x02 NVGRE) and the segment id in
+ * the bytes below. A GRE key is NVGRE's (its 24-bit VSID and 8-bit flow id
+ * are the key's 32 bits); Geneve has no code of its own and goes with 0.
+ */
+__u64 flow_layer2_segment_id(const struct flow_key *k)
+{
+	switch (k->tunnel) {
+	case TUNNEL_VXLAN:
+		return (__u64)0x01 << 56 | k->segment_id;
+	case TUNNEL_GRE:
+		return (__u64)0x02 << 56 | k->segment_id;
+	case TUNNEL_GENEVE:
+		return k->segment_id;
+	}
+	return 0;
+}
+
+const char *flow_tunnel_name(__u8 tunnel)
+{
+	static const char *const names[TUNNEL_KINDS] = {
+		"", "vxlan", "geneve", "gre", "ipip",
+	};
+
+	return tunnel < TUNNEL_KINDS ? names[tunnel] : "?";
 }
 
 static bool is_icmp(const struct flow_key *k, int version)
@@ -92,6 +124,7 @@ __u64 field_uint(const struct field_def *f, const struct flow_record *rec,
 	case 52: return s->packets ? s->min_ttl : 0;
 	case 53: return s->max_ttl;
 	case 58: case 243: return k->vlan_id;
+	case 351: return flow_layer2_segment_id(k);
 	case 60: return k->ip_version;
 	case 61: return k->direction;
 	case 136: return rec->end_reason;
@@ -129,6 +162,22 @@ static const __u8 *field_mac(const struct field_def *f,
 	return f->ie == 56 ? s->src_mac : s->dst_mac;
 }
 
+/* An MPLS label stack section (IEs 70-72, RFC 7012 octetArray): label,
+ * EXP and S in 3 bytes, as on the wire; zeros where the stack ends (and
+ * for a missing reverse direction). Each direction has its own labels. */
+static void put_mpls(const struct field_def *f, const struct flow_record *rec,
+		     bool reverse, __u8 *out)
+{
+	const struct flow_stats *s = reverse ? &rec->rev : &rec->fwd;
+	__u32 e = s->mpls[f->ie - 70];
+
+	if (!(e & FLOW_MPLS_PRESENT) || (reverse && !rec->has_reverse))
+		e = 0;
+	out[0] = e >> 16;
+	out[1] = e >> 8;
+	out[2] = e;
+}
+
 static void put_mac(const struct field_def *f, const struct flow_record *rec,
 		    bool reverse, __u8 *out)
 {
@@ -163,6 +212,9 @@ unsigned int field_put_host(const struct field_def *f,
 	case FIELD_MAC: /* libfixbuf keeps macAddress as the wire's bytes */
 		put_mac(f, rec, reverse, out);
 		return 6;
+	case FIELD_MPLS: /* octetArray: the wire's bytes */
+		put_mpls(f, rec, reverse, out);
+		return 3;
 	}
 	v = field_uint(f, rec, reverse);
 	switch (f->len) {
@@ -188,6 +240,9 @@ void field_put_wire(const struct field_def *f, const struct flow_record *rec,
 		return;
 	case FIELD_MAC:
 		put_mac(f, rec, reverse, out);
+		return;
+	case FIELD_MPLS:
+		put_mpls(f, rec, reverse, out);
 		return;
 	}
 	v = field_uint(f, rec, reverse);

@@ -16,6 +16,7 @@ enum field_kind {
 	FIELD_ADDR4,    /* ipv4Address: 4 bytes, from the mapped key address */
 	FIELD_ADDR6,    /* ipv6Address: 16 bytes */
 	FIELD_MAC,      /* macAddress: 6 bytes as on the wire, per direction */
+	FIELD_MPLS,     /* MPLS label stack section: 3 bytes as on the wire */
 };
 
 struct field_def {
@@ -28,6 +29,13 @@ struct field_def {
 /* The definition for IANA element ie, or NULL if flowexport has no value
  * for it. */
 const struct field_def *field_lookup(__u16 ie);
+
+/* layer2SegmentId (IE 351) of a flow: the tunnel's VNI or GRE key under
+ * IANA's encapsulation type byte; 0 outside a tunnel or IP-in-IP. */
+__u64 flow_layer2_segment_id(const struct flow_key *k);
+
+/* "vxlan", "geneve", "gre", "ipip"; "" for none (enum tunnel_kind). */
+const char *flow_tunnel_name(__u8 tunnel);
 
 /* Value of an integer field of rec, forward or reverse direction. */
 __u64 field_uint(const struct field_def *f, const struct flow_record *rec,

@@ -31,6 +31,18 @@ static const unsigned char udp4_frame[64] = {
 	0x04, 0x00, 0x00, 0x35, 0x00, 0x1e, 0x00, 0x00,
 };
 
+/* --decap: the same frame inside VXLAN (VNI 42) between 10.9.0.1 and
+ * 10.9.0.2, what each tunneled packet costs (vxlan_ns_per_packet). */
+#define VXLAN_OUTER 50 /* Ethernet, IPv4, UDP and VXLAN headers */
+static const unsigned char vxlan_outer[VXLAN_OUTER] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x08, 0x00,
+	0x45, 0x00, 0x00, 20 + 8 + 8 + sizeof(udp4_frame), 0x00, 0x01, 0x00, 0x00,
+	0x40, 0x11, 0x00, 0x00, 0x0a, 0x09, 0x00, 0x01, 0x0a, 0x09, 0x00, 0x02,
+	0xc0, 0x00, 0x12, 0xb5, 0x00, 8 + 8 + sizeof(udp4_frame), 0x00, 0x00,
+	0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, 0x00,
+};
+
 static int cmp_u32(const void *a, const void *b)
 {
 	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
@@ -162,7 +174,8 @@ int run_bench(const struct config *cfg)
 {
 	struct pipeline pipes[SHARE_MAX];
 	__u32 ns[SHARE_MAX][BENCH_ROUNDS], tc_ns[SHARE_MAX][BENCH_ROUNDS];
-	__u32 floor_ns[BENCH_ROUNDS];
+	__u32 vx_ns[SHARE_MAX][BENCH_ROUNDS], floor_ns[BENCH_ROUNDS];
+	unsigned char vxlan_frame[VXLAN_OUTER + sizeof(udp4_frame)];
 	int first = cfg->share_given ? cfg->share : 0;
 	int last = cfg->share_given ? cfg->share : SHARE_MAX - 1;
 	int err = 0, opened = first;
@@ -174,6 +187,7 @@ int run_bench(const struct config *cfg)
 			.share = opened,
 			.slot_mask = cfg->slot_mask,
 			.dpi_mask = cfg->dpi_mask,
+			.decap = cfg->decap,
 			.sample_rate = cfg->sample_rate,
 			.max_flows = cfg->kernel_flows > cfg->bench_flows ?
 					     cfg->kernel_flows : cfg->bench_flows,
@@ -189,6 +203,8 @@ int run_bench(const struct config *cfg)
 		err = run_cycled(cfg, pipes, first, last);
 		goto out;
 	}
+	memcpy(vxlan_frame, vxlan_outer, VXLAN_OUTER);
+	memcpy(vxlan_frame + VXLAN_OUTER, udp4_frame, sizeof(udp4_frame));
 	for (int r = 0; r < BENCH_ROUNDS; r++) {
 		err = pipeline_run_packet(pipeline_floor_fd(&pipes[first]),
 					  udp4_frame, sizeof(udp4_frame), NULL,
@@ -203,6 +219,11 @@ int run_bench(const struct config *cfg)
 							  udp4_frame, sizeof(udp4_frame),
 							  NULL, cfg->test_repeat, NULL,
 							  &tc_ns[s][r]);
+			if (!err && cfg->decap)
+				err = pipeline_run_packet(pipeline_start_fd(&pipes[s]),
+							  vxlan_frame, sizeof(vxlan_frame),
+							  NULL, cfg->test_repeat, NULL,
+							  &vx_ns[s][r]);
 		}
 		if (err) {
 			pr_warn("BPF_PROG_TEST_RUN failed: %s\n", strerror(-err));
@@ -213,16 +234,25 @@ int run_bench(const struct config *cfg)
 	double floor = trimmed_mean(floor_ns, BENCH_ROUNDS);
 
 	if (!cfg->json)
-		printf("%-8s %12s %8s %12s   (64-byte IPv4 UDP, one flow, %u runs x %d rounds)\n",
-		       "share", "ns/packet", "x floor", "TC egress", cfg->test_repeat,
-		       BENCH_ROUNDS);
+		printf("%-8s %12s %8s %12s%s   (64-byte IPv4 UDP, one flow, %u runs x %d rounds%s)\n",
+		       "share", "ns/packet", "x floor", "TC egress",
+		       cfg->decap ? "    in VXLAN" : "", cfg->test_repeat,
+		       BENCH_ROUNDS, cfg->decap ? "; the same frame in VXLAN" : "");
 	for (int s = first; s <= last; s++) {
 		double v = trimmed_mean(ns[s], BENCH_ROUNDS);
 		double tc = trimmed_mean(tc_ns[s], BENCH_ROUNDS);
 
-		if (cfg->json)
+		double vx = cfg->decap ? trimmed_mean(vx_ns[s], BENCH_ROUNDS) : 0;
+
+		if (cfg->json && cfg->decap)
+			printf("{\"share\":\"%s\",\"ns_per_packet\":%.1f,\"floor_ns\":%.1f,\"tc_egress_ns_per_packet\":%.1f,\"vxlan_ns_per_packet\":%.1f}\n",
+			       share_mode_name(s), v, floor, tc, vx);
+		else if (cfg->json)
 			printf("{\"share\":\"%s\",\"ns_per_packet\":%.1f,\"floor_ns\":%.1f,\"tc_egress_ns_per_packet\":%.1f}\n",
 			       share_mode_name(s), v, floor, tc);
+		else if (cfg->decap)
+			printf("%-8s %12.1f %8.2f %12.1f %12.1f\n", share_mode_name(s),
+			       v, floor > 0 ? v / floor : 0, tc, vx);
 		else
 			printf("%-8s %12.1f %8.2f %12.1f\n", share_mode_name(s), v,
 			       floor > 0 ? v / floor : 0, tc);

@@ -214,8 +214,9 @@ struct table_ops *table_sync_ops(struct table_sync *t)
  * doubles the batch. */
 int table_sync_walk(struct table_sync *t, __u64 now)
 {
-	__u32 batch = 1024, in = 0, out = 0;
-	struct flow_key *keys = calloc(batch, sizeof(*keys));
+	__u32 batch = 1024, in = 0, out = 0, ks = t->p->key_size;
+	/* keys as the table holds them: ks bytes each (flow.h) */
+	__u8 *keys = calloc(batch, ks);
 	struct flow_stats *vals = calloc(batch, sizeof(*vals));
 	bool first = true;
 	int fd = t->p->table_fd, err = 0;
@@ -232,10 +233,12 @@ int table_sync_walk(struct table_sync *t, __u64 now)
 		err = err ? -errno : 0;
 		for (__u32 i = 0; i < count; i++) {
 			__u64 first_ns = vals[i].first_seen_ns;
+			struct flow_key key = {};
 
+			memcpy(&key, keys + (size_t)i * ks, ks);
 			if (first_ns == FLOW_FIRST_NONE || first_ns > vals[i].last_seen_ns)
 				first_ns = now < vals[i].last_seen_ns ? now : vals[i].last_seen_ns;
-			if (flow_cache_note(t->fc, &keys[i], first_ns,
+			if (flow_cache_note(t->fc, &key, first_ns,
 					    vals[i].last_seen_ns,
 					    vals[i].tcp_flags & 0x05 ? NOTICE_END : NOTICE_NEW,
 					    vals[i].state)) {
@@ -252,7 +255,7 @@ int table_sync_walk(struct table_sync *t, __u64 now)
 			batch *= 2;
 			free(keys);
 			free(vals);
-			keys = calloc(batch, sizeof(*keys));
+			keys = calloc(batch, ks);
 			vals = calloc(batch, sizeof(*vals));
 			continue;
 		}

@@ -66,6 +66,7 @@ static struct bpf_program *slot_program(struct flowmon *skel, int hook, int slot
 	case SLOT_L4_ICMPV6: return SLOT_PROGRAM(skel, hook, l4_icmpv6);
 	case SLOT_END: return SLOT_PROGRAM(skel, hook, end);
 	case SLOT_DPI: return SLOT_PROGRAM(skel, hook, dpi);
+	case SLOT_DECAP: return SLOT_PROGRAM(skel, hook, decap);
 	}
 	return NULL;
 }
@@ -84,12 +85,12 @@ static struct bpf_map *hook_jmp_table(struct flowmon *skel, int hook)
  * memory allocator's per-CPU free list, no grace period): hence CLOSE and
  * a grace period before FINAL, and table operations one batch at a time
  * across instances (pipeline_table_ops). */
-static int create_flow_table(__u32 max_flows, bool prealloc)
+static int create_flow_table(__u32 max_flows, bool prealloc, __u32 key_size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o,
 		    .map_flags = prealloc ? 0 : BPF_F_NO_PREALLOC);
 	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "flow_table",
-				sizeof(struct flow_key), sizeof(struct flow_stats),
+				key_size, sizeof(struct flow_stats),
 				max_flows, &o);
 
 	if (fd < 0)
@@ -126,7 +127,8 @@ static void table_lock_open(struct pipeline *p)
 }
 
 /* The table in slot 0 of a reused flow_tables map: ours from now on too. */
-static int current_table_fd(int outer_fd, __u32 *max_entries)
+static int current_table_fd(int outer_fd, __u32 *max_entries,
+			    __u32 *key_size)
 {
 	struct bpf_map_info info = {};
 	__u32 zero = 0, id, len = sizeof(info);
@@ -144,6 +146,7 @@ static int current_table_fd(int outer_fd, __u32 *max_entries)
 		return err;
 	}
 	*max_entries = info.max_entries;
+	*key_size = info.key_size;
 	return fd;
 }
 
@@ -188,6 +191,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 {
 	struct flowmon *skel;
 	__u32 zero = 0;
+	/* the tunnel's id is keyed only with --decap (flow.h) */
+	__u32 key_size = opts->decap ? sizeof(struct flow_key) : FLOW_KEY_PLAIN_SIZE;
 	int err, reuse_fd = -1;
 
 	memset(p, 0, sizeof(*p));
@@ -220,6 +225,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 	skel->rodata->sample_rate = opts->sample_rate ? opts->sample_rate : 1;
 	/* 0 without -D: the verifier then drops the DPI stage's code */
 	skel->rodata->dpi_mask = opts->dpi_mask;
+	/* 0 without --decap: the verifier drops every tunnel test */
+	skel->rodata->decap_enabled = opts->decap;
 
 	if (opts->reuse_path) {
 		reuse_fd = bpf_obj_get(opts->reuse_path);
@@ -230,11 +237,21 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 			goto fail;
 		}
 		/* the table installed there is the one we meter into */
-		p->table_fd = current_table_fd(reuse_fd, &p->max_flows);
+		p->table_fd = current_table_fd(reuse_fd, &p->max_flows,
+					       &p->key_size);
 		if (p->table_fd < 0) {
 			err = p->table_fd;
 			pr_warn("'%s' is not a flowexport flow table: %s\n",
 				opts->reuse_path, strerror(-err));
+			goto fail;
+		}
+		if (p->key_size != key_size) {
+			err = -EINVAL;
+			pr_warn("the flow table pinned at '%s' was made %s --decap (its key %s the VNI); continue it %s --decap, or remove the pin\n",
+				opts->reuse_path,
+				p->key_size == FLOW_KEY_PLAIN_SIZE ? "without" : "with",
+				p->key_size == FLOW_KEY_PLAIN_SIZE ? "has no room for" : "holds",
+				p->key_size == FLOW_KEY_PLAIN_SIZE ? "without" : "with");
 			goto fail;
 		}
 		err = bpf_map__reuse_fd(skel->maps.flow_tables, reuse_fd);
@@ -247,7 +264,9 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		if (err)
 			goto fail;
 	} else {
-		p->table_fd = create_flow_table(p->max_flows, opts->prealloc);
+		p->key_size = key_size;
+		p->table_fd = create_flow_table(p->max_flows, opts->prealloc,
+						key_size);
 		if (p->table_fd < 0) {
 			err = p->table_fd;
 			pr_warn("cannot create a flow table of %u entries: %s\n",
@@ -286,6 +305,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 			if (!(opts->slot_mask & (1U << slot)) || fd < 0)
 				continue;
 			if (slot == SLOT_DPI && !opts->dpi_mask)
+				continue;
+			if (slot == SLOT_DECAP && !opts->decap)
 				continue;
 			if (bpf_map_update_elem(bpf_map__fd(hook_jmp_table(skel, hook)),
 						&slot, &fd, BPF_ANY)) {

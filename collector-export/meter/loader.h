@@ -32,11 +32,14 @@ struct pipeline_opts {
 	 * its verification at start); the XDP one is always loaded */
 	unsigned int tc_dirs;
 	__u32 dpi_mask;        /* -D: bit per enum dpi_app inspected; 0: none */
+	bool decap;            /* --decap: meter tunnels' inner packets */
 };
 
 struct pipeline {
 	struct flowmon *skel;
 	int table_fd;          /* the flow table (shared with -M) */
+	__u32 key_size;        /* its key: FLOW_KEY_PLAIN_SIZE, or the whole
+				* struct flow_key with --decap */
 	__u32 table_id;
 	/* named after flow_tables' map id: its owner (the pinner) holds it
 	 * for life */

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "output.h"
 #include "dpi_output.h"
+#include "export_fields.h"
 
 struct output {
 	const struct config *cfg;
@@ -85,6 +86,44 @@ static void flags_str(__u32 flags, char *buf)
 	buf[8] = '\0';
 }
 
+static int mpls_depth(const __u32 *mpls)
+{
+	int n = 0;
+
+	while (n < FLOW_MPLS_LABELS && (mpls[n] & FLOW_MPLS_PRESENT))
+		n++;
+	return n;
+}
+
+/* --decap's tunnel and the MPLS labels, where the flow has them:
+ * " vxlan 42", " gre key 7", " ipip", " mpls 16/17/18". */
+static void write_text_segment(FILE *f, const struct flow_key *k,
+			       const __u32 *mpls)
+{
+	int n = mpls_depth(mpls);
+
+	if (k->tunnel == TUNNEL_GRE)
+		fprintf(f, " gre key %u", k->segment_id);
+	else if (k->tunnel == TUNNEL_IPIP)
+		fprintf(f, " ipip");
+	else if (k->tunnel)
+		fprintf(f, " %s %u", flow_tunnel_name(k->tunnel), k->segment_id);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%u", i ? "/" : " mpls ", (mpls[i] >> 4) & 0xfffff);
+}
+
+/* JSON: layer2SegmentId (IE 351) as exported, the tunnel and its VNI or
+ * key as read. */
+static void write_json_tunnel(FILE *f, const struct flow_key *k)
+{
+	if (!k->tunnel)
+		return;
+	fprintf(f, ",\"tunnelType\":\"%s\"", flow_tunnel_name(k->tunnel));
+	if (k->tunnel != TUNNEL_IPIP)
+		fprintf(f, ",\"tunnelId\":%u,\"layer2SegmentId\":%" PRIu64,
+			k->segment_id, (uint64_t)flow_layer2_segment_id(k));
+}
+
 void output_write_text(FILE *f, const struct flow_record *r)
 {
 	const struct flow_key *k = &r->key;
@@ -109,6 +148,7 @@ void output_write_text(FILE *f, const struct flow_record *r)
 		k->vlan_id, k->direction == FLOW_DIR_EGRESS ? "out" : "if",
 		k->ifindex, (uint64_t)r->fwd.packets,
 		(uint64_t)r->fwd.octets, flags);
+	write_text_segment(f, k, r->fwd.mpls);
 	if (r->has_reverse) {
 		flags_str(r->rev.tcp_flags, flags);
 		fprintf(f, " rev pkts %" PRIu64 " bytes %" PRIu64 " flags %s",
@@ -128,6 +168,15 @@ static void json_u32_array(FILE *f, const char *name, const __u32 *v, int n)
 	fprintf(f, ",\"%s\":[", name);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s%u", i ? "," : "", v[i]);
+	fputc(']', f);
+}
+
+static void json_u32_labels(FILE *f, const char *name, const __u32 *mpls,
+			    int n)
+{
+	fprintf(f, ",\"%s\":[", name);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%u", i ? "," : "", (mpls[i] >> 4) & 0xfffff);
 	fputc(']', f);
 }
 
@@ -161,6 +210,18 @@ static void json_direction(FILE *f, const char *prefix,
 	fprintf(f, ",\"%s\":%u", KEY("ipClassOfService"), s->tos);
 	json_mac(f, KEY("sourceMacAddress"), s->src_mac);
 	json_mac(f, KEY("destinationMacAddress"), s->dst_mac);
+	/* MPLS label stack sections (IEs 70-72) as the 24 bits exported
+	 * (label << 4 | EXP << 1 | S), and the labels alone */
+	for (int i = 0, n = mpls_depth(s->mpls); i < n; i++) {
+		static const char *const ie[FLOW_MPLS_LABELS] = {
+			"mplsTopLabelStackSection", "mplsLabelStackSection2",
+			"mplsLabelStackSection3",
+		};
+
+		fprintf(f, ",\"%s\":%u", KEY(ie[i]), s->mpls[i] & 0xffffff);
+		if (i == n - 1)
+			json_u32_labels(f, KEY("mplsLabels"), s->mpls, n);
+	}
 	if (k->ip_version == 6)
 		fprintf(f, ",\"%s\":%u", KEY("flowLabelIPv6"), s->flow_label);
 	if (k->protocol == 6) {
@@ -204,6 +265,7 @@ void output_write_json(FILE *f, const struct flow_record *r)
 	fprintf(f, ",\"vlanId\":%u,\"%sInterface\":%u,\"flowDirection\":%u",
 		k->vlan_id, k->direction == FLOW_DIR_EGRESS ? "egress" : "ingress",
 		k->ifindex, k->direction);
+	write_json_tunnel(f, k);
 	json_direction(f, "", &r->fwd, r->start_ms, r->end_ms, k);
 	if (r->has_reverse)
 		json_direction(f, "reverse", &r->rev, r->rev_start_ms,

@@ -64,6 +64,7 @@ static void keep_fixed(const struct config *live, struct config *gen)
 	KEEP(json, "-j/--json");
 	KEEP(interval, "-i/--interval");
 	KEEP(dpi, "-D/--DPI");
+	KEEP(decap, "--decap");
 	KEEP_STR(pin_dir, "-F/--Folder");
 	KEEP_STR(map_path, "-M/--Map");
 #undef KEEP

@@ -9,7 +9,8 @@
  * Frames are built as Ethernet with 0-3 VLAN tags (every TPID we know),
  * IPv4 with options and fragments, IPv6 with chains of 0-7 extension
  * headers and fragments, TCP with options, UDP, ICMP, ICMPv6, other
- * protocols and other ethertypes; then half of them are mutated: bit flips,
+ * protocols and other ethertypes, some behind an MPLS label stack (parsed
+ * through at L2 whatever the options); then half of them are mutated: bit flips,
  * truncation, a length field set to an edge value, junk appended, a wire
  * length longer than the frame (a capture's snaplen), or all random bytes.
  *
@@ -51,11 +52,12 @@ static const char *const outcome_names[O_MAX] = { "flowed", "not parsed",
 enum kind {
 	K_TCP4, K_UDP4, K_ICMP4, K_OTHER4, K_TCP6, K_UDP6, K_ICMP6, K_OTHER6,
 	K_FRAG4, K_FRAG6, K_EXT6, K_VLAN, K_NON_IP, K_MUTATED, K_RANDOM, K_CUT,
-	K_MAX
+	K_MPLS, K_MAX
 };
 static const char *const kind_names[K_MAX] = {
 	"tcp4", "udp4", "icmp4", "other4", "tcp6", "udp6", "icmp6", "other6",
 	"frag4", "frag6", "ext6", "vlan", "non-ip", "mutated", "random", "cut",
+	"mpls",
 };
 
 struct frame {
@@ -356,7 +358,24 @@ static void gen_frame(struct frame *f)
 		put16(f, tpids[below(4)]);
 		put16(f, below(3) << 12 | (1 + below(3)));
 	}
-	if (l3 < 45) {
+	if (l3 < 90 && chance(12)) {
+		/* an MPLS stack of 1-9 labels (9: deeper than parsed), the last
+		 * with S set, now and then none with S */
+		__u32 labels = 1 + below(chance(20) ? 9 : 4);
+
+		put16(f, chance(80) ? 0x8847 : 0x8848);
+		for (__u32 i = 0; i < labels; i++)
+			put32(f, rnd() << 12 | below(8) << 9 |
+				 (i == labels - 1 && chance(95)) << 8 | below(256));
+		f->kinds[K_MPLS] = true;
+		if (l3 < 45) {
+			gen_ipv4(f, proto);
+			f->kinds[l4_kind(4, proto)] = true;
+		} else {
+			gen_ipv6(f, proto);
+			f->kinds[l4_kind(6, proto)] = true;
+		}
+	} else if (l3 < 45) {
 		put16(f, 0x0800);
 		gen_ipv4(f, proto);
 		f->kinds[l4_kind(4, proto)] = true;
@@ -609,6 +628,24 @@ static struct verdict model(const struct frame *f, __u32 mask,
 			vlan = be16(d + off) & 0x0fff;
 		type = be16(d + off + 2);
 		off += 4;
+	}
+	if (type == 0x8847 || type == 0x8848) {
+		/* to the bottom of the stack (8 labels at most), whose
+		 * payload's first nibble says IPv4 or IPv6 */
+		int n;
+
+		for (n = 0; n < 8; n++) {
+			if (off + 4 > len)
+				return v_out(O_MALFORMED);
+			off += 4;
+			if (d[off - 2] & 1)
+				break;
+		}
+		if (n == 8)
+			return v_out(O_NOT_PARSED);
+		if (off + 1 > len)
+			return v_out(O_MALFORMED);
+		type = d[off] >> 4 == 4 ? 0x0800 : d[off] >> 4 == 6 ? 0x86dd : 0x8847;
 	}
 	k->ifindex = TEST_RUN_IFINDEX;
 	k->vlan_id = vlan;

@@ -116,7 +116,8 @@ static inline int flow_entry_cmp(const void *a, const void *b)
 static inline int h_flows(struct pipeline *p, struct flow_list *out)
 {
 	int fd = p->table_fd;
-	struct flow_key key, next;
+	/* zeroed: the table's key may end before segment_id (flow.h) */
+	struct flow_key key = {}, next = {};
 	void *prev = NULL;
 
 	out->v = calloc(TEST_MAX_FLOWS, sizeof(*out->v));
@@ -258,9 +259,10 @@ static inline void key_print(const char *label, const struct flow_key *k)
 
 	inet_ntop(AF_INET6, k->src_addr, s, sizeof(s));
 	inet_ntop(AF_INET6, k->dst_addr, d, sizeof(d));
-	printf("#   %s: if %u vlan %u v%u proto %u %s:%u -> %s:%u icmp_id %u pad %u\n",
+	printf("#   %s: if %u vlan %u v%u proto %u %s:%u -> %s:%u icmp_id %u tunnel %u/%u\n",
 	       label, k->ifindex, k->vlan_id, k->ip_version, k->protocol, s,
-	       k->src_port, d, k->dst_port, k->icmp_id, k->pad);
+	       k->src_port, d, k->dst_port, k->icmp_id, k->tunnel,
+	       k->segment_id);
 }
 
 /*

@@ -87,7 +87,7 @@ static void run_junk_meta_case(enum share_mode share)
 		.ts_ns = T(100), .magic = PKT_META_MAGIC, .l3_off = 0x3fff,
 		.l4_off = 0x3fff, .vlan_id = 999, .l3_proto = ETHERTYPE_IPV6,
 		.l4_proto = PROTO_TCP, .frag = FRAG_LATER,
-		.pad = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+		.tunnel = 0xff, .mpls = 0xff, .segment_id = 0xffffffff,
 	};
 	struct flow_key k = key4(PROTO_UDP, "10.7.0.3", "10.7.0.4", 5, 6);
 	struct flow_stats want = stats_none();
