@@ -357,7 +357,7 @@ int pipeline_retire_table(struct pipeline *p, int *old_fd)
 	if (bpf_obj_get_info_by_fd(p->table_fd, &info, &len))
 		return -errno;
 	fd = create_flow_table(info.max_entries,
-			       !(info.map_flags & BPF_F_NO_PREALLOC));
+			       !(info.map_flags & BPF_F_NO_PREALLOC), info.key_size);
 	if (fd < 0)
 		return fd;
 	/* returns after a grace period: nothing still uses the old one */
