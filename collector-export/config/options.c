@@ -83,7 +83,7 @@ const struct option_desc options[] = {
 	{ { "max-flows", required_argument, NULL, OPT_MAX_FLOWS }, "N",
 	  "flows held at once in the user-space cache: every flow alive within the idle timeout; above it the least recently seen flows end early (flowEndReason 5, counted as `evicted`); memory follows the flows held, about 400 bytes each [2097152]" },
 	{ { "kernel-flows", required_argument, NULL, OPT_KERNEL_FLOWS }, "N",
-	  "entries of the kernel flow table, which holds every live flow for its whole life; when it is full, a new flow's packets go through the overflow ring (still in the records); memory follows the flows present, about 330 bytes each, plus 16 bytes an entry up front [2097152, at most `--max-flows`]" },
+	  "entries of the kernel flow table, which holds every live flow for its whole life; when it is full, a new flow's packets go through the overflow ring (still in the records); memory follows the flows present, about 340 bytes each, plus 16 bytes an entry up front [2097152, at most `--max-flows`]" },
 	{ { "read", required_argument, NULL, 'r' }, "FILE.pcap",
 	  "meter a capture file (pcap or pcapng; Ethernet or Linux cooked) through the same BPF programs (BPF_PROG_TEST_RUN), timeouts in capture time, then exit; snaplen-cut and oversized frames count as the packets they were" },
 	{ { "interval", required_argument, NULL, 'i' }, "SEC",
