@@ -332,11 +332,20 @@ int table_sync_catch_up(struct table_sync *t, __u64 now)
 static int merge_retired(struct flow_cache *fc, struct cache_journal *j,
 			 int fd, struct drain_stats *ds, long *kill_after)
 {
-	struct flow_key *keys = calloc(BULK_ENTRIES, sizeof(*keys));
-	struct flow_stats *vals = calloc(BULK_ENTRIES, sizeof(*vals));
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	/* keys as the table holds them (48 bytes, 52 with --decap, flow.h) */
+	__u32 ks = bpf_obj_get_info_by_fd(fd, &info, &info_len) ? 0 : info.key_size;
+	__u8 *keys = NULL;
+	struct flow_stats *vals = NULL;
 	__u32 in = 0, out = 0;
 	bool first = true;
 	int err = -ENOMEM;
+
+	if (!ks || ks > sizeof(struct flow_key))
+		return -EINVAL; /* not a flow table of ours */
+	keys = calloc(BULK_ENTRIES, ks);
+	vals = calloc(BULK_ENTRIES, sizeof(*vals));
 
 	while (keys && vals) {
 		__u32 count = BULK_ENTRIES;
@@ -347,7 +356,10 @@ static int merge_retired(struct flow_cache *fc, struct cache_journal *j,
 		if (kill_after && *kill_after > 0 && --*kill_after == 0)
 			raise(SIGKILL); /* tests: die between read and merge */
 		for (__u32 i = 0; (!err || err == -ENOENT) && i < count; i++) {
-			flow_cache_merge_taken(fc, &keys[i], &vals[i], j->bulk_mark);
+			struct flow_key key = {};
+
+			memcpy(&key, keys + (size_t)i * ks, ks);
+			flow_cache_merge_taken(fc, &key, &vals[i], j->bulk_mark);
 			if (ds)
 				ds->entries++;
 		}
