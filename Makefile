@@ -163,10 +163,11 @@ fuzz-build: $(FUZZ_BINS)
 
 # deps first, then a fresh make so that pkg-config sees the new packages.
 test: deps
-	$(MAKE) all fuzz-build
 ifeq ($(SANITIZE),1)
+	$(MAKE) all
 	tests/sanitize.sh $(BUILD)
 else
+	$(MAKE) all fuzz-build
 	tests/run.sh
 endif
 
@@ -198,8 +199,8 @@ check:
 
 # The example configuration goes to SYSCONFDIR only if there is none yet
 # (every key in it is commented out), and beside the docs in any case.
-install: flowexport $(BUILD)/flowexport.8
-	install -D -m 0755 flowexport $(DESTDIR)$(PREFIX)/sbin/flowexport
+install: $(FX_BIN) $(BUILD)/flowexport.8
+	install -D -m 0755 $(FX_BIN) $(DESTDIR)$(PREFIX)/sbin/flowexport
 	install -d $(DESTDIR)$(TEMPLATE_DIR) $(DESTDIR)$(MAN_DIR) $(DESTDIR)$(UNIT_DIR)
 	install -m 0644 templates/*.tmpl $(DESTDIR)$(TEMPLATE_DIR)/
 	install -m 0644 $(BUILD)/flowexport.8 $(DESTDIR)$(MAN_DIR)/flowexport.8
@@ -218,7 +219,7 @@ DEB_SRC := $(DEB_DIR)/flowexport-$(VERSION)
 deb:
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_SRC)
-	tar --exclude=./build --exclude=./.git --exclude=./flowexport -cf - . | tar -xf - -C $(DEB_SRC)
+	tar --exclude=./build --exclude=./build-san --exclude=./.git --exclude=./flowexport -cf - . | tar -xf - -C $(DEB_SRC)
 	cp -r contrib/debian $(DEB_SRC)/debian
 	printf 'flowexport (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- flowexport developers <flowexport@localhost>  %s\n' \
 		'$(VERSION)' '$(FULL_VERSION)' "$$(date -R)" > $(DEB_SRC)/debian/changelog
