@@ -3,6 +3,7 @@
 #   make         build ./flowexport (BPF objects, skeletons, user space)
 #   make test    deps + build + every test; ends with "N passed, N failed"
 #   make test SANITIZE=1   the same, user space built with ASan+UBSan in build-san/
+#   make test-all  make test, then make test SANITIZE=1 (what CI runs); ends with the sum of both
 #   make fuzz    libFuzzer targets and the BPF frame fuzzer, FUZZ_SECONDS (60) each
 #   make valgrind  a pcap run and a live run under valgrind
 #   make bench   measure, print tables, write build/bench/results.{jsonl,csv} and bench.png (not a test)
@@ -85,7 +86,7 @@ FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
 FUZZ_OBJS   := $(patsubst $(BUILD)/%.o,$(FUZZ_BUILD)/obj/%.o,$(LIB_OBJS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test bench soak demo install deb clean check fuzz fuzz-build valgrind
+.PHONY: all deps test test-all bench soak demo install deb clean check fuzz fuzz-build valgrind
 .SECONDARY:
 all: $(FX_BIN) $(TEST_BINS) $(BUILD)/flowexport.8 $(TOOLS)
 
@@ -170,6 +171,12 @@ else
 	$(MAKE) all fuzz-build
 	tests/run.sh
 endif
+
+# Both passes, whatever the first gives; the closing line sums them.
+test-all: deps
+	$(MAKE) all fuzz-build
+	$(MAKE) all SANITIZE=1
+	tests/test-all.sh build-san
 
 fuzz: deps
 	$(MAKE) all fuzz-build
