@@ -48,16 +48,20 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lelf -lz -lcrypto
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Icollector-export
+BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 
 # SANITIZE=1: the same user space and test programs with ASan and UBSan, in
-# their own folder; tests/sanitize.sh runs the suites against them.
+# their own folder; tests/sanitize.sh runs the suites against them. Built
+# with clang: its one runtime writes UBSan's reports to UBSAN_OPTIONS's
+# log_path, where gcc 12's libubsan, loaded beside libasan, writes them
+# only to stderr (which many suites keep to themselves).
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
 FX_BIN  := $(BUILD)/flowexport
+CC      := $(CLANG)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 endif
-BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -I. -Ibpf -I$(BPF_ARCH_INC)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

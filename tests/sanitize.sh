@@ -58,8 +58,8 @@ for suite in "$tree"/tests/*.test; do
 	[[ "$name" == *"$only"* ]] || continue
 	mkdir -p "$reports/$name"
 	out=$(mktemp)
-	ASAN_OPTIONS="log_path=$reports/$name/asan:$asan" \
-		UBSAN_OPTIONS="log_path=$reports/$name/ubsan:print_stacktrace=1:halt_on_error=1" \
+	ASAN_OPTIONS="log_path=$reports/$name/report:$asan" \
+		UBSAN_OPTIONS="log_path=$reports/$name/report:print_stacktrace=1:halt_on_error=1" \
 		"$tree/tests/run.sh" "$name.test" | tee "$out"
 	p=$(tail -1 "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 	f=$(tail -1 "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
