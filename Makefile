@@ -8,7 +8,7 @@
 #   make valgrind  a pcap run and a live run under valgrind
 #   make bench   measure, print tables, write build/bench/results.{jsonl,csv} and bench.png (not a test)
 #   make soak    ten minutes of churning flows with collector outages; memory and accounting (not a test)
-#   make install [PREFIX=/usr/local] [DESTDIR=]
+#   make install [PREFIX=/usr/local] [DESTDIR=] [SANITIZE=1: the ASan+UBSan build]
 #   make deb     a Debian package (packaging in contrib/debian) in build/deb/
 #   make clean
 
@@ -54,13 +54,16 @@ BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 # their own folder; tests/sanitize.sh runs the suites against them. Built
 # with clang: its one runtime writes UBSan's reports to UBSAN_OPTIONS's
 # log_path, where gcc 12's libubsan, loaded beside libasan, writes them
-# only to stderr (which many suites keep to themselves).
+# only to stderr (which many suites keep to themselves). The runtime is
+# linked as a shared library: libfaketime (24-clock-step) preloaded before
+# a static one deadlocks in its first clock_gettime().
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
 FX_BIN  := $(BUILD)/flowexport
 CC      := $(CLANG)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all \
-	   -fno-omit-frame-pointer
+	   -fno-omit-frame-pointer -shared-libasan
+PKG_LIBS += -Wl,-rpath,$(shell $(CLANG) -print-resource-dir)/lib/linux
 endif
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -I. -Ibpf -I$(BPF_ARCH_INC)
 
