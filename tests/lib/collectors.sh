@@ -52,24 +52,6 @@ stop_pid() {
 	return 0
 }
 
-# start_capture FILE FILTER [SECONDS]: tshark on lo into FILE for at most
-# SECONDS (15), its pid in CAPTURE_PID and recorded for cleanup. Returns
-# once tshark says the capture started (bounded, 20 s), not after a fixed
-# pause: on a loaded machine it can take longer, and the first message
-# (the v9 templates) would be missed.
-start_capture() {
-	local file=$1 filter=$2 secs=${3:-15}
-	timeout "$secs" tshark -i lo -f "$filter" -w "$file" >/dev/null 2>"$file.log" &
-	CAPTURE_PID=$!
-	COLLECTOR_PIDS+=($CAPTURE_PID)
-	for _ in $(seq 1 200); do
-		grep -q -- '-- Capture started' "$file.log" 2>/dev/null && return 0
-		kill -0 "$CAPTURE_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 collectors_cleanup() {
 	for pid in "${COLLECTOR_PIDS[@]}"; do
 		stop_pid "$pid"
