@@ -48,7 +48,6 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lelf -lz -lcrypto
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Icollector-export
-BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 
 # SANITIZE=1: the same user space and test programs with ASan and UBSan, in
 # their own folder; tests/sanitize.sh runs the suites against them. Built
@@ -65,6 +64,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer -shared-libasan
 PKG_LIBS += -Wl,-rpath,$(shell $(CLANG) -print-resource-dir)/lib/linux
 endif
+BPF_ARCH_INC := /usr/include/$(shell $(CLANG) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -I. -Ibpf -I$(BPF_ARCH_INC)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
