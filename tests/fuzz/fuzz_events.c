@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(flow_cache_merge_event(fc, &ev, ++mark) == 0);
 			if (kind == 3)
 				FUZZ_CHECK(flow_cache_merge_event(fc, &ev, mark) == 0);
-			merged += 1;
+			merged += ev.segs ? ev.segs : 1; /* a GSO packet's segments */
 		} else if (kind == 1 && size - pos >= sizeof(key) + sizeof(st)) {
 			memcpy(&key, data + pos, sizeof(key));
 			memcpy(&st, data + pos + sizeof(key), sizeof(st));

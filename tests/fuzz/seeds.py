@@ -20,15 +20,21 @@ T0 = 1_700_000_000 * 10**9
 
 def key(src, dst, sport, dport, proto=6, ifindex=2, vlan=0):
     mapped = lambda a: bytes(10) + b"\xff\xff" + bytes(a)
-    return struct.pack("<IHBB16s16sHHHH", ifindex, vlan, 4, proto,
-                       mapped(src), mapped(dst), sport, dport, 0, 0)
+    # icmp_id, direction, tunnel, segment_id
+    k = struct.pack("<IHBB16s16sHHHBBI", ifindex, vlan, 4, proto,
+                    mapped(src), mapped(dst), sport, dport, 0, 0, 0, 0)
+    assert len(k) == 52  # struct flow_key in bpf/flow.h
+    return k
 
 
 def event(k, ts, length=60, ttl=64, flags=0x10):
     macs = bytes((2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2))
     # wire_octets, segs, pad: one packet of length
-    return (k + struct.pack("<QHBBII", ts, length, ttl, 0, flags, 0) + macs +
-            struct.pack("<IHH", length, 1, 0))
+    # the key's 52 bytes, then ts_ns at 56 (8-byte aligned)
+    e = (k + bytes(4) + struct.pack("<QHBBII", ts, length, ttl, 0, flags, 0) + macs +
+         struct.pack("<IHH", length, 1, 0) + struct.pack("<4I", 0, 0, 0, 0))  # mpls[3], pad2
+    assert len(e) == 112  # struct flow_event in bpf/flow.h
+    return e
 
 
 def stats(first, last, packets, octets, flags=0x18):
@@ -40,8 +46,9 @@ def stats(first, last, packets, octets, flags=0x18):
     s += struct.pack("<6I", 40, 1500, 0, 65535, 64, 64)
     s += struct.pack("<HBB", 1460, 7, 0)
     s += bytes((2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2))  # MACs
-    s += struct.pack("<III", 0, 0, 0)  # state (live), dpi_packets, pad
-    assert len(s) == 192  # FLOW_ASSERT_SIZE(struct flow_stats) in bpf/flow.h
+    s += struct.pack("<II", 0, 0)  # state (live), dpi_packets
+    s += struct.pack("<3I", 0, 0, 0)  # mpls[3]: none
+    assert len(s) == 200  # FLOW_ASSERT_SIZE(struct flow_stats) in bpf/flow.h
     return s
 
 
