@@ -339,6 +339,7 @@ static int final_drain(struct meter *m)
 			/* retired, not all merged: nothing may leave now */
 			pr_warn("at exit: the flows stay for the next run (its folder and the retired table are kept)\n");
 			instance_keep_run(&m->inst);
+			sink_finish(&m->sink);
 			report(m, true, false);
 			return e;
 		}
@@ -364,6 +365,7 @@ static int final_drain(struct meter *m)
 	pr_debug("flows checked when due %llu, kernel entries peeked %llu, harvested %llu, deleted %llu, reopened %llu; notices %llu, table walks %llu\n",
 		 t->checks, t->peeks, t->harvests, t->finals, t->reopens, m->ds.notices,
 		 m->ds.walks);
+	sink_finish(&m->sink); /* the counters line then shows what was sent */
 	report(m, true, false);
 	return err;
 }

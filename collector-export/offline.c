@@ -155,6 +155,7 @@ static int replay(struct replay *r, struct capture *cap)
 	if (!err && started)
 		flow_cache_expire(r->fc, now);
 	flow_cache_flush(r->fc, END_FORCED);
+	sink_finish(&r->sink); /* the counters line then shows what was sent */
 	print_counters(r, now);
 	return err ? err : rc;
 }

@@ -70,6 +70,7 @@ struct exporter {
 	pthread_cond_t wake;
 	pthread_t thread;
 	bool stopping;
+	bool finished;              /* the thread has been joined */
 	bool draining;              /* metering stopped: the meter may wait */
 	bool drain_stuck;           /* ... and waited for nothing once */
 	struct record_queue inbox;  /* handed over, not yet queued */
@@ -757,17 +758,18 @@ void exporter_close(struct exporter *ex)
 
 /* The thread flushes for at most CLOSE_WAIT_SEC (connects and sends are
  * cut to the time left), after the one send it may be blocked in (2 s). */
-void exporter_close_stats(struct exporter *ex, struct exporter_stats *st)
+void exporter_finish(struct exporter *ex)
 {
 	struct exporter_stats fin;
 
-	if (!ex)
+	if (!ex || ex->finished)
 		return;
 	pthread_mutex_lock(&ex->lock);
 	ex->stopping = true;
 	pthread_cond_broadcast(&ex->wake);
 	pthread_mutex_unlock(&ex->lock);
 	pthread_join(ex->thread, NULL);
+	ex->finished = true;
 	exporter_get_stats(ex, &fin);
 	pr_info("collector %s: %llu records in %llu messages (%llu octets), %llu dropped, %llu not delivered (send errors %llu)\n",
 		ex->dest.text, (unsigned long long)fin.records,
@@ -776,8 +778,15 @@ void exporter_close_stats(struct exporter *ex, struct exporter_stats *st)
 		(unsigned long long)fin.records_dropped,
 		(unsigned long long)fin.records_unsent,
 		(unsigned long long)fin.send_errors);
+}
+
+void exporter_close_stats(struct exporter *ex, struct exporter_stats *st)
+{
+	if (!ex)
+		return;
+	exporter_finish(ex);
 	if (st)
-		*st = fin;
+		exporter_get_stats(ex, st);
 	transport_close(&ex->tp);
 	ex->ops->destroy(ex->enc);
 	queue_free(&ex->q);

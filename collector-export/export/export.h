@@ -69,7 +69,11 @@ void exporter_connection_entered(struct exporter *ex);
 /* True when the connection changed since the manager entered it. */
 bool exporter_connection_changed(struct exporter *ex);
 
-/* Flush what is held (bounded wait) and release everything. */
+/* Flush what is held (bounded wait) and stop the exporter's thread: from
+ * then on its statistics are final (every record sent, dropped or not
+ * delivered). Idempotent; exporter_send must not follow. */
+void exporter_finish(struct exporter *ex);
+/* exporter_finish, then release everything. */
 void exporter_close(struct exporter *ex);
 
 /* What an exporter has done so far, for logs, tests and the options

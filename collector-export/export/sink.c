@@ -253,6 +253,12 @@ void sink_replace_exporters(struct sink *s, struct exporter *const *ex, int n)
 	s->n_ex = n;
 }
 
+void sink_finish(struct sink *s)
+{
+	for (int i = 0; i < s->n_ex; i++)
+		exporter_finish(s->ex[i]);
+}
+
 void sink_close(struct sink *s)
 {
 	for (int i = 0; i < s->n_ex; i++)

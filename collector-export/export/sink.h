@@ -35,6 +35,9 @@ void sink_records(void *ctx, const struct flow_record *recs, size_t n);
 void sink_draining(struct sink *s);
 /* About once a second: exporters' timers; now is epoch seconds. */
 void sink_tick(struct sink *s, time_t now, const struct metering_stats *ms);
+/* Every collector has had its last records (or counted them lost): the
+ * counters read after this are final. */
+void sink_finish(struct sink *s);
 void sink_close(struct sink *s);
 
 /* A reload: ex[0..n) become the collectors, in the order of
