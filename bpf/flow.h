@@ -297,7 +297,8 @@ struct table_op_args {
  * what one packet adds, so user space still accounts it to its flow.
  */
 struct flow_event {
-	struct flow_key key;
+	struct flow_key key; /* 52 bytes: ts_ns below needs 8-byte alignment */
+	__u32 key_pad;
 	__u64 ts_ns;
 	__u16 ip_length;
 	__u8 ttl;

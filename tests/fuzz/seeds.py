@@ -30,7 +30,7 @@ def key(src, dst, sport, dport, proto=6, ifindex=2, vlan=0):
 def event(k, ts, length=60, ttl=64, flags=0x10):
     macs = bytes((2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2))
     # wire_octets, segs, pad: one packet of length
-    # the key's 52 bytes, then ts_ns at 56 (8-byte aligned)
+    # the key's 52 bytes, key_pad, then ts_ns at 56
     e = (k + bytes(4) + struct.pack("<QHBBII", ts, length, ttl, 0, flags, 0) + macs +
          struct.pack("<IHH", length, 1, 0) + struct.pack("<4I", 0, 0, 0, 0))  # mpls[3], pad2
     assert len(e) == 112  # struct flow_event in bpf/flow.h
