@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,71 @@ static const char *mode_label(enum ingress_mode mode)
 	}
 }
 
+/* The counters of the counters line, one sample each. */
+static const struct counter_metric {
+	const char *name, *type, *help;
+	size_t offset; /* of a __u64 in struct counters_report */
+} counter_metrics[] = {
+	{ "packets_seen_total", "counter", "packets that reached the meter on all interfaces",
+	  offsetof(struct counters_report, seen) },
+	{ "packets_not_sampled_total", "counter", "packets left out by --sample",
+	  offsetof(struct counters_report, not_sampled) },
+	{ "packets_flowed_total", "counter", "packets accounted to a flow",
+	  offsetof(struct counters_report, flowed) },
+	{ "packets_not_parsed_total", "counter", "packets of a protocol not parsed",
+	  offsetof(struct counters_report, not_parsed) },
+	{ "packets_self_export_total", "counter", "of not parsed: packets of our own TCP export connections",
+	  offsetof(struct counters_report, self_export) },
+	{ "packets_malformed_total", "counter", "packets with truncated or invalid headers",
+	  offsetof(struct counters_report, malformed) },
+	{ "packets_internal_total", "counter", "packets whose parse state was unavailable (should stay 0)",
+	  offsetof(struct counters_report, internal) },
+	{ "missed_tail_calls_total", "counter", "tail calls to an empty program slot",
+	  offsetof(struct counters_report, missed_tail_calls) },
+	{ "ring_packets_total", "counter", "of flowed: kernel table full, came through the overflow ring (still in the records)",
+	  offsetof(struct counters_report, ring_packets) },
+	{ "overflow_packets_total", "counter", "of flowed: ring full too, in these totals only, in no record",
+	  offsetof(struct counters_report, overflow_packets) },
+	{ "overflow_octets_total", "counter", "octets of the overflow packets",
+	  offsetof(struct counters_report, overflow_octets) },
+	{ "egress_packets_seen_total", "counter", "of packets seen: those of the egress programs (--direction)",
+	  offsetof(struct counters_report, egress_seen) },
+	{ "egress_packets_not_sampled_total", "counter", "of packets not sampled: at egress",
+	  offsetof(struct counters_report, egress_not_sampled) },
+	{ "egress_packets_flowed_total", "counter", "of packets flowed: at egress",
+	  offsetof(struct counters_report, egress_flowed) },
+	{ "egress_packets_not_parsed_total", "counter", "of packets not parsed: at egress",
+	  offsetof(struct counters_report, egress_not_parsed) },
+	{ "egress_packets_malformed_total", "counter", "of packets malformed: at egress",
+	  offsetof(struct counters_report, egress_malformed) },
+	{ "egress_packets_internal_total", "counter", "of packets internal: at egress",
+	  offsetof(struct counters_report, egress_internal) },
+	{ "forwarded_packets_total", "counter", "forwarded packets left out at egress, counted at a metered ingress",
+	  offsetof(struct counters_report, forwarded) },
+	{ "notices_lost_total", "counter", "new-flow or TCP-end notices lost to a full ring (the table was walked instead)",
+	  offsetof(struct counters_report, notices_lost) },
+	{ "active_flows", "gauge", "flows held in the user-space cache",
+	  offsetof(struct counters_report, active_flows) },
+	{ "evicted_flows_total", "counter", "flows ended early because the cache was full (--max-flows)",
+	  offsetof(struct counters_report, evicted_flows) },
+	{ "exported_records_total", "counter", "flow records made",
+	  offsetof(struct counters_report, records) },
+	{ "exported_packets_total", "counter", "packets carried by the flow records made",
+	  offsetof(struct counters_report, record_packets) },
+	{ "exported_octets_total", "counter", "octets carried by the flow records made",
+	  offsetof(struct counters_report, record_octets) },
+	{ "sent_records_total", "counter", "records the collectors took, summed over collectors",
+	  offsetof(struct counters_report, sent_records) },
+	{ "unsent_records_total", "counter", "records that could not be sent or held, summed over collectors",
+	  offsetof(struct counters_report, unsent_records) },
+	{ "sent_packets_total", "counter", "packets in the records the collectors took, summed over collectors",
+	  offsetof(struct counters_report, sent_packets) },
+	{ "unsent_packets_total", "counter", "packets in the records that could not be sent or held, summed over collectors",
+	  offsetof(struct counters_report, unsent_packets) },
+	{ "send_errors_total", "counter", "failed sends and ICMP refusals, summed over collectors",
+	  offsetof(struct counters_report, send_errors) },
+};
+
 /* The page, from a copy of the snapshot (taken under the lock). */
 static void render(FILE *f, const struct snapshot *m)
 {
@@ -174,72 +240,12 @@ static void render(FILE *f, const struct snapshot *m)
 			fputs("\",direction=\"egress\",mode=\"tc\"} 1\n", f);
 		}
 	}
-	one(f, "packets_seen_total", "counter",
-	    "packets that reached the meter on all interfaces", c->seen);
-	one(f, "packets_not_sampled_total", "counter",
-	    "packets left out by --sample", c->not_sampled);
-	one(f, "packets_flowed_total", "counter",
-	    "packets accounted to a flow", c->flowed);
-	one(f, "packets_not_parsed_total", "counter",
-	    "packets of a protocol not parsed", c->not_parsed);
-	one(f, "packets_self_export_total", "counter",
-	    "of not parsed: packets of our own TCP export connections", c->self_export);
-	one(f, "packets_malformed_total", "counter",
-	    "packets with truncated or invalid headers", c->malformed);
-	one(f, "packets_internal_total", "counter",
-	    "packets whose parse state was unavailable (should stay 0)", c->internal);
-	one(f, "missed_tail_calls_total", "counter",
-	    "tail calls to an empty program slot", c->missed_tail_calls);
-	one(f, "ring_packets_total", "counter",
-	    "of flowed: kernel table full, came through the overflow ring (still in the records)",
-	    c->ring_packets);
-	one(f, "overflow_packets_total", "counter",
-	    "of flowed: ring full too, in these totals only, in no record",
-	    c->overflow_packets);
-	one(f, "overflow_octets_total", "counter",
-	    "octets of the overflow packets", c->overflow_octets);
-	one(f, "egress_packets_seen_total", "counter",
-	    "of packets seen: those of the egress programs (--direction)", c->egress_seen);
-	one(f, "egress_packets_not_sampled_total", "counter",
-	    "of packets not sampled: at egress", c->egress_not_sampled);
-	one(f, "egress_packets_flowed_total", "counter",
-	    "of packets flowed: at egress", c->egress_flowed);
-	one(f, "egress_packets_not_parsed_total", "counter",
-	    "of packets not parsed: at egress", c->egress_not_parsed);
-	one(f, "egress_packets_malformed_total", "counter",
-	    "of packets malformed: at egress", c->egress_malformed);
-	one(f, "egress_packets_internal_total", "counter",
-	    "of packets internal: at egress", c->egress_internal);
-	one(f, "forwarded_packets_total", "counter",
-	    "forwarded packets left out at egress, counted at a metered ingress",
-	    c->forwarded);
-	one(f, "notices_lost_total", "counter",
-	    "new-flow or TCP-end notices lost to a full ring (the table was walked instead)",
-	    c->notices_lost);
-	one(f, "active_flows", "gauge",
-	    "flows held in the user-space cache", c->active_flows);
-	one(f, "evicted_flows_total", "counter",
-	    "flows ended early because the cache was full (--max-flows)",
-	    c->evicted_flows);
-	one(f, "exported_records_total", "counter",
-	    "flow records made", c->records);
-	one(f, "exported_packets_total", "counter",
-	    "packets carried by the flow records made", c->record_packets);
-	one(f, "exported_octets_total", "counter",
-	    "octets carried by the flow records made", c->record_octets);
-	one(f, "sent_records_total", "counter",
-	    "records the collectors took, summed over collectors", c->sent_records);
-	one(f, "unsent_records_total", "counter",
-	    "records that could not be sent or held, summed over collectors",
-	    c->unsent_records);
-	one(f, "sent_packets_total", "counter",
-	    "packets in the records the collectors took, summed over collectors",
-	    c->sent_packets);
-	one(f, "unsent_packets_total", "counter",
-	    "packets in the records that could not be sent or held, summed over collectors",
-	    c->unsent_packets);
-	one(f, "send_errors_total", "counter",
-	    "failed sends and ICMP refusals, summed over collectors", c->send_errors);
+	for (size_t i = 0; i < sizeof(counter_metrics) / sizeof(counter_metrics[0]); i++) {
+		const struct counter_metric *cm = &counter_metrics[i];
+
+		one(f, cm->name, cm->type, cm->help,
+		    *(const __u64 *)((const char *)c + cm->offset));
+	}
 	per_collector(f, m, "collector_records_sent_total", "counter",
 		      "records in export messages that left for this collector",
 		      col_sent);
