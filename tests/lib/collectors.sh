@@ -54,10 +54,10 @@ start_nfcapd() {
 # start_capture FILE FILTER: tcpdump on lo into FILE, packet by packet, from
 # the moment it says it listens (bounded): it says so once its filter is
 # set, where tshark says "Capturing on" before dumpcap has even started.
-# Its pid in CAPTURE_PID (and COLLECTOR_PIDS); stop it with stop_pid.
+# Its pid in CAPTURE_PID (and COLLECTOR_PIDS); stop it with stop_capture.
 start_capture() {
 	timeout 600 tcpdump -i lo -U -n -w "$1" "$2" 2>"$1.err" &
-	CAPTURE_PID=$!
+	CAPTURE_PID=$! CAPTURE_FILE=$1
 	COLLECTOR_PIDS+=($CAPTURE_PID)
 	for _ in $(seq 1 300); do
 		grep -qs 'listening on' "$1.err" && return 0
@@ -93,6 +93,33 @@ stop_pid() {
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	return 0
+}
+
+# file_settled FILE: waits (bounded, 60 s) until FILE has not changed size
+# for 2 s in a row: a capture (tcpdump -U, 1 s buffer timeout) has then
+# written every packet of traffic that is over, and can be stopped. A fixed
+# sleep before the stop lost the packets still buffered when tcpdump was
+# descheduled on a loaded machine.
+file_settled() {
+	local size last=-1 same=0
+	for _ in $(seq 120); do
+		size=$(stat -c %s "$1" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ]; then
+			same=$((same + 1))
+			[ $same -ge 4 ] && return 0
+		else
+			same=0 last=$size
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
+# stop_capture: stops the capture of start_capture once it has written
+# every packet of the traffic that is over
+stop_capture() {
+	file_settled "$CAPTURE_FILE"
+	stop_pid "$CAPTURE_PID"
 }
 
 collectors_cleanup() {
