@@ -38,8 +38,8 @@ netns_create() {
 	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$VETH_NS.disable_ipv6=1"
 	ip netns exec "$NS" ip link set "$VETH_NS" up
 	ip netns exec "$NS" ip link set lo up
-	# wait (bounded) for the carrier, so that the first frames are not lost
-	for _ in $(seq 50); do
+	# wait (bounded, 30 s) for the carrier, so that the first frames are not lost
+	for _ in $(seq 300); do
 		[ "$(cat "/sys/class/net/$VETH_HOST/operstate" 2>/dev/null)" = up ] && return 0
 		sleep 0.1
 	done

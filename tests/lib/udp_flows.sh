@@ -56,9 +56,10 @@ received() {
 	tail -n +"${2:-1}" "$1" | grep -a '^rec ' | cut -d' ' -f2-4 | sums
 }
 
+# bounded: 60 s (the wait ends as soon as it holds)
 wait_received() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		[ "$(received "$1")" = "$2" ] && return 0
 		sleep 0.2
 	done
