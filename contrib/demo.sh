@@ -77,7 +77,7 @@ ip link set "$VH" up
 ip netns exec "$NS" sh -c "ip link set lo up &&
 	ip addr add $N4/30 dev $VN && ip -6 addr add $N6/64 dev $VN nodad &&
 	ip link set $VN up" || die "cannot configure $VN"
-wait_for 5 sh -c "[ \"\$(cat /sys/class/net/$VH/operstate)\" = up ]" ||
+wait_for 30 sh -c "[ \"\$(cat /sys/class/net/$VH/operstate)\" = up ]" ||
 	die "veth $VH did not come up"
 
 # nfcapd on loopback, a free port
@@ -92,7 +92,7 @@ nfcapd -w "$TMP/nfcapd" -b 127.0.0.1 -p "$PORT" >"$TMP/nfcapd.log" 2>&1 &
 NFCAPD=$!
 PIDS+=("$NFCAPD")
 echo "demo: nfcapd pid $NFCAPD on 127.0.0.1:$PORT, files in $TMP/nfcapd"
-wait_for 5 listening "$PORT" || die "nfcapd did not start: $(cat "$TMP/nfcapd.log")"
+wait_for 30 listening "$PORT" || die "nfcapd did not start: $(cat "$TMP/nfcapd.log")"
 
 # flowexport on the host end of the veth
 ./flowexport -d "$VH" -F "$PIN" -c "127.0.0.1:$PORT" --idle-timeout 2 \
@@ -100,7 +100,7 @@ wait_for 5 listening "$PORT" || die "nfcapd did not start: $(cat "$TMP/nfcapd.lo
 FX=$!
 PIDS=("$FX" "${PIDS[@]}") # stopped first, so that it flushes to nfcapd
 echo "demo: flowexport pid $FX: ./flowexport -d $VH -F $PIN -c 127.0.0.1:$PORT --idle-timeout 2 --active-timeout 10"
-wait_for 10 xdp_attached || die "flowexport did not attach: $(cat "$TMP/flowexport.out")"
+wait_for 60 xdp_attached || die "flowexport did not attach: $(cat "$TMP/flowexport.out")"
 
 # a TCP listener on the host: one connection, answers, closes
 python3 - "$H4" <<-'EOF' >"$TMP/listener.out" 2>&1 &
@@ -112,7 +112,7 @@ python3 - "$H4" <<-'EOF' >"$TMP/listener.out" 2>&1 &
 EOF
 LISTENER=$!
 PIDS+=("$LISTENER")
-wait_for 5 sh -c "ss -Hlnt 'sport = :8080' src $H4 | grep -q ."
+wait_for 30 sh -c "ss -Hlnt 'sport = :8080' src $H4 | grep -q ."
 
 echo "demo: traffic from $NS: TCP $N4 -> $H4:8080 (FIN close), UDP -> :9999, ping, ping -6"
 ip netns exec "$NS" python3 - "$H4" <<-'EOF' || echo "demo: TCP/UDP client failed" >&2
@@ -135,13 +135,13 @@ sleep 3 # idle timeout 2 s: the UDP and ping flows expire while running
 echo "demo: stopping flowexport (SIGTERM exports every flow still held)"
 kill -TERM "$FX"
 rc=0
-wait_for 15 sh -c "! kill -0 $FX" || rc=124
+wait_for 60 sh -c "! kill -0 $FX" || rc=124
 wait "$FX" 2>/dev/null || rc=$?
 [ "$rc" -eq 0 ] || { cat "$TMP/flowexport.out" >&2; die "flowexport exited with status $rc"; }
 grep '^counters:' "$TMP/flowexport.out" | tail -1 | sed 's/^/flowexport /'
 sleep 0.5
 kill -TERM "$NFCAPD"
-wait_for 10 sh -c "! kill -0 $NFCAPD"
+wait_for 30 sh -c "! kill -0 $NFCAPD"
 wait "$NFCAPD" 2>/dev/null
 
 echo
