@@ -182,40 +182,54 @@ struct tcp_seq_state {
  * the TCP sequence state and what the first packet set stay.
  */
 struct flow_stats {
+	/* Written by every packet, first: a table element is the kernel's
+	 * header, the key and this value, and what one packet touches should
+	 * share as few cache lines as it can (a UDP packet: the first 128
+	 * bytes). */
 	__u64 first_seen_ns;
 	__u64 last_seen_ns;
 	__u64 packets;
 	__u64 octets;          /* sum of IP total lengths, as IPFIX counts */
 	__u64 iat_sum_ns;      /* sum of inter-arrival times */
-	__u64 retrans_packets;
-	__u64 retrans_octets;
-	__u32 size_hist[FLOW_SIZE_BINS];
-	__u32 ttl_hist[FLOW_TTL_BINS];
+	__u32 state;           /* enum flow_state, read by every packet */
 	/* 32-bit even where 8 or 16 would do: BPF compare-and-swap and atomic
 	 * or work on 32- and 64-bit words only */
-	__u32 tcp_flags;       /* union of TCP flags (low 8 bits + NS as 0x100) */
-	__u32 flow_label;      /* IPv6 flow label of the first packet */
-	struct tcp_seq_state seq; /* TCP: for retransmissions */
 	__u32 min_length;      /* IP total length */
 	__u32 max_length;
-	__u32 tcp_win_min;
-	__u32 tcp_win_max;
 	__u32 min_ttl;         /* TTL / hop limit */
 	__u32 max_ttl;
+	__u32 tcp_flags;       /* union of TCP flags (low 8 bits + NS as 0x100) */
+	__u32 size_hist[FLOW_SIZE_BINS];
+	__u32 ttl_hist[FLOW_TTL_BINS];
+	/* written by TCP packets (and -D's first payloads) */
+	__u32 tcp_win_min;
+	__u32 tcp_win_max;
+	struct tcp_seq_state seq; /* TCP: for retransmissions */
+	__u32 dpi_packets;     /* -D: payload packets offered to the DPI stage
+				* (bpf/dpi_stage.h); 0 without -D */
+	__u64 retrans_packets;
+	__u64 retrans_octets;
+	/* written once, when the entry is made (SYN options: by SYNs) */
+	__u32 flow_label;      /* IPv6 flow label of the first packet */
 	__u16 tcp_mss;         /* from a SYN's options, 0 if none */
 	__u8 tcp_wscale;       /* from a SYN's options, 0xff if none */
 	__u8 tos;              /* IPv4 TOS / IPv6 traffic class, first packet */
 	__u8 src_mac[6];       /* Ethernet source of the first packet */
 	__u8 dst_mac[6];       /* Ethernet destination of the first packet */
-	__u32 state;           /* enum flow_state */
-	__u32 dpi_packets;     /* -D: payload packets offered to the DPI stage
-				* (bpf/dpi_stage.h); 0 without -D */
 	/* the first packet's MPLS label stack, top first, entries with
 	 * FLOW_MPLS_PRESENT (0: none): an attribute like the MACs, not a key
 	 * (the key's every 4 bytes cost ~8% per packet, -t 0; 8 bytes here
 	 * cost none measurable: flow_stats grew from 192 to 200) */
 	__u32 mpls[FLOW_MPLS_LABELS];
 };
+
+/*
+ * The kernel flow table's map name, which names the layout of its entries
+ * (struct flow_stats): a table pinned by a build of another layout (a run
+ * that crashed, an -M peer) is refused, not misread. Change it with the
+ * layout; "flow_table" was the layout before the hot fields came first.
+ */
+#define FLOW_TABLE_NAME "flow_table_l2"
 
 /* first_seen_ns of an entry harvested since its last packet */
 #define FLOW_FIRST_NONE (~0ULL)
@@ -440,6 +454,8 @@ _Static_assert(__builtin_offsetof(struct flow_key, segment_id) == FLOW_KEY_PLAIN
 	       "without --decap the table's key ends before segment_id");
 FLOW_ASSERT_SIZE(struct tcp_seq_state, 12);
 FLOW_ASSERT_SIZE(struct flow_stats, 200);
+_Static_assert(__builtin_offsetof(struct flow_stats, tcp_win_min) == 128,
+	       "what every packet writes: the first 128 bytes of flow_stats");
 FLOW_ASSERT_SIZE(struct flow_event, 112);
 FLOW_ASSERT_SIZE(struct flow_notice, 72);
 FLOW_ASSERT_SIZE(struct table_op_slot, 264);

@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cache_store.h"
+#include "log.h"
 
 #define STORE_MAGIC 0x666c6f7763616368ULL /* "flowcach" */
-#define STORE_VERSION 4
+/* 5: struct flow_stats with its per-packet fields first (bpf/flow.h) */
+#define STORE_VERSION 5
 #define CHUNK_SLOTS 4096
 #define MAX_CHUNKS 4096 /* 16M items */
 #define PAGE 4096
@@ -174,6 +176,9 @@ struct cache_store *cache_store_open(const char *path, size_t item_size)
 		return s;
 	}
 	/* new, or of another layout: start empty */
+	if (s->hdr->magic == STORE_MAGIC && s->hdr->version != STORE_VERSION)
+		pr_warn("the flow cache '%s' is of another layout (version %u, this build reads %u): its flows are not taken over\n",
+			path, s->hdr->version, STORE_VERSION);
 	if (ftruncate(s->fd, s->hdr_bytes))
 		goto fail;
 	memset(s->hdr, 0, s->hdr_bytes);

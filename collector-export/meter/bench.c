@@ -61,6 +61,17 @@ static double trimmed_mean(__u32 *v, int n)
 	return sum / (n - 2);
 }
 
+static int table_flags(int fd, __u32 *flags)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*flags = info.map_flags;
+	return 0;
+}
+
 /* Runs the cycler (maponly.bpf.c) in front of prog_fd, repeat times.
  * Every program measured ends in XDP_PASS; anything else (the cycler's
  * XDP_ABORTED: its tail call failed) would time nothing. */
@@ -103,14 +114,20 @@ static int run_cycled(const struct config *cfg, struct pipeline *pipes,
 	struct maponly *ref;
 	double floor, map_only, per_flow;
 	int err, count = SHARES;
+	__u32 flags = 0;
 
 	ref = maponly__open();
 	if (!ref)
 		return -errno;
 	ref->rodata->cycle_flows = n;
-	/* the same size as flowexport's table: the program is the difference */
-	err = bpf_map__set_max_entries(ref->maps.maponly_flows,
-				       pipes[first].max_flows);
+	/* the same size and kind (preallocated or not: element placement
+	 * differs) as flowexport's table: the program is the difference */
+	err = table_flags(pipes[first].table_fd, &flags);
+	if (!err)
+		err = bpf_map__set_map_flags(ref->maps.maponly_flows, flags);
+	if (!err)
+		err = bpf_map__set_max_entries(ref->maps.maponly_flows,
+					       pipes[first].max_flows);
 	if (!err)
 		err = maponly__load(ref);
 	if (err) {

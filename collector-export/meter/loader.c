@@ -89,7 +89,7 @@ static int create_flow_table(__u32 max_flows, bool prealloc, __u32 key_size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o,
 		    .map_flags = prealloc ? 0 : BPF_F_NO_PREALLOC);
-	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "flow_table",
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, FLOW_TABLE_NAME,
 				key_size, sizeof(struct flow_stats),
 				max_flows, &o);
 
@@ -144,6 +144,10 @@ static int current_table_fd(int outer_fd, __u32 *max_entries,
 
 		close(fd);
 		return err;
+	}
+	if (strcmp(info.name, FLOW_TABLE_NAME)) { /* another entry layout */
+		close(fd);
+		return -EPROTO;
 	}
 	*max_entries = info.max_entries;
 	*key_size = info.key_size;
@@ -223,6 +227,7 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		}
 	}
 	skel->rodata->sample_rate = opts->sample_rate ? opts->sample_rate : 1;
+	skel->rodata->parse_slots = opts->slot_mask;
 	/* 0 without -D: the verifier then drops the DPI stage's code */
 	skel->rodata->dpi_mask = opts->dpi_mask;
 	/* 0 without --decap: the verifier drops every tunnel test */
@@ -239,6 +244,12 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 		/* the table installed there is the one we meter into */
 		p->table_fd = current_table_fd(reuse_fd, &p->max_flows,
 					       &p->key_size);
+		if (p->table_fd == -EPROTO) {
+			err = p->table_fd;
+			pr_warn("the flow table pinned at '%s' holds entries of another layout (made by another flowexport version): finish it with that version, or remove the pin\n",
+				opts->reuse_path);
+			goto fail;
+		}
 		if (p->table_fd < 0) {
 			err = p->table_fd;
 			pr_warn("'%s' is not a flowexport flow table: %s\n",

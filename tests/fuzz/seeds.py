@@ -38,15 +38,17 @@ def event(k, ts, length=60, ttl=64, flags=0x10):
 
 
 def stats(first, last, packets, octets, flags=0x18):
-    s = struct.pack("<7Q", first, last, packets, octets,
-                    last - first, 0, 0)
+    # per-packet fields first: times, counts, inter-arrival sum
+    s = struct.pack("<5Q", first, last, packets, octets, last - first)
+    # state (live), min/max length, min/max TTL, TCP flags
+    s += struct.pack("<6I", 0, 40, 1500, 64, 64, flags)
     s += struct.pack("<6I", packets, 0, 0, 0, 0, 0)
     s += struct.pack("<10I", 0, 0, packets, 0, 0, 0, 0, 0, 0, 0)
-    s += struct.pack("<II3I", flags, 0, 0, 0, 0)  # flags, label, seq state
-    s += struct.pack("<6I", 40, 1500, 0, 65535, 64, 64)
-    s += struct.pack("<HBB", 1460, 7, 0)
+    # TCP: window min/max, seq state, dpi_packets, retransmissions
+    s += struct.pack("<2I3II2Q", 0, 65535, 0, 0, 0, 0, 0, 0)
+    # written at insert: flow label, MSS, window scale, TOS, MACs, MPLS
+    s += struct.pack("<IHBB", 0, 1460, 7, 0)
     s += bytes((2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2))  # MACs
-    s += struct.pack("<II", 0, 0)  # state (live), dpi_packets
     s += struct.pack("<3I", 0, 0, 0)  # mpls[3]: none
     assert len(s) == 200  # FLOW_ASSERT_SIZE(struct flow_stats) in bpf/flow.h
     return s

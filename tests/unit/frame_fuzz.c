@@ -740,8 +740,13 @@ struct expected_flow {
 };
 
 struct run {
-	struct pipeline p;
-	int prog_fd[SLOT_MAX];
+	/* the start program parses Ethernet itself when -p has eth (the
+	 * loader tells it): one load with eth, one without, each with its
+	 * slot programs; p and prog_fd are the one set_mask chose */
+	struct pipeline load[2];
+	int load_fd[2][SLOT_MAX];
+	struct pipeline *p;
+	int *prog_fd;
 	__u32 mask;
 	enum share_mode share;
 	__u64 seed;
@@ -770,17 +775,17 @@ static void dump_frame(const struct run *r, const struct frame *f)
 
 static int table_fd(struct run *r)
 {
-	return r->p.table_fd;
+	return r->p->table_fd;
 }
 
 /* An empty flow table, fragment memory and counters, and the model's too. */
 static void reset(struct run *r)
 {
 	__u8 fk[128]; /* struct frag_key is BPF-side (frag.h) */
-	int frag_fd = bpf_map__fd(r->p.skel->maps.frag_flows);
+	int frag_fd = bpf_map__fd(r->p->skel->maps.frag_flows);
 
-	reset_pipeline(&r->p);
-	CHECK(bpf_map__key_size(r->p.skel->maps.frag_flows) <= sizeof(fk),
+	reset_pipeline(r->p);
+	CHECK(bpf_map__key_size(r->p->skel->maps.frag_flows) <= sizeof(fk),
 	      "frag_flows key larger than expected");
 	while (!bpf_map_get_next_key(frag_fd, NULL, fk))
 		if (bpf_map_delete_elem(frag_fd, fk))
@@ -792,12 +797,16 @@ static void reset(struct run *r)
 
 static void set_mask(struct run *r, __u32 mask)
 {
+	int with_eth = !!(mask & (1U << SLOT_L2_ETH));
+
+	r->p = &r->load[with_eth];
+	r->prog_fd = r->load_fd[with_eth];
 	for (__u32 slot = 0; slot < N_PARSERS; slot++)
 		if (mask & (1U << slot))
-			bpf_map_update_elem(jmp_fd(&r->p), &slot, &r->prog_fd[slot],
+			bpf_map_update_elem(jmp_fd(r->p), &slot, &r->prog_fd[slot],
 					    BPF_ANY);
 		else
-			bpf_map_delete_elem(jmp_fd(&r->p), &slot);
+			bpf_map_delete_elem(jmp_fd(r->p), &slot);
 	r->mask = mask;
 	reset(r);
 }
@@ -823,10 +832,10 @@ static bool run_frame(struct run *r, const struct frame *f)
 	int fails = tap_case_failures, ret;
 	__u64 c[CNT_MAX];
 
-	ret = h_replay(&r->p, f->b, f->len, r->ts, f->wire_len);
+	ret = h_replay(r->p, f->b, f->len, r->ts, f->wire_len);
 	r->ts += TS_STEP;
 	CHECK(ret == XDP_PASS, "XDP action %d, want XDP_PASS", ret);
-	h_counters(&r->p, c);
+	h_counters(r->p, c);
 	CHECK_EQ("seen grew by", c[CNT_SEEN] - r->counters[CNT_SEEN], 1);
 	CHECK_EQ("internal", c[CNT_INTERNAL], 0);
 	for (int o = 0; o < O_MAX; o++) {
@@ -871,7 +880,7 @@ static bool run_frame(struct run *r, const struct frame *f)
 static bool check_table(struct run *r)
 {
 	struct flow_list l;
-	int fails = tap_case_failures, err = h_flows(&r->p, &l);
+	int fails = tap_case_failures, err = h_flows(r->p, &l);
 
 	CHECK(!err, "reading the flow table: %s", strerror(-err));
 	CHECK_EQ("flows in the table", l.n, r->n_flows);
@@ -940,29 +949,38 @@ static bool run_pass(struct run *r, __u64 frames)
 
 static int open_run(struct run *r, enum share_mode share)
 {
-	int err = h_open(&r->p, share, ALL_SLOTS);
-
-	if (err)
-		return err;
 	r->share = share;
-	/* the parse pipeline's slots; SLOT_DPI is filled only with -D */
-	for (__u32 slot = 0; slot < SLOT_DPI; slot++) {
-		__u32 id = 0;
+	for (int with_eth = 0; with_eth < 2; with_eth++) {
+		__u32 mask = with_eth ? ALL_SLOTS : ALL_SLOTS & ~(1U << SLOT_L2_ETH);
+		int err = h_open(&r->load[with_eth], share, mask);
 
-		bpf_map_lookup_elem(jmp_fd(&r->p), &slot, &id);
-		r->prog_fd[slot] = bpf_prog_get_fd_by_id(id);
-		if (r->prog_fd[slot] < 0)
-			return -ENOENT;
+		for (int slot = 0; slot < SLOT_MAX; slot++)
+			r->load_fd[with_eth][slot] = -1;
+		if (err)
+			return err;
+		/* the parse pipeline's slots; SLOT_DPI is filled only with -D */
+		for (__u32 slot = 0; slot < SLOT_DPI; slot++) {
+			__u32 id = 0;
+
+			if (!(mask & (1U << slot)))
+				continue;
+			bpf_map_lookup_elem(jmp_fd(&r->load[with_eth]), &slot, &id);
+			r->load_fd[with_eth][slot] = bpf_prog_get_fd_by_id(id);
+			if (r->load_fd[with_eth][slot] < 0)
+				return -ENOENT;
+		}
 	}
 	return 0;
 }
 
 static void close_run(struct run *r)
 {
-	for (int slot = 0; slot < SLOT_DPI; slot++)
-		if (r->prog_fd[slot] >= 0)
-			close(r->prog_fd[slot]);
-	pipeline_close(&r->p);
+	for (int i = 0; i < 2; i++) {
+		for (int slot = 0; slot < SLOT_DPI; slot++)
+			if (r->load_fd[i][slot] >= 0)
+				close(r->load_fd[i][slot]);
+		pipeline_close(&r->load[i]);
+	}
 }
 
 int main(int argc, char **argv)

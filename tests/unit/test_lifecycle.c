@@ -938,6 +938,48 @@ static void ops_take_turns(void)
 	tap_result("table operations of instances sharing the table take turns (lock file)");
 }
 
+/*
+ * A table pinned by a build whose entries have another layout (a crash,
+ * then an upgrade; an -M peer of another version) has the same sizes, so
+ * nothing but its name tells it apart: it must be refused, not misread.
+ * Before the hot fields came first the table was named "flow_table".
+ */
+static void other_layout_refused(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	struct pipeline p, q;
+	char pin[64];
+	int old, outer;
+	__u32 zero = 0;
+
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/fx-layout-%d", getpid());
+	old = bpf_map_create(BPF_MAP_TYPE_HASH, "flow_table", FLOW_KEY_PLAIN_SIZE,
+			     sizeof(struct flow_stats), 64, &o);
+	LIBBPF_OPTS(bpf_map_create_opts, oo, .inner_map_fd = old);
+	outer = old < 0 ? -1 :
+		bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "flow_tables",
+			       sizeof(__u32), sizeof(__u32), 1, &oo);
+	CHECK(outer >= 0 && !bpf_map_update_elem(outer, &zero, &old, BPF_ANY) &&
+	      !bpf_obj_pin(outer, pin), "an old build's table pinned");
+	struct pipeline_opts po = { .share = SHARE_PERCPU, .slot_mask = ALL_SLOTS,
+				    .reuse_path = pin };
+	CHECK_EQ("refused: another layout", pipeline_open(&q, &po), -EPROTO);
+	unlink(pin);
+	close(outer);
+	close(old);
+
+	/* a table of this build is taken over */
+	CHECK(!h_open(&p, SHARE_PERCPU, ALL_SLOTS), "pipeline_open");
+	CHECK(!bpf_obj_pin(bpf_map__fd(p.skel->maps.flow_tables), pin),
+	      "pin flow_tables");
+	CHECK(!pipeline_open(&q, &po), "this layout: taken over");
+	unlink(pin);
+	CHECK_EQ("one table", q.table_id, p.table_id);
+	pipeline_close(&q);
+	pipeline_close(&p);
+	tap_result("a pinned table of another entry layout is refused, one of this layout taken over");
+}
+
 int main(void)
 {
 	peek_then_packet();
@@ -956,6 +998,7 @@ int main(void)
 	failed_end(OP_FINAL);
 	end_in_chunks();
 	stale_fin_notice();
+	other_layout_refused();
 	printf("# %d passed, %d failed\n", tap_passed_cases, tap_failed_cases);
 	return tap_failed_cases ? 1 : 0;
 }
