@@ -338,6 +338,7 @@ static int merge_retired(struct flow_cache *fc, struct cache_journal *j,
 	__u32 ks = bpf_obj_get_info_by_fd(fd, &info, &info_len) ? 0 : info.key_size;
 	__u8 *keys = NULL;
 	struct flow_stats *vals = NULL;
+	struct flow_key *padded = NULL;
 	__u32 in = 0, out = 0;
 	bool first = true;
 	int err = -ENOMEM;
@@ -346,8 +347,9 @@ static int merge_retired(struct flow_cache *fc, struct cache_journal *j,
 		return -EINVAL; /* not a flow table of ours */
 	keys = calloc(BULK_ENTRIES, ks);
 	vals = calloc(BULK_ENTRIES, sizeof(*vals));
+	padded = calloc(BULK_ENTRIES, sizeof(*padded));
 
-	while (keys && vals) {
+	while (keys && vals && padded) {
 		__u32 count = BULK_ENTRIES;
 
 		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
@@ -355,13 +357,16 @@ static int merge_retired(struct flow_cache *fc, struct cache_journal *j,
 		err = err ? -errno : 0;
 		if (kill_after && *kill_after > 0 && --*kill_after == 0)
 			raise(SIGKILL); /* tests: die between read and merge */
-		for (__u32 i = 0; (!err || err == -ENOENT) && i < count; i++) {
-			struct flow_key key = {};
-
-			memcpy(&key, keys + (size_t)i * ks, ks);
-			flow_cache_merge_taken(fc, &key, &vals[i], j->bulk_mark);
+		if (!err || err == -ENOENT) {
+			/* the table's keys may be shorter (no --decap): the
+			 * cache's are zero-padded */
+			for (__u32 i = 0; ks < sizeof(*padded) && i < count; i++)
+				memcpy(&padded[i], keys + (size_t)i * ks, ks);
+			flow_cache_merge_taken_many(fc, ks < sizeof(*padded) ?
+							padded : (struct flow_key *)keys,
+						    vals, count, j->bulk_mark);
 			if (ds)
-				ds->entries++;
+				ds->entries += count;
 		}
 		if (err == -ENOENT) {
 			err = 0;
@@ -375,6 +380,7 @@ static int merge_retired(struct flow_cache *fc, struct cache_journal *j,
 	}
 	free(keys);
 	free(vals);
+	free(padded);
 	return err;
 }
 
