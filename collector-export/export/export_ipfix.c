@@ -515,6 +515,15 @@ static int ipfix_add_options(struct encoder *enc, const struct export_options *o
 			err = export_template(enc, TID_OPT_STATS);
 		if (err)
 			return err;
+		/* libfixbuf ends the template set only when the export
+		 * template changes: had the last message's last record the
+		 * template of the next one (no flow record goes through
+		 * libfixbuf in between), that record would join the template
+		 * set. Both are in this domain; the record's comes last. */
+		if (!fBufSetExportTemplate(enc->fbuf, TID_OPT_IFACE, NULL) ||
+		    !fBufSetExportTemplate(enc->fbuf, TID_OPT_STATS, NULL))
+			return gerr("cannot select template", NULL);
+		enc->cur_tid = 0;
 		(*done)++;
 	}
 	if (*done == 1) {
