@@ -790,6 +790,56 @@ static int sort_item_cmp(const void *a, const void *b)
 }
 
 /*
+ * Sort by start time then key. The items are too large for glibc's
+ * qsort to move them (it sorts pointers to them, then chases a pointer
+ * into a large array at every comparison): a radix sort on the start
+ * time instead, 11 bits a pass over the span of the times (two or three
+ * passes), then each run of one start time sorted by key where it lies,
+ * in cache. Returns the array that holds the result (items or tmp).
+ */
+#define RADIX_BITS 11
+
+static struct sort_item *sort_items(struct sort_item *items,
+				    struct sort_item *tmp, size_t n)
+{
+	struct sort_item *src = items, *dst = tmp, *t;
+	__u64 lo = ~0ULL, hi = 0;
+	size_t count[1 << RADIX_BITS];
+
+	for (size_t i = 0; i < n; i++) {
+		MIN_INTO(lo, items[i].start_ms);
+		MAX_INTO(hi, items[i].start_ms);
+	}
+	for (unsigned int shift = 0; n > 1 && shift < 64 && (hi - lo) >> shift;
+	     shift += RADIX_BITS) {
+		size_t pos = 0;
+
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[((src[i].start_ms - lo) >> shift) & ((1 << RADIX_BITS) - 1)]++;
+		for (size_t d = 0; d < (1 << RADIX_BITS); d++) {
+			size_t c = count[d];
+
+			count[d] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[((src[i].start_ms - lo) >> shift) &
+				  ((1 << RADIX_BITS) - 1)]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && src[j].start_ms == src[i].start_ms; j++)
+			;
+		if (j - i > 1)
+			qsort(src + i, j - i, sizeof(*src), sort_item_cmp);
+	}
+	return src;
+}
+
+/*
  * Kernel operations for a list of flows, TABLE_OP_BATCH at a time; each
  * slot's result is handed to done() (PEEK) after its batch ran. HARVEST
  * and FINAL deltas are merged by ops->run itself.
@@ -915,10 +965,10 @@ static void settle(struct flow_cache *fc, const struct verdict *v, bool all)
  */
 static void apply(struct flow_cache *fc, GArray *verdicts)
 {
-	enum { EMIT_BATCH = 4096 };
+	enum { EMIT_BATCH = 4096, AHEAD = 8 };
 	guint n = verdicts->len, nrec = 0, leaving = 0;
 	const struct flow_entry *f, *r;
-	struct sort_item *order;
+	struct sort_item *order, *sorted, *tmp;
 	struct flow_record *batch;
 	bool all;
 
@@ -945,15 +995,29 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 		order[nrec].pad = 0;
 		nrec++;
 	}
-	qsort(order, nrec, sizeof(*order), sort_item_cmp);
+	tmp = g_new(struct sort_item, nrec ? nrec : 1);
+	sorted = sort_items(order, tmp, nrec);
 	batch = g_new(struct flow_record, nrec < EMIT_BATCH ? (nrec ? nrec : 1) : EMIT_BATCH);
 	for (guint base = 0; base < nrec; base += EMIT_BATCH) {
 		guint m = nrec - base < EMIT_BATCH ? nrec - base : EMIT_BATCH;
 
 		for (guint k = 0; k < m; k++) {
 			const struct verdict *v = &g_array_index(verdicts, struct verdict,
-								 order[base + k].idx);
+								 sorted[base + k].idx);
 
+			/* the flows in sorted order are all over memory:
+			 * fetch the verdicts, then the entries, ahead */
+			if (base + k + 2 * AHEAD < nrec)
+				__builtin_prefetch(&g_array_index(verdicts, struct verdict,
+								  sorted[base + k + 2 * AHEAD].idx));
+			if (base + k + AHEAD < nrec) {
+				const struct verdict *a = &g_array_index(
+					verdicts, struct verdict, sorted[base + k + AHEAD].idx);
+
+				prefetch_entry(a->e);
+				if (a->rev)
+					prefetch_entry(a->rev);
+			}
 			record_sides(v, &f, &r);
 			fill_record(fc, v, f, r, &batch[k]);
 			settle(fc, v, all);
@@ -966,6 +1030,7 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 	}
 	g_free(batch);
 	g_free(order);
+	g_free(tmp);
 	g_array_set_size(verdicts, 0);
 }
 
