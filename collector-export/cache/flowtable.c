@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <net/if.h>
 #include "cache_store.h"
+#include "flow_index.h"
 #include "flowtable.h"
 
 #define NS_PER_SEC 1000000000ULL
@@ -68,7 +69,7 @@ struct flow_cache {
 	__s64 epoch_offset_ns;
 	flow_emit_fn emit;
 	void *emit_ctx;
-	GHashTable *flows;      /* &entry->key -> entry */
+	struct flow_index *flows; /* by key (the entry begins with it) */
 	struct cache_store *store; /* where the entries live (cache_store.h) */
 	__u32 pass;
 	struct flow_cache_totals totals;
@@ -86,35 +87,6 @@ struct verdict {
 	struct flow_entry *rev;
 	__u8 reason;
 };
-
-/* The key's words mixed by multiply and rotate (keys are fixed-size and
- * zero-padded): a byte-at-a-time hash was a chain of 52 dependent
- * multiplies, the cost of a lookup itself at a million flows. */
-static guint key_hash(gconstpointer p)
-{
-	const unsigned char *b = p;
-	__u64 h = 0x9e3779b97f4a7c15ULL, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= sizeof(struct flow_key); i += 8) {
-		memcpy(&w, b + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 29;
-	}
-	if (i < sizeof(struct flow_key)) {
-		__u32 t;
-
-		memcpy(&t, b + i, 4);
-		h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
-	}
-	h ^= h >> 32;
-	return (guint)h;
-}
-
-static gboolean key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct flow_key)) == 0;
-}
 
 static void wheel_unlink(struct flow_cache *fc, struct flow_entry *e)
 {
@@ -171,6 +143,14 @@ static void wheel_file(struct flow_cache *fc, struct flow_entry *e)
 	wheel_link(fc, e);
 }
 
+/* Out of memory for the index: abort, as GLib's table did (an entry
+ * the index does not know would be counted again under a new one). */
+static void index_add(struct flow_cache *fc, struct flow_entry *e)
+{
+	if (flow_index_add(fc->flows, e))
+		abort();
+}
+
 static void adopt_entry(void *item, void *ctx)
 {
 	struct flow_cache *fc = ctx;
@@ -185,7 +165,7 @@ static void adopt_entry(void *item, void *ctx)
 		e->k_closing_since = 1;
 	}
 	e->wnext = e->wprev = NULL;
-	g_hash_table_insert(fc->flows, &e->key, e);
+	index_add(fc, e);
 	wheel_file(fc, e);
 }
 
@@ -207,7 +187,12 @@ struct flow_cache *flow_cache_open(const struct config *cfg,
 	fc->emit = emit;
 	fc->emit_ctx = emit_ctx;
 	/* entries belong to the store, not to the hash table */
-	fc->flows = g_hash_table_new(key_hash, key_equal);
+	fc->flows = flow_index_new();
+	if (!fc->flows) {
+		cache_store_close(fc->store, false);
+		free(fc);
+		return NULL;
+	}
 	for (int i = 0; i < cfg->n_ifaces && i < MAX_IFACES; i++) {
 		__u32 ifindex = if_nametoindex(cfg->ifnames[i]);
 
@@ -230,8 +215,8 @@ void flow_cache_free(struct flow_cache *fc)
 	if (!fc)
 		return;
 	/* a file store with flows left in it is for the next run */
-	cache_store_close(fc->store, g_hash_table_size(fc->flows) == 0);
-	g_hash_table_destroy(fc->flows);
+	cache_store_close(fc->store, flow_index_count(fc->flows) == 0);
+	flow_index_free(fc->flows);
 	free(fc);
 }
 
@@ -240,15 +225,14 @@ void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns)
 	fc->epoch_offset_ns = epoch_offset_ns;
 }
 
-static void refile_entry(gpointer key, gpointer value, gpointer ctx)
+static void refile_entry(void *item, void *ctx)
 {
-	(void)key;
-	wheel_file(ctx, value);
+	wheel_file(ctx, item);
 }
 
 void flow_cache_refile_all(struct flow_cache *fc)
 {
-	g_hash_table_foreach(fc->flows, refile_entry, fc);
+	flow_index_for_each(fc->flows, refile_entry, fc);
 }
 
 void flow_cache_set_table_ops(struct flow_cache *fc, struct table_ops *ops)
@@ -263,7 +247,7 @@ struct cache_journal *flow_cache_journal(struct flow_cache *fc)
 
 size_t flow_cache_count(const struct flow_cache *fc)
 {
-	return g_hash_table_size(fc->flows);
+	return flow_index_count(fc->flows);
 }
 
 const struct flow_cache_totals *flow_cache_totals(const struct flow_cache *fc)
@@ -306,7 +290,7 @@ static void entry_change_end(struct flow_cache *fc, struct flow_entry *e,
 {
 	cache_store_end(fc->store);
 	if (created) {
-		g_hash_table_insert(fc->flows, &e->key, e);
+		index_add(fc, e);
 		wheel_file(fc, e);
 	}
 }
@@ -314,7 +298,7 @@ static void entry_change_end(struct flow_cache *fc, struct flow_entry *e,
 static void entry_remove(struct flow_cache *fc, struct flow_entry *e)
 {
 	wheel_unlink(fc, e);
-	g_hash_table_remove(fc->flows, &e->key);
+	flow_index_remove(fc->flows, e);
 	cache_store_set_live(fc->store, e, false);
 }
 
@@ -438,7 +422,7 @@ static int merge_found(struct flow_cache *fc, struct flow_entry *e,
 static int merge_delta(struct flow_cache *fc, const struct flow_key *key,
 		       const struct flow_stats *delta, __u64 mark, bool gone)
 {
-	return merge_found(fc, g_hash_table_lookup(fc->flows, key), key, delta,
+	return merge_found(fc, flow_index_find(fc->flows, key), key, delta,
 			   mark, gone);
 }
 
@@ -449,11 +433,12 @@ int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 }
 
 /*
- * A table read in bulk: n distinct keys (a table holds each once). Looked
- * up first, all of a group, then merged with the next entries' memory
- * prefetched: each is a cache miss at a million flows, and lookups with
- * nothing in between overlap theirs, which one lookup, one merge after
- * the other did not.
+ * A table read in bulk: n distinct keys (a table holds each once). A
+ * group of them looked up in steps, the index's cells fetched for all,
+ * then the entries they point to, then the keys checked; then each
+ * merged with the next entries' memory prefetched: at a million flows
+ * every cell and entry is a cache miss, and these overlap, where one
+ * lookup, one merge after the other waited for each in turn.
  */
 #define MERGE_GROUP 256
 #define MERGE_AHEAD 4
@@ -470,13 +455,28 @@ int flow_cache_merge_taken_many(struct flow_cache *fc,
 				__u64 mark)
 {
 	struct flow_entry *found[MERGE_GROUP];
+	__u32 hash[MERGE_GROUP];
 	int ret = 0;
 
 	for (size_t base = 0; base < n; base += MERGE_GROUP) {
 		size_t m = n - base < MERGE_GROUP ? n - base : MERGE_GROUP;
 
+		/* the cells, then the entries they point to, ahead; an
+		 * entry found by its hash is checked by its key */
+		for (size_t i = 0; i < m; i++) {
+			hash[i] = flow_index_hash(&keys[base + i]);
+			flow_index_cell_prefetch(fc->flows, hash[i]);
+		}
+		for (size_t i = 0; i < m; i++) {
+			found[i] = flow_index_candidate(fc->flows, hash[i]);
+			if (found[i])
+				__builtin_prefetch(found[i]);
+		}
 		for (size_t i = 0; i < m; i++)
-			found[i] = g_hash_table_lookup(fc->flows, &keys[base + i]);
+			if (!found[i] || memcmp(&found[i]->key, &keys[base + i],
+						sizeof(keys[i])))
+				found[i] = flow_index_find_hashed(fc->flows,
+								  &keys[base + i], hash[i]);
 		for (size_t i = 0; i < m && i < MERGE_AHEAD; i++)
 			if (found[i])
 				prefetch_entry(found[i]);
@@ -497,7 +497,7 @@ int flow_cache_merge_taken_many(struct flow_cache *fc,
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 		    __u64 first_ns, __u64 last_ns, __u32 kind, __u32 state)
 {
-	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
+	struct flow_entry *e = flow_index_find(fc->flows, key);
 	bool created;
 
 	/* known as it is (a walk finds most keys so): no store write */
@@ -623,7 +623,7 @@ static struct flow_entry *partner(struct flow_cache *fc,
 	for (int same_dir = 0; same_dir < 2; same_dir++) {
 		rk.direction = same_dir ? e->key.direction : !e->key.direction;
 		rk.ifindex = e->key.ifindex;
-		r = g_hash_table_lookup(fc->flows, &rk);
+		r = flow_index_find(fc->flows, &rk);
 		if (r)
 			return r == e ? NULL : r;
 	}
@@ -633,7 +633,7 @@ static struct flow_entry *partner(struct flow_cache *fc,
 		rk.ifindex = fc->ifindex[i];
 		for (int dir = 0; dir < FLOW_DIRECTIONS; dir++) {
 			rk.direction = dir;
-			r = g_hash_table_lookup(fc->flows, &rk);
+			r = flow_index_find(fc->flows, &rk);
 			if (r)
 				return r;
 		}
@@ -979,7 +979,7 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 		if (v->reason && v->reason != END_ACTIVE)
 			leaving += v->rev ? 2 : 1;
 	}
-	all = leaving && leaving == g_hash_table_size(fc->flows);
+	all = leaving && leaving == flow_index_count(fc->flows);
 	order = g_new(struct sort_item, n ? n : 1);
 	for (guint i = 0; i < n; i++) {
 		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
@@ -1026,7 +1026,7 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 		fc->emit(fc->emit_ctx, batch, m);
 	}
 	if (all) {
-		g_hash_table_remove_all(fc->flows);
+		flow_index_clear(fc->flows);
 		memset(fc->wheel, 0, sizeof(fc->wheel));
 	}
 	g_free(batch);
@@ -1134,21 +1134,32 @@ static int oldest_first(const void *a, const void *b)
 
 /* Above max_flows, the least recently seen flows end early (flowEndReason
  * lack of resources) so that memory stays bounded. */
+struct collect_ctx {
+	struct flow_entry **all;
+	guint n;
+};
+
+static void collect_entry(void *item, void *ctx)
+{
+	struct collect_ctx *c = ctx;
+
+	c->all[c->n++] = item;
+}
+
 static void relieve_pressure(struct flow_cache *fc, GArray *verdicts,
 			     __u64 now)
 {
-	guint n = g_hash_table_size(fc->flows), excess, i = 0;
+	guint n = flow_index_count(fc->flows), excess, i = 0;
 	struct flow_entry **all;
-	GHashTableIter it;
-	gpointer val;
+	struct collect_ctx c;
 
 	if (n <= fc->cfg->max_flows)
 		return;
 	excess = n - fc->cfg->max_flows;
 	all = g_new(struct flow_entry *, n);
-	g_hash_table_iter_init(&it, fc->flows);
-	while (g_hash_table_iter_next(&it, NULL, &val))
-		all[i++] = val;
+	c.all = all;
+	c.n = 0;
+	flow_index_for_each(fc->flows, collect_entry, &c);
 	qsort(all, n, sizeof(*all), oldest_first);
 	fc->pass++;
 	for (i = 0; i < n && excess > 0; i++) {
@@ -1277,7 +1288,7 @@ void flow_cache_flush(struct flow_cache *fc, __u8 end_reason)
 	struct flush_ctx c = {
 		.fc = fc,
 		.verdicts = g_array_sized_new(FALSE, FALSE, sizeof(struct verdict),
-					      g_hash_table_size(fc->flows)),
+					      flow_index_count(fc->flows)),
 		.end_reason = end_reason,
 	};
 
@@ -1286,7 +1297,7 @@ void flow_cache_flush(struct flow_cache *fc, __u8 end_reason)
 	 * a run sharing the table with -M does into its own ring); the
 	 * flows in the order of their memory, not of the index: a million
 	 * of them are read at the speed of memory, not of its latency */
-	for (int round = 0; round < 4 && g_hash_table_size(fc->flows); round++) {
+	for (int round = 0; round < 4 && flow_index_count(fc->flows); round++) {
 		fc->pass++;
 		cache_store_for_each(fc->store, flush_decide, &c);
 		conclude(fc, c.verdicts, 0);
