@@ -48,8 +48,13 @@ static void *reader_main(void *arg)
 		err = bpf_map_lookup_batch(r->fd, first ? NULL : &in, &out,
 					   b->raw, b->vals, &count, NULL);
 		err = err ? -errno : 0;
-		if (r->kill_after && *r->kill_after > 0 && --*r->kill_after == 0)
-			raise(SIGKILL); /* tests: die between read and merge */
+		if (r->kill_after && *r->kill_after > 0 && --*r->kill_after == 0) {
+			/* tests: die between read and merge, every batch
+			 * before this one merged (the other buffer back) */
+			if (!first)
+				sem_wait(&r->buf[i ^ 1].empty);
+			raise(SIGKILL);
+		}
 		for (__u32 k = 0; (!err || err == -ENOENT) && k < count; k++) {
 			memset(&b->keys[k], 0, sizeof(b->keys[k]));
 			memcpy(&b->keys[k], b->raw + (size_t)k * r->ks, r->ks);

@@ -19,8 +19,9 @@ typedef void (*bulk_fn)(void *ctx, const struct flow_key *keys,
 
 /* 0 once every entry went through fn, else -errno (fn saw each entry it
  * got once: a read that failed part way can be tried again). kill_after
- * (tests): SIGKILL once that many batches were read (*kill_after counts
- * down; NULL or 0: never). -EINVAL: not a flow table of ours. */
+ * (tests): SIGKILL once that many batches were read, those before merged
+ * (*kill_after counts down; NULL or 0: never). -EINVAL: not a flow table
+ * of ours. */
 int bulk_read_table(int fd, bulk_fn fn, void *ctx, long *kill_after);
 
 #endif
