@@ -31,7 +31,7 @@ if [ -n "${FLOWEXPORT_PERF:-}" ]; then
 fi
 a=$(date +%s.%N)
 kill -TERM "$pid"
-timeout 120 tail --pid="$pid" -f /dev/null
+timeout 120 tail -s 0.01 --pid="$pid" -f /dev/null # tail polls each 1 s by default
 wait "$pid"
 b=$(date +%s.%N)
 [ -n "${FLOWEXPORT_PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; }

@@ -62,7 +62,7 @@ stop_timed() {
 	local pid=$1 max=${2:-20} t0
 	t0=$(date +%s.%N)
 	kill -TERM "$pid" 2>/dev/null
-	timeout "$max" tail --pid="$pid" -f /dev/null || kill -KILL "$pid" 2>/dev/null
+	timeout "$max" tail -s 0.01 --pid="$pid" -f /dev/null || kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	calc "$(date +%s.%N) - $t0"
 }

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <net/if.h>
 #include "cache_store.h"
+#include "flow_index.h"
 #include "flowtable.h"
 
 #define NS_PER_SEC 1000000000ULL
@@ -68,7 +69,7 @@ struct flow_cache {
 	__s64 epoch_offset_ns;
 	flow_emit_fn emit;
 	void *emit_ctx;
-	GHashTable *flows;      /* &entry->key -> entry */
+	struct flow_index *flows; /* by key (the entry begins with it) */
 	struct cache_store *store; /* where the entries live (cache_store.h) */
 	__u32 pass;
 	struct flow_cache_totals totals;
@@ -86,22 +87,6 @@ struct verdict {
 	struct flow_entry *rev;
 	__u8 reason;
 };
-
-/* FNV-1a over the whole key: keys are fixed-size and zero-padded. */
-static guint key_hash(gconstpointer p)
-{
-	const unsigned char *b = p;
-	guint32 h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(struct flow_key); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
-static gboolean key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct flow_key)) == 0;
-}
 
 static void wheel_unlink(struct flow_cache *fc, struct flow_entry *e)
 {
@@ -158,6 +143,14 @@ static void wheel_file(struct flow_cache *fc, struct flow_entry *e)
 	wheel_link(fc, e);
 }
 
+/* Out of memory for the index: abort, as GLib's table did (an entry
+ * the index does not know would be counted again under a new one). */
+static void index_add(struct flow_cache *fc, struct flow_entry *e)
+{
+	if (flow_index_add(fc->flows, e))
+		abort();
+}
+
 static void adopt_entry(void *item, void *ctx)
 {
 	struct flow_cache *fc = ctx;
@@ -172,7 +165,7 @@ static void adopt_entry(void *item, void *ctx)
 		e->k_closing_since = 1;
 	}
 	e->wnext = e->wprev = NULL;
-	g_hash_table_insert(fc->flows, &e->key, e);
+	index_add(fc, e);
 	wheel_file(fc, e);
 }
 
@@ -194,7 +187,12 @@ struct flow_cache *flow_cache_open(const struct config *cfg,
 	fc->emit = emit;
 	fc->emit_ctx = emit_ctx;
 	/* entries belong to the store, not to the hash table */
-	fc->flows = g_hash_table_new(key_hash, key_equal);
+	fc->flows = flow_index_new();
+	if (!fc->flows) {
+		cache_store_close(fc->store, false);
+		free(fc);
+		return NULL;
+	}
 	for (int i = 0; i < cfg->n_ifaces && i < MAX_IFACES; i++) {
 		__u32 ifindex = if_nametoindex(cfg->ifnames[i]);
 
@@ -217,8 +215,8 @@ void flow_cache_free(struct flow_cache *fc)
 	if (!fc)
 		return;
 	/* a file store with flows left in it is for the next run */
-	cache_store_close(fc->store, g_hash_table_size(fc->flows) == 0);
-	g_hash_table_destroy(fc->flows);
+	cache_store_close(fc->store, flow_index_count(fc->flows) == 0);
+	flow_index_free(fc->flows);
 	free(fc);
 }
 
@@ -227,15 +225,14 @@ void flow_cache_set_epoch_offset(struct flow_cache *fc, __s64 epoch_offset_ns)
 	fc->epoch_offset_ns = epoch_offset_ns;
 }
 
-static void refile_entry(gpointer key, gpointer value, gpointer ctx)
+static void refile_entry(void *item, void *ctx)
 {
-	(void)key;
-	wheel_file(ctx, value);
+	wheel_file(ctx, item);
 }
 
 void flow_cache_refile_all(struct flow_cache *fc)
 {
-	g_hash_table_foreach(fc->flows, refile_entry, fc);
+	flow_index_for_each(fc->flows, refile_entry, fc);
 }
 
 void flow_cache_set_table_ops(struct flow_cache *fc, struct table_ops *ops)
@@ -250,7 +247,7 @@ struct cache_journal *flow_cache_journal(struct flow_cache *fc)
 
 size_t flow_cache_count(const struct flow_cache *fc)
 {
-	return g_hash_table_size(fc->flows);
+	return flow_index_count(fc->flows);
 }
 
 const struct flow_cache_totals *flow_cache_totals(const struct flow_cache *fc)
@@ -293,7 +290,7 @@ static void entry_change_end(struct flow_cache *fc, struct flow_entry *e,
 {
 	cache_store_end(fc->store);
 	if (created) {
-		g_hash_table_insert(fc->flows, &e->key, e);
+		index_add(fc, e);
 		wheel_file(fc, e);
 	}
 }
@@ -301,7 +298,7 @@ static void entry_change_end(struct flow_cache *fc, struct flow_entry *e,
 static void entry_remove(struct flow_cache *fc, struct flow_entry *e)
 {
 	wheel_unlink(fc, e);
-	g_hash_table_remove(fc->flows, &e->key);
+	flow_index_remove(fc->flows, e);
 	cache_store_set_live(fc->store, e, false);
 }
 
@@ -395,10 +392,11 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		e->closing = true;
 }
 
-static int merge_delta(struct flow_cache *fc, const struct flow_key *key,
+/* A delta into the entry of key, e as looked up (NULL: none yet). */
+static int merge_found(struct flow_cache *fc, struct flow_entry *e,
+		       const struct flow_key *key,
 		       const struct flow_stats *delta, __u64 mark, bool gone)
 {
-	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
 	bool created;
 
 	if (mark && e && e->mark == mark)
@@ -421,22 +419,85 @@ static int merge_delta(struct flow_cache *fc, const struct flow_key *key,
 	return 0;
 }
 
+static int merge_delta(struct flow_cache *fc, const struct flow_key *key,
+		       const struct flow_stats *delta, __u64 mark, bool gone)
+{
+	return merge_found(fc, flow_index_find(fc->flows, key), key, delta,
+			   mark, gone);
+}
+
 int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 			    const struct flow_stats *delta, __u64 mark)
 {
 	return merge_delta(fc, key, delta, mark, false);
 }
 
-int flow_cache_merge_taken(struct flow_cache *fc, const struct flow_key *key,
-			   const struct flow_stats *delta, __u64 mark)
+/*
+ * A table read in bulk: n distinct keys (a table holds each once). A
+ * group of them looked up in steps, the index's cells fetched for all,
+ * then the entries they point to, then the keys checked; then each
+ * merged with the next entries' memory prefetched: at a million flows
+ * every cell and entry is a cache miss, and these overlap, where one
+ * lookup, one merge after the other waited for each in turn.
+ */
+#define MERGE_GROUP 256
+#define MERGE_AHEAD 4
+
+static void prefetch_entry(const struct flow_entry *e)
 {
-	return merge_delta(fc, key, delta, mark, true);
+	for (size_t off = 0; off < sizeof(*e); off += 64)
+		__builtin_prefetch((const char *)e + off, 1);
+}
+
+int flow_cache_merge_taken_many(struct flow_cache *fc,
+				const struct flow_key *keys,
+				const struct flow_stats *deltas, size_t n,
+				__u64 mark)
+{
+	struct flow_entry *found[MERGE_GROUP];
+	__u32 hash[MERGE_GROUP];
+	int ret = 0;
+
+	for (size_t base = 0; base < n; base += MERGE_GROUP) {
+		size_t m = n - base < MERGE_GROUP ? n - base : MERGE_GROUP;
+
+		/* the cells, then the entries they point to, ahead; an
+		 * entry found by its hash is checked by its key */
+		for (size_t i = 0; i < m; i++) {
+			hash[i] = flow_index_hash(&keys[base + i]);
+			flow_index_cell_prefetch(fc->flows, hash[i]);
+		}
+		for (size_t i = 0; i < m; i++) {
+			found[i] = flow_index_candidate(fc->flows, hash[i]);
+			if (found[i])
+				__builtin_prefetch(found[i]);
+		}
+		for (size_t i = 0; i < m; i++)
+			if (!found[i] || memcmp(&found[i]->key, &keys[base + i],
+						sizeof(keys[i])))
+				found[i] = flow_index_find_hashed(fc->flows,
+								  &keys[base + i], hash[i]);
+		for (size_t i = 0; i < m && i < MERGE_AHEAD; i++)
+			if (found[i])
+				prefetch_entry(found[i]);
+		for (size_t i = 0; i < m; i++) {
+			int err;
+
+			if (i + MERGE_AHEAD < m && found[i + MERGE_AHEAD])
+				prefetch_entry(found[i + MERGE_AHEAD]);
+			err = merge_found(fc, found[i], &keys[base + i],
+					  &deltas[base + i], mark, true);
+			if (err && !ret)
+				ret = err;
+		}
+	}
+	return ret;
 }
 
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 		    __u64 first_ns, __u64 last_ns, __u32 kind, __u32 state)
 {
-	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
+	struct flow_entry *e = flow_index_find(fc->flows, key);
 	bool created;
 
 	/* known as it is (a walk finds most keys so): no store write */
@@ -562,7 +623,7 @@ static struct flow_entry *partner(struct flow_cache *fc,
 	for (int same_dir = 0; same_dir < 2; same_dir++) {
 		rk.direction = same_dir ? e->key.direction : !e->key.direction;
 		rk.ifindex = e->key.ifindex;
-		r = g_hash_table_lookup(fc->flows, &rk);
+		r = flow_index_find(fc->flows, &rk);
 		if (r)
 			return r == e ? NULL : r;
 	}
@@ -572,7 +633,7 @@ static struct flow_entry *partner(struct flow_cache *fc,
 		rk.ifindex = fc->ifindex[i];
 		for (int dir = 0; dir < FLOW_DIRECTIONS; dir++) {
 			rk.direction = dir;
-			r = g_hash_table_lookup(fc->flows, &rk);
+			r = flow_index_find(fc->flows, &rk);
 			if (r)
 				return r;
 		}
@@ -711,10 +772,13 @@ static void fill_record(struct flow_cache *fc, const struct verdict *v,
 }
 
 /* What records sort by, beside where each is: small and together, so that
- * sorting a million of them does not chase a million records. */
+ * sorting a million of them does not chase a million records. The key is
+ * only read to order records of the same start time, which were mostly
+ * made together and lie together (and fresh memory is dear here: a
+ * million items of the whole key took 64 MB, twice). */
 struct sort_item {
 	__u64 start_ms;
-	struct flow_key key;
+	const struct flow_key *key;
 	__u32 idx;
 	__u32 pad;
 };
@@ -725,7 +789,55 @@ static int sort_item_cmp(const void *a, const void *b)
 
 	if (x->start_ms != y->start_ms)
 		return x->start_ms < y->start_ms ? -1 : 1;
-	return memcmp(&x->key, &y->key, sizeof(x->key));
+	return memcmp(x->key, y->key, sizeof(*x->key));
+}
+
+/*
+ * Sort by start time then key: a radix sort on the start time, 11 bits a
+ * pass over the span of the times (two or three passes), then each run
+ * of one start time sorted by key where it lies. Returns the array that
+ * holds the result (items or tmp).
+ */
+#define RADIX_BITS 11
+
+static struct sort_item *sort_items(struct sort_item *items,
+				    struct sort_item *tmp, size_t n)
+{
+	struct sort_item *src = items, *dst = tmp, *t;
+	__u64 lo = ~0ULL, hi = 0;
+	size_t count[1 << RADIX_BITS];
+
+	for (size_t i = 0; i < n; i++) {
+		MIN_INTO(lo, items[i].start_ms);
+		MAX_INTO(hi, items[i].start_ms);
+	}
+	for (unsigned int shift = 0; n > 1 && shift < 64 && (hi - lo) >> shift;
+	     shift += RADIX_BITS) {
+		size_t pos = 0;
+
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[((src[i].start_ms - lo) >> shift) & ((1 << RADIX_BITS) - 1)]++;
+		for (size_t d = 0; d < (1 << RADIX_BITS); d++) {
+			size_t c = count[d];
+
+			count[d] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[((src[i].start_ms - lo) >> shift) &
+				  ((1 << RADIX_BITS) - 1)]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && src[j].start_ms == src[i].start_ms; j++)
+			;
+		if (j - i > 1)
+			qsort(src + i, j - i, sizeof(*src), sort_item_cmp);
+	}
+	return src;
 }
 
 /*
@@ -854,10 +966,10 @@ static void settle(struct flow_cache *fc, const struct verdict *v, bool all)
  */
 static void apply(struct flow_cache *fc, GArray *verdicts)
 {
-	enum { EMIT_BATCH = 4096 };
+	enum { EMIT_BATCH = 4096, AHEAD = 8 };
 	guint n = verdicts->len, nrec = 0, leaving = 0;
 	const struct flow_entry *f, *r;
-	struct sort_item *order;
+	struct sort_item *order, *sorted, *tmp;
 	struct flow_record *batch;
 	bool all;
 
@@ -867,7 +979,7 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 		if (v->reason && v->reason != END_ACTIVE)
 			leaving += v->rev ? 2 : 1;
 	}
-	all = leaving && leaving == g_hash_table_size(fc->flows);
+	all = leaving && leaving == flow_index_count(fc->flows);
 	order = g_new(struct sort_item, n ? n : 1);
 	for (guint i = 0; i < n; i++) {
 		struct verdict *v = &g_array_index(verdicts, struct verdict, i);
@@ -879,20 +991,34 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 			continue;
 		}
 		order[nrec].start_ms = to_epoch_ms(fc, f->acc.first_seen_ns);
-		order[nrec].key = f->key;
+		order[nrec].key = &f->key;
 		order[nrec].idx = i;
 		order[nrec].pad = 0;
 		nrec++;
 	}
-	qsort(order, nrec, sizeof(*order), sort_item_cmp);
+	tmp = g_new(struct sort_item, nrec ? nrec : 1);
+	sorted = sort_items(order, tmp, nrec);
 	batch = g_new(struct flow_record, nrec < EMIT_BATCH ? (nrec ? nrec : 1) : EMIT_BATCH);
 	for (guint base = 0; base < nrec; base += EMIT_BATCH) {
 		guint m = nrec - base < EMIT_BATCH ? nrec - base : EMIT_BATCH;
 
 		for (guint k = 0; k < m; k++) {
 			const struct verdict *v = &g_array_index(verdicts, struct verdict,
-								 order[base + k].idx);
+								 sorted[base + k].idx);
 
+			/* the flows in sorted order are all over memory:
+			 * fetch the verdicts, then the entries, ahead */
+			if (base + k + 2 * AHEAD < nrec)
+				__builtin_prefetch(&g_array_index(verdicts, struct verdict,
+								  sorted[base + k + 2 * AHEAD].idx));
+			if (base + k + AHEAD < nrec) {
+				const struct verdict *a = &g_array_index(
+					verdicts, struct verdict, sorted[base + k + AHEAD].idx);
+
+				prefetch_entry(a->e);
+				if (a->rev)
+					prefetch_entry(a->rev);
+			}
 			record_sides(v, &f, &r);
 			fill_record(fc, v, f, r, &batch[k]);
 			settle(fc, v, all);
@@ -900,11 +1026,12 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 		fc->emit(fc->emit_ctx, batch, m);
 	}
 	if (all) {
-		g_hash_table_remove_all(fc->flows);
+		flow_index_clear(fc->flows);
 		memset(fc->wheel, 0, sizeof(fc->wheel));
 	}
 	g_free(batch);
 	g_free(order);
+	g_free(tmp);
 	g_array_set_size(verdicts, 0);
 }
 
@@ -1007,21 +1134,32 @@ static int oldest_first(const void *a, const void *b)
 
 /* Above max_flows, the least recently seen flows end early (flowEndReason
  * lack of resources) so that memory stays bounded. */
+struct collect_ctx {
+	struct flow_entry **all;
+	guint n;
+};
+
+static void collect_entry(void *item, void *ctx)
+{
+	struct collect_ctx *c = ctx;
+
+	c->all[c->n++] = item;
+}
+
 static void relieve_pressure(struct flow_cache *fc, GArray *verdicts,
 			     __u64 now)
 {
-	guint n = g_hash_table_size(fc->flows), excess, i = 0;
+	guint n = flow_index_count(fc->flows), excess, i = 0;
 	struct flow_entry **all;
-	GHashTableIter it;
-	gpointer val;
+	struct collect_ctx c;
 
 	if (n <= fc->cfg->max_flows)
 		return;
 	excess = n - fc->cfg->max_flows;
 	all = g_new(struct flow_entry *, n);
-	g_hash_table_iter_init(&it, fc->flows);
-	while (g_hash_table_iter_next(&it, NULL, &val))
-		all[i++] = val;
+	c.all = all;
+	c.n = 0;
+	flow_index_for_each(fc->flows, collect_entry, &c);
 	qsort(all, n, sizeof(*all), oldest_first);
 	fc->pass++;
 	for (i = 0; i < n && excess > 0; i++) {
@@ -1149,7 +1287,8 @@ void flow_cache_flush(struct flow_cache *fc, __u8 end_reason)
 {
 	struct flush_ctx c = {
 		.fc = fc,
-		.verdicts = g_array_new(FALSE, FALSE, sizeof(struct verdict)),
+		.verdicts = g_array_sized_new(FALSE, FALSE, sizeof(struct verdict),
+					      flow_index_count(fc->flows)),
 		.end_reason = end_reason,
 	};
 
@@ -1158,7 +1297,7 @@ void flow_cache_flush(struct flow_cache *fc, __u8 end_reason)
 	 * a run sharing the table with -M does into its own ring); the
 	 * flows in the order of their memory, not of the index: a million
 	 * of them are read at the speed of memory, not of its latency */
-	for (int round = 0; round < 4 && g_hash_table_size(fc->flows); round++) {
+	for (int round = 0; round < 4 && flow_index_count(fc->flows); round++) {
 		fc->pass++;
 		cache_store_for_each(fc->store, flush_decide, &c);
 		conclude(fc, c.verdicts, 0);

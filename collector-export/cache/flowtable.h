@@ -85,10 +85,13 @@ int flow_cache_merge(struct flow_cache *fc, const struct flow_key *key,
  * that died before it could note so elsewhere) is not merged again. */
 int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 			    const struct flow_stats *delta, __u64 mark);
-/* The same, for the whole rest of a kernel entry that is gone (its table
- * retired and read in bulk: drain.c). */
-int flow_cache_merge_taken(struct flow_cache *fc, const struct flow_key *key,
-			   const struct flow_stats *delta, __u64 mark);
+/* The whole rest of n kernel entries that are gone (their table retired
+ * and read in bulk: drain.c), each key once, once per mark as above;
+ * lookups grouped and memory prefetched. The first error, after all. */
+int flow_cache_merge_taken_many(struct flow_cache *fc,
+				const struct flow_key *keys,
+				const struct flow_stats *deltas, size_t n,
+				__u64 mark);
 /* Add one packet that came through the overflow ring. */
 int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 			   __u64 mark);

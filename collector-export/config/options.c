@@ -75,7 +75,7 @@ const struct option_desc options[] = {
 	{ { "export-buffer", required_argument, NULL, OPT_BUFFER }, "RECORDS",
 	  "records held per collector, waiting for its thread to send them or for a TCP collector that is away [1000000]; overflow is counted (`unsentRecords`) and reported (with `-r` the replay waits for room while the collector takes records)", OPTF_COLLECTOR },
 	{ { "udp-rate", required_argument, NULL, OPT_UDP_RATE }, "MSGS",
-	  "UDP: at most MSGS export messages a second, 0 = no limit [20000, about 400k records/s]", OPTF_COLLECTOR },
+	  "UDP: at most MSGS export messages a second, 0 = no limit [25000, about 500k records/s]", OPTF_COLLECTOR },
 	{ { "idle-timeout", required_argument, NULL, OPT_IDLE }, "SEC",
 	  "expire a flow idle this long [15]" },
 	{ { "active-timeout", required_argument, NULL, OPT_ACTIVE }, "SEC",

@@ -9,6 +9,14 @@
  * sequence number per observation domain and the template encoding, and
  * its information model vouches for the element names. GError stays here.
  *
+ * Plain flow records (no -D) are encoded here, not by libfixbuf: each
+ * element straight into the message in its wire form, like the v9 encoder
+ * (fBufAppend converted a host-order copy element by element, the main
+ * cost of an export to a file). Such a message holds data records only
+ * (libfixbuf never mixes templates and data in one either); its sequence
+ * number is libfixbuf's for the domain, advanced by its records, so that
+ * both kinds of message count as one.
+ *
  * Flow records travel in the configured observation domain, the options
  * records (exporting-process statistics, interface names) in domain 0:
  * RFC 7011 section 3.1 says the domain SHOULD be 0 when none is relevant,
@@ -21,11 +29,21 @@
 #include <fixbuf/public.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "export_dpi.h"
 #include "export_encoder.h"
 #include "log.h"
 
 #define OPTIONS_DOMAIN 0
+#define IPFIX_VERSION 10
+#define IPFIX_HEADER_LEN 16
+#define SET_HEADER_LEN 4
+
+/* libfixbuf 2.4 exports these but declares them only in its private
+ * header (which needs spread's): the sequence number of the session's
+ * current domain. */
+uint32_t fbSessionGetSequence(fbSession_t *session);
+void fbSessionSetSequence(fbSession_t *session, uint32_t sequence);
 
 /* Internal (in-memory) layouts of the options records, in template order. */
 struct stats_rec {
@@ -106,6 +124,11 @@ struct encoder {
 	__u8 *rec;             /* one internal data record */
 	__u8 *msg;             /* libfixbuf copies each message here */
 	size_t max_msg;
+	/* a message of data records built here (own_len 0: none open) */
+	size_t own_len;        /* bytes so far, header included */
+	size_t own_set;        /* where its current set starts */
+	__u16 own_tid;         /* the current set's template */
+	__u32 own_records;
 };
 
 static int gerr(const char *what, GError *err)
@@ -215,6 +238,7 @@ static int ipfix_build(struct encoder *enc)
 	fBufSetAutomaticMode(enc->fbuf, FALSE);
 	enc->cur_tid = 0;
 	enc->dirty = false;
+	enc->own_len = 0;
 	return 0;
 }
 
@@ -296,7 +320,7 @@ static int use_domain(struct encoder *enc, __u32 domain)
 
 	if (fbSessionGetDomain(s) == domain)
 		return 0;
-	if (enc->dirty)
+	if (enc->dirty || enc->own_len)
 		return -ENOBUFS;
 	fbSessionSetDomain(s, domain);
 	enc->cur_tid = 0; /* export templates are per domain */
@@ -333,7 +357,7 @@ static int append(struct encoder *enc, __u16 tid, void *rec, size_t len)
 static int ipfix_add_templates(struct encoder *enc)
 {
 	GError *err = NULL;
-	int ret = use_domain(enc, enc->domain);
+	int ret = enc->own_len ? -ENOBUFS : use_domain(enc, enc->domain);
 
 	if (ret)
 		return ret;
@@ -341,6 +365,86 @@ static int ipfix_add_templates(struct encoder *enc)
 		return append_result(err, "cannot export templates");
 	enc->dirty = true;
 	return 0;
+}
+
+static void put16(__u8 *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(__u8 *p, __u32 v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* The open set of the message built here gets its length. */
+static void own_close_set(struct encoder *enc)
+{
+	if (enc->own_tid)
+		put16(enc->msg + enc->own_set + 2, enc->own_len - enc->own_set);
+}
+
+/* A data record into the message built here, in a set of its template
+ * (a new one when the template changes, as libfixbuf does). */
+static int own_add_record(struct encoder *enc, const struct flow_record *rec,
+			  enum tmpl_af af)
+{
+	__u16 tid = af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6;
+	const struct tmpl_elem *e = enc->tmpl->elems[af];
+	size_t need = enc->tmpl->wire_len[af];
+	__u8 *p;
+
+	/* a libfixbuf message is open (templates, options): close it first */
+	if (enc->dirty)
+		return -ENOBUFS;
+	if (!enc->own_len) {
+		enc->own_len = IPFIX_HEADER_LEN;
+		enc->own_tid = 0;
+		enc->own_records = 0;
+	}
+	if (tid != enc->own_tid)
+		need += SET_HEADER_LEN;
+	if (enc->own_len + need > enc->max_msg)
+		return -ENOBUFS;
+	if (tid != enc->own_tid) {
+		own_close_set(enc);
+		enc->own_set = enc->own_len;
+		put16(enc->msg + enc->own_set, tid);
+		enc->own_len += SET_HEADER_LEN;
+		enc->own_tid = tid;
+	}
+	p = enc->msg + enc->own_len;
+	for (int i = 0; i < enc->tmpl->n[af]; i++) {
+		field_put_wire(e[i].def, rec, e[i].reverse, e[i].len, p);
+		p += e[i].len;
+	}
+	enc->own_len = p - enc->msg;
+	enc->own_records++;
+	return 0;
+}
+
+/* The message built here, finished: header, sequence number (the
+ * domain's data records before it, as libfixbuf counts them) and the
+ * count advanced by its records. */
+static size_t own_finish(struct encoder *enc)
+{
+	fbSession_t *s = fBufGetSession(enc->fbuf);
+	uint32_t seq = fbSessionGetSequence(s);
+	size_t len = enc->own_len;
+
+	own_close_set(enc);
+	put16(enc->msg, IPFIX_VERSION);
+	put16(enc->msg + 2, len);
+	put32(enc->msg + 4, time(NULL));
+	put32(enc->msg + 8, seq);
+	put32(enc->msg + 12, enc->domain);
+	fbSessionSetSequence(s, seq + enc->own_records);
+	enc->own_len = 0;
+	return len;
 }
 
 static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
@@ -352,9 +456,11 @@ static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
 
 	if (ret)
 		return ret;
+	if (!enc->dpi)
+		return own_add_record(enc, rec, af);
 	for (int i = 0; i < enc->tmpl->n[af]; i++)
 		p += field_put_host(e[i].def, rec, e[i].reverse, p);
-	if (enc->dpi && rec->dpi && rec->dpi->app) {
+	if (rec->dpi && rec->dpi->app) {
 		/* a record must fit an empty message: the strings get what
 		 * is left (IPFIX and set headers, the flow's elements) */
 		size_t used = 16 + 4 + enc->tmpl->wire_len[af];
@@ -398,7 +504,7 @@ static int export_template(struct encoder *enc, __u16 tid)
 static int ipfix_add_options(struct encoder *enc, const struct export_options *o,
 			     int *done)
 {
-	int err = use_domain(enc, OPTIONS_DOMAIN);
+	int err = enc->own_len ? -ENOBUFS : use_domain(enc, OPTIONS_DOMAIN);
 
 	if (err)
 		return err;
@@ -409,6 +515,15 @@ static int ipfix_add_options(struct encoder *enc, const struct export_options *o
 			err = export_template(enc, TID_OPT_STATS);
 		if (err)
 			return err;
+		/* libfixbuf ends the template set only when the export
+		 * template changes: had the last message's last record the
+		 * template of the next one (no flow record goes through
+		 * libfixbuf in between), that record would join the template
+		 * set. Both are in this domain; the record's comes last. */
+		if (!fBufSetExportTemplate(enc->fbuf, TID_OPT_IFACE, NULL) ||
+		    !fBufSetExportTemplate(enc->fbuf, TID_OPT_STATS, NULL))
+			return gerr("cannot select template", NULL);
+		enc->cur_tid = 0;
 		(*done)++;
 	}
 	if (*done == 1) {
@@ -481,6 +596,10 @@ static int ipfix_finish(struct encoder *enc, const __u8 **msg, size_t *len)
 
 	*msg = enc->msg;
 	*len = 0;
+	if (enc->own_len) {
+		*len = own_finish(enc);
+		return 0;
+	}
 	if (!enc->dirty)
 		return 0;
 	if (!fBufEmit(enc->fbuf, &err))
@@ -491,7 +610,6 @@ static int ipfix_finish(struct encoder *enc, const __u8 **msg, size_t *len)
 	return 0;
 }
 
-#define IPFIX_HEADER_LEN 16
 #define PROBE_MSG_LEN 65535
 
 /*

@@ -24,6 +24,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "bulk_read.h"
 #include "cache_store.h"
 #include "drain.h"
 #include "log.h"
@@ -325,56 +326,33 @@ int table_sync_catch_up(struct table_sync *t, __u64 now)
  * carry the mark (drain_recover). Nothing is exported before every entry
  * is merged.
  */
-#define BULK_ENTRIES 65536
+struct bulk_merge {
+	struct flow_cache *fc;
+	struct cache_journal *j;
+	struct drain_stats *ds;
+};
+
+static void merge_bulk(void *ctx, const struct flow_key *keys,
+		       const struct flow_stats *vals, __u32 n)
+{
+	struct bulk_merge *m = ctx;
+
+	flow_cache_merge_taken_many(m->fc, keys, vals, n, m->j->bulk_mark);
+	if (m->ds)
+		m->ds->entries += n;
+}
 
 /* Every entry of a retired table into the cache, once under the journal's
- * bulk mark; then the mark is cleared. kill_after: tests. */
+ * bulk mark (read by a thread of its own meanwhile: bulk_read.h); then
+ * the mark is cleared. kill_after: tests. */
 static int merge_retired(struct flow_cache *fc, struct cache_journal *j,
 			 int fd, struct drain_stats *ds, long *kill_after)
 {
-	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info);
-	/* keys as the table holds them (48 bytes, 52 with --decap, flow.h) */
-	__u32 ks = bpf_obj_get_info_by_fd(fd, &info, &info_len) ? 0 : info.key_size;
-	__u8 *keys = NULL;
-	struct flow_stats *vals = NULL;
-	__u32 in = 0, out = 0;
-	bool first = true;
-	int err = -ENOMEM;
+	struct bulk_merge m = { .fc = fc, .j = j, .ds = ds };
+	int err = bulk_read_table(fd, merge_bulk, &m, kill_after);
 
-	if (!ks || ks > sizeof(struct flow_key))
-		return -EINVAL; /* not a flow table of ours */
-	keys = calloc(BULK_ENTRIES, ks);
-	vals = calloc(BULK_ENTRIES, sizeof(*vals));
-
-	while (keys && vals) {
-		__u32 count = BULK_ENTRIES;
-
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
-					   vals, &count, NULL);
-		err = err ? -errno : 0;
-		if (kill_after && *kill_after > 0 && --*kill_after == 0)
-			raise(SIGKILL); /* tests: die between read and merge */
-		for (__u32 i = 0; (!err || err == -ENOENT) && i < count; i++) {
-			struct flow_key key = {};
-
-			memcpy(&key, keys + (size_t)i * ks, ks);
-			flow_cache_merge_taken(fc, &key, &vals[i], j->bulk_mark);
-			if (ds)
-				ds->entries++;
-		}
-		if (err == -ENOENT) {
-			err = 0;
-			__atomic_store_n(&j->bulk_mark, 0, __ATOMIC_RELEASE);
-			break;
-		}
-		if (err)
-			break;
-		in = out;
-		first = false;
-	}
-	free(keys);
-	free(vals);
+	if (!err)
+		__atomic_store_n(&j->bulk_mark, 0, __ATOMIC_RELEASE);
 	return err;
 }
 
