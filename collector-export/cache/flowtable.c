@@ -88,14 +88,30 @@ struct verdict {
 };
 
 /* FNV-1a over the whole key: keys are fixed-size and zero-padded. */
+/* Eight bytes a step (a key is a multiple of four): every overflow event
+ * is hashed once, and a byte at a time cost a sixth of the manager's time
+ * at 1M events/s. */
+_Static_assert(sizeof(struct flow_key) % 4 == 0, "key_hash reads words");
+
 static guint key_hash(gconstpointer p)
 {
 	const unsigned char *b = p;
-	guint32 h = 2166136261u;
+	__u64 h = 0x9e3779b97f4a7c15ULL, w;
+	size_t i = 0;
 
-	for (size_t i = 0; i < sizeof(struct flow_key); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
+	for (; i + 8 <= sizeof(struct flow_key); i += 8) {
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	if (i < sizeof(struct flow_key)) {
+		__u32 t;
+
+		memcpy(&t, b + i, 4);
+		h = (h ^ t) * 0xff51afd7ed558ccdULL;
+	}
+	h ^= h >> 29;
+	return (guint)(h ^ (h >> 32));
 }
 
 static gboolean key_equal(gconstpointer a, gconstpointer b)
@@ -395,13 +411,16 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		e->closing = true;
 }
 
+/* mark: 0, or the delta's merge mark; a delta whose entry carries a mark
+ * in [mark, last] was merged before a crash (flow_cache_merge_event). */
 static int merge_delta(struct flow_cache *fc, const struct flow_key *key,
-		       const struct flow_stats *delta, __u64 mark, bool gone)
+		       const struct flow_stats *delta, __u64 mark, __u64 last,
+		       bool gone)
 {
 	struct flow_entry *e = g_hash_table_lookup(fc->flows, key);
 	bool created;
 
-	if (mark && e && e->mark == mark)
+	if (mark && e && e->mark >= mark && e->mark <= last)
 		return 0; /* merged before a crash: once is enough */
 	e = entry_change_begin(fc, e, key, &created);
 	if (!e)
@@ -424,13 +443,13 @@ static int merge_delta(struct flow_cache *fc, const struct flow_key *key,
 int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 			    const struct flow_stats *delta, __u64 mark)
 {
-	return merge_delta(fc, key, delta, mark, false);
+	return merge_delta(fc, key, delta, mark, mark, false);
 }
 
 int flow_cache_merge_taken(struct flow_cache *fc, const struct flow_key *key,
 			   const struct flow_stats *delta, __u64 mark)
 {
-	return merge_delta(fc, key, delta, mark, true);
+	return merge_delta(fc, key, delta, mark, mark, true);
 }
 
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
@@ -487,7 +506,7 @@ static __u32 size_bin(__u32 len)
 /* A ring packet becomes a delta of the wire packets it stands for (one,
  * or a GSO packet's segments), merged like a table entry. */
 int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
-			   __u64 mark)
+			   __u64 mark, __u64 last)
 {
 	struct flow_stats d;
 	__u32 ttl_bin = ev->ttl / FLOW_TTL_BIN_WIDTH;
@@ -506,7 +525,7 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 	memcpy(d.dst_mac, ev->dst_mac, sizeof(d.dst_mac));
 	memcpy(d.mpls, ev->mpls, sizeof(d.mpls));
 	d.tcp_flags = ev->tcp_flags;
-	return flow_cache_merge_marked(fc, &ev->key, &d, mark);
+	return merge_delta(fc, &ev->key, &d, mark, last, false);
 }
 
 /*
