@@ -588,13 +588,21 @@ static __always_inline void stats_update(struct flow_stats *fs,
 /* The manager reads the ring at least every 100 ms, and in batches: it is
  * woken only once the ring is an eighth full, not whenever it had caught
  * up (the default), which at a modest rate meant a wakeup, on this CPU
- * too, every few packets. */
+ * too, every few packets. Above that, one event in OVERFLOW_WAKE_EVERY
+ * wakes it: a wakeup is an interrupt on this CPU, which for every event
+ * cost a third of the rate while the manager was catching up. */
+#define OVERFLOW_RECORD ((sizeof(struct flow_event) + 8 + 7) & ~7UL)
+#define OVERFLOW_WAKE_EVERY 256
+
 static __always_inline __u64 overflow_wakeup(void)
 {
 	__u64 used = bpf_ringbuf_query(&overflow_ring, BPF_RB_AVAIL_DATA);
 	__u64 size = bpf_ringbuf_query(&overflow_ring, BPF_RB_RING_SIZE);
 
-	return used >= size / 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (used < size / 8)
+		return BPF_RB_NO_WAKEUP;
+	return (used / OVERFLOW_RECORD) % OVERFLOW_WAKE_EVERY == 0 ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 /* Table full (why: CNT_INSERT_FAILED) or the flow being closed
