@@ -171,7 +171,9 @@ struct overflow_reader *overflow_open(int ring_fd, struct flow_cache *fc,
 {
 	struct overflow_reader *r = calloc(1, sizeof(*r));
 	const char *kill = getenv("FLOWEXPORT_TEST_KILL_AFTER_EVENTS");
-	struct epoll_event ee = { .events = EPOLLIN };
+	/* edge-triggered: woken by the programs' wakeups only, not again
+	 * and again while some events wait (they wait for the timeout) */
+	struct epoll_event ee = { .events = EPOLLIN | EPOLLET };
 	int err;
 
 	if (!r)
