@@ -5,9 +5,12 @@
 # ring against packets left in the totals only, and the manager's CPU.
 #   tests/bench-ring.sh KFLOWS FLOWS COUNT RATE [flowexport options...]
 # RATE 0: as fast as possible. flowgen on CPU 0 (its frames are received
-# there too), the manager on CPU 1.
+# there too), the manager on CPU 1; its context switches are printed
+# before and after the send (nonvoluntary only: it never slept, it was
+# preempted). PERF=1: perf record -g of the manager during the send
+# (PERF_CPU=N: of CPU N instead); KEEP=1 keeps the folder.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . tests/lib/netns.sh
 . tests/leftovers.sh
 K=${1:?kernel flows} F=${2:?flows} N=${3:?count} R=${4:?rate}
@@ -28,12 +31,17 @@ sleep 1.5
 tk=$(getconf CLK_TCK)
 t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 grep ctxt "/proc/$pid/status" | tr -s '\t\n' '  '; echo
-[ -n "${PERF:-}" ] && { perf record -g -o "$TMP/perf.data" $([ -n "${PERF_CPU:-}" ] && echo "-a -C $PERF_CPU" || echo "-p $pid") >/dev/null 2>&1 & perfpid=$!; }
+if [ -n "${PERF:-}" ]; then
+	what=(-p "$pid")
+	[ -n "${PERF_CPU:-}" ] && what=(-a -C "$PERF_CPU")
+	perf record -g -o "$TMP/perf.data" "${what[@]}" >/dev/null 2>&1 &
+	perfpid=$!
+fi
 timeout 120 ip netns exec "$NS" taskset -c 0 build/flowgen -i "$VETH_NS" -n "$N" -f "$F" -r "$R" -T 100 -j >"$TMP/gen"
 t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 grep ctxt "/proc/$pid/status" | tr -s '\t\n' '  '; echo
-[ -n "${PERF:-}" ] && { kill -INT $perfpid; wait $perfpid; }
-gen_s=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("seconds", d.get("elapsed", 0)))' "$TMP/gen" 2>/dev/null)
+[ -n "${PERF:-}" ] && { kill -INT "$perfpid"; wait "$perfpid"; }
+gen_s=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$TMP/gen")
 kill -USR1 "$pid"; sleep 1.5
 cat "$TMP/gen"
 echo "manager CPU during the send: $(echo "($t1 - $t0) / $tk" | bc -l | cut -c1-6) s (send $gen_s s)"
