@@ -86,7 +86,8 @@ struct {
 	__uint(max_entries, 1 << 24);
 } notice_ring SEC(".maps");
 
-/* Packets whose flow found no room in the table go here, key and all. */
+/* Packets whose flow found no room in the table go here, key and all;
+ * the loader sizes it by memory. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22);
@@ -569,6 +570,26 @@ static __always_inline void stats_update(struct flow_stats *fs,
 	}
 }
 
+/* The manager reads the ring at least every 100 ms, and in batches: it is
+ * woken only once the ring is an eighth full, not whenever it had caught
+ * up (the default), which at a modest rate meant a wakeup, on this CPU
+ * too, every few packets. Above that, one event in OVERFLOW_WAKE_EVERY
+ * wakes it: a wakeup is an interrupt on this CPU, which for every event
+ * cost a third of the rate while the manager was catching up. */
+#define OVERFLOW_RECORD ((sizeof(struct flow_event) + 8 + 7) & ~7UL)
+#define OVERFLOW_WAKE_EVERY 256
+
+static __always_inline __u64 overflow_wakeup(void)
+{
+	__u64 used = bpf_ringbuf_query(&overflow_ring, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(&overflow_ring, BPF_RB_RING_SIZE);
+
+	if (used < size / 8)
+		return BPF_RB_NO_WAKEUP;
+	return (used / OVERFLOW_RECORD) % OVERFLOW_WAKE_EVERY == 0 ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 /* Table full (why: CNT_INSERT_FAILED) or the flow being closed
  * (CNT_CLOSING_RING): hand the packet to user space through the ring, or,
  * if that is full too, keep at least its totals in the overflow counters. */
@@ -605,7 +626,7 @@ static __always_inline void overflow(void *ctx, const int at,
 	ev->pad = 0;
 	mpls_of(cur, st, ev->mpls);
 	ev->pad2 = 0;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, overflow_wakeup());
 }
 
 /* self_conns holds our connections as they arrive; at egress they leave,

@@ -25,10 +25,12 @@ struct cache_journal {
 	__u64 batch_mark;     /* 0: no batch pending */
 	__u32 batch_map_id;
 	__u32 batch_count;    /* slots [0, batch_count) of it */
-	__u32 pad;
-	/* an overflow event being merged, still in its ring */
+	/* a batch of overflow events being merged, still in their ring: the
+	 * ring_count records from ring_pos, record i under ring_mark + i
+	 * (a file of an older run: 0, one event) */
+	__u32 ring_count;
 	__u32 ring_id;
-	__u64 ring_pos;       /* the ring's consumer position at that event */
+	__u64 ring_pos;       /* the ring's consumer position at the first */
 	__u64 ring_mark;
 	/* a flow table retired at exit (nothing else wrote it any more; a
 	 * fresh one took its place), its entries being merged */

@@ -392,14 +392,17 @@ static void merge_stats(struct flow_entry *e, const struct flow_stats *d)
 		e->closing = true;
 }
 
-/* A delta into the entry of key, e as looked up (NULL: none yet). */
+/* A delta into the entry of key, e as looked up (NULL: none yet). mark:
+ * 0, or the delta's merge mark; an entry that carries a mark in [mark,
+ * last] had this delta merged before a crash (flow_cache_merge_event). */
 static int merge_found(struct flow_cache *fc, struct flow_entry *e,
 		       const struct flow_key *key,
-		       const struct flow_stats *delta, __u64 mark, bool gone)
+		       const struct flow_stats *delta, __u64 mark,
+		       __u64 last, bool gone)
 {
 	bool created;
 
-	if (mark && e && e->mark == mark)
+	if (mark && e && e->mark >= mark && e->mark <= last)
 		return 0; /* merged before a crash: once is enough */
 	e = entry_change_begin(fc, e, key, &created);
 	if (!e)
@@ -420,16 +423,17 @@ static int merge_found(struct flow_cache *fc, struct flow_entry *e,
 }
 
 static int merge_delta(struct flow_cache *fc, const struct flow_key *key,
-		       const struct flow_stats *delta, __u64 mark, bool gone)
+		       const struct flow_stats *delta, __u64 mark, __u64 last,
+		       bool gone)
 {
 	return merge_found(fc, flow_index_find(fc->flows, key), key, delta,
-			   mark, gone);
+			   mark, last, gone);
 }
 
 int flow_cache_merge_marked(struct flow_cache *fc, const struct flow_key *key,
 			    const struct flow_stats *delta, __u64 mark)
 {
-	return merge_delta(fc, key, delta, mark, false);
+	return merge_delta(fc, key, delta, mark, mark, false);
 }
 
 /*
@@ -486,7 +490,7 @@ int flow_cache_merge_taken_many(struct flow_cache *fc,
 			if (i + MERGE_AHEAD < m && found[i + MERGE_AHEAD])
 				prefetch_entry(found[i + MERGE_AHEAD]);
 			err = merge_found(fc, found[i], &keys[base + i],
-					  &deltas[base + i], mark, true);
+					  &deltas[base + i], mark, mark, true);
 			if (err && !ret)
 				ret = err;
 		}
@@ -548,7 +552,7 @@ static __u32 size_bin(__u32 len)
 /* A ring packet becomes a delta of the wire packets it stands for (one,
  * or a GSO packet's segments), merged like a table entry. */
 int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
-			   __u64 mark)
+			   __u64 mark, __u64 last)
 {
 	struct flow_stats d;
 	__u32 ttl_bin = ev->ttl / FLOW_TTL_BIN_WIDTH;
@@ -567,7 +571,7 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 	memcpy(d.dst_mac, ev->dst_mac, sizeof(d.dst_mac));
 	memcpy(d.mpls, ev->mpls, sizeof(d.mpls));
 	d.tcp_flags = ev->tcp_flags;
-	return flow_cache_merge_marked(fc, &ev->key, &d, mark);
+	return merge_delta(fc, &ev->key, &d, mark, last, false);
 }
 
 /*

@@ -92,9 +92,13 @@ int flow_cache_merge_taken_many(struct flow_cache *fc,
 				const struct flow_key *keys,
 				const struct flow_stats *deltas, size_t n,
 				__u64 mark);
-/* Add one packet that came through the overflow ring. */
+/* Add one packet that came through the overflow ring. The ring is read in
+ * batches, event i of a batch under mark first + i (its marks run from
+ * first to last): an entry whose mark lies in [mark, last] was merged with
+ * this event or a later one of the same batch (merged in order), so this
+ * one is not merged again. last == mark: one event alone. */
 int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
-			   __u64 mark);
+			   __u64 mark, __u64 last);
 
 /* Flows in the kernel table go through ops from now on (NULL: none). */
 /* The timeouts changed (a reload): every flow's next check again. */

@@ -3,16 +3,15 @@
  * drain.c - what the kernel counted, into the flow cache: table operations
  * a batch at a time through the table_ops program (flowtable.h's struct
  * table_ops), the notice ring that names the table's new entries, a walk
- * of the table when notices were lost, and the overflow ring.
+ * of the table when notices were lost.
  *
  * Crash safety: the deltas a HARVEST or FINAL takes from the table land in
  * the op_batch map (pinned with the run) under a fresh merge mark, set in
  * the journal (the cache store's shared file mapping) before the kernel
  * call; a run that dies while merging them leaves them there, and the next
  * run merges what its entries do not already carry the mark of
- * (drain_recover). An overflow event leaves the ring only after its merge;
- * the journal names the event being merged, so that one is not merged
- * twice either. A table retired at exit is pinned with the run until all
+ * (drain_recover). The overflow ring has its own reader (overflow.h),
+ * whose batch a dead run was merging is recovered here too. A table retired at exit is pinned with the run until all
  * its entries are merged, under one mark (table_sync_take_all).
  */
 #include <errno.h>
@@ -415,145 +414,6 @@ static int recover_bulk(struct flow_cache *fc, struct cache_journal *j,
 	return err;
 }
 
-struct overflow_reader {
-	struct ring_buffer *rb;
-	struct flow_cache *fc;
-	struct drain_stats *ds;
-	__u32 ring_id;
-	const __u64 *consumer_pos; /* the ring's own page: where libbpf is */
-	size_t page;
-};
-
-/* The ring's consumer position is stored by libbpf after the callback
- * returns: during it, it is this event's position, and the journal names
- * the event by it. */
-static int on_event(void *ctx, void *data, size_t size)
-{
-	struct overflow_reader *r = ctx;
-	struct cache_journal *j = flow_cache_journal(r->fc);
-	__u64 pos = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
-
-	if (size < sizeof(struct flow_event))
-		return 0;
-	if (j->ring_id != r->ring_id || j->ring_pos != pos) {
-		j->ring_mark = ++j->seq;
-		j->ring_pos = pos;
-		__atomic_store_n(&j->ring_id, r->ring_id, __ATOMIC_RELEASE);
-	}
-	flow_cache_merge_event(r->fc, data, j->ring_mark);
-	r->ds->ring_events++;
-	return 0;
-}
-
-static __u32 fd_map_id(int fd, __u32 *max_entries)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	if (max_entries)
-		*max_entries = info.max_entries;
-	return info.id;
-}
-
-struct overflow_reader *overflow_open(int ring_fd, struct flow_cache *fc,
-				      struct drain_stats *ds)
-{
-	struct overflow_reader *r = calloc(1, sizeof(*r));
-	void *cons;
-	int err;
-
-	if (!r)
-		return NULL;
-	r->fc = fc;
-	r->ds = ds;
-	r->page = sysconf(_SC_PAGESIZE);
-	r->ring_id = fd_map_id(ring_fd, NULL);
-	cons = mmap(NULL, r->page, PROT_READ, MAP_SHARED, ring_fd, 0);
-	if (cons == MAP_FAILED)
-		goto fail;
-	r->consumer_pos = cons;
-	r->rb = ring_buffer__new(ring_fd, on_event, r, NULL);
-	if (!r->rb)
-		goto fail;
-	return r;
-fail:
-	err = errno;
-	overflow_close(r);
-	errno = err;
-	return NULL;
-}
-
-int overflow_consume(struct overflow_reader *r, int timeout_ms)
-{
-	int n = timeout_ms > 0 ? ring_buffer__poll(r->rb, timeout_ms)
-			       : ring_buffer__consume(r->rb);
-
-	if (n == -EINTR)
-		return 0;
-	if (n > 0 && timeout_ms > 0) { /* poll stops after one wakeup */
-		int more = ring_buffer__consume(r->rb);
-
-		if (more > 0)
-			n += more;
-	}
-	return n;
-}
-
-void overflow_close(struct overflow_reader *r)
-{
-	if (!r)
-		return;
-	ring_buffer__free(r->rb);
-	if (r->consumer_pos)
-		munmap((void *)r->consumer_pos, r->page);
-	free(r);
-}
-
-/*
- * The event a dead run was merging is still at the ring's consumer
- * position (libbpf had not moved past it): merge it under the journal's
- * mark (nothing if it was merged already) and move past it ourselves.
- */
-static int recover_ring_event(int fd, struct flow_cache *fc,
-			      struct cache_journal *j)
-{
-	size_t page = sysconf(_SC_PAGESIZE);
-	__u32 size = 0, len;
-	__u64 *cons, *prod;
-	int err = 0;
-
-	fd_map_id(fd, &size);
-	cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (cons == MAP_FAILED)
-		return -errno;
-	prod = mmap(NULL, page + 2 * (size_t)size, PROT_READ, MAP_SHARED, fd, page);
-	if (prod == MAP_FAILED) {
-		err = -errno;
-		goto out_cons;
-	}
-	if (*cons == j->ring_pos && *prod > *cons) {
-		const unsigned char *hdr = (const unsigned char *)prod + page +
-					   (*cons & (size - 1));
-
-		len = __atomic_load_n((const __u32 *)hdr, __ATOMIC_ACQUIRE);
-		if (!(len & BPF_RINGBUF_BUSY_BIT)) {
-			if (!(len & BPF_RINGBUF_DISCARD_BIT) &&
-			    len >= sizeof(struct flow_event))
-				flow_cache_merge_event(fc, (const void *)(hdr + BPF_RINGBUF_HDR_SZ),
-						       j->ring_mark);
-			len &= ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-			__atomic_store_n(cons, *cons + ((len + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL),
-					 __ATOMIC_RELEASE);
-		}
-	}
-	munmap(prod, page + 2 * (size_t)size);
-out_cons:
-	munmap(cons, page);
-	return err;
-}
-
 /* The batch a dead run was merging is still in its op_batch map (pinned
  * in its run folder, found by id): merge what is not merged yet. */
 static int recover_batch(struct flow_cache *fc, struct cache_journal *j)
@@ -589,15 +449,9 @@ int drain_recover(struct flow_cache *fc, __u32 table_id)
 		err = err ? err : e;
 	}
 	if (j->ring_id) {
-		int fd = bpf_map_get_fd_by_id(j->ring_id);
+		int e = overflow_recover(fc);
 
-		if (fd >= 0) {
-			int e = recover_ring_event(fd, fc, j);
-
-			err = err ? err : e;
-			close(fd);
-		}
-		j->ring_id = 0;
+		err = err ? err : e;
 	}
 	return err;
 }

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include "flowtable.h"
 #include "loader.h"
+#include "overflow.h"
 
 struct drain_stats {
 	__u64 entries;      /* kernel deltas merged */
@@ -23,7 +24,6 @@ struct drain_stats {
 };
 
 struct table_sync;
-struct overflow_reader;
 
 /* The cache's way to the table of p (flow_cache_set_table_ops); ring (may
  * be NULL) is read before closed flows are reported; live: programs run
@@ -48,14 +48,6 @@ int table_sync_catch_up(struct table_sync *t, __u64 now);
 int table_sync_take_all(struct table_sync *t, const char *pin_path);
 /* Tell the cache every key of the table (a takeover). 0 or -errno. */
 int table_sync_walk(struct table_sync *t, __u64 now);
-
-/* NULL with errno on failure. */
-struct overflow_reader *overflow_open(int ring_fd, struct flow_cache *fc,
-				      struct drain_stats *ds);
-/* Merge what the ring holds now; with timeout_ms > 0, wait up to that
- * long for the first event. Returns events merged or -errno. */
-int overflow_consume(struct overflow_reader *r, int timeout_ms);
-void overflow_close(struct overflow_reader *r);
 
 /* Before anything else touches a cache adopted from a run that died: what
  * that run was merging when it died (a batch of deltas, an overflow event,

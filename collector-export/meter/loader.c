@@ -191,6 +191,32 @@ static int reuse_ingress_metered(struct flowmon *skel, const char *table_path)
 	return err;
 }
 
+/*
+ * The overflow ring holds the packets of flows the full table has no room
+ * for until the manager reads them; while the manager is not scheduled
+ * (a busy host) it is all that stands between them and the totals-only
+ * counters. Its pages are taken up front: 1/256 of the memory, a power of
+ * two between 4 and 256 MiB (64 MiB on 24 GB: 560k packets, half a
+ * second at 1 Mpps). FLOWEXPORT_TEST_OVERFLOW_RING_BYTES: tests.
+ */
+#define OVERFLOW_RING_MIN (4U << 20)
+#define OVERFLOW_RING_MAX (256U << 20)
+
+static __u32 overflow_ring_bytes(void)
+{
+	const char *test = getenv("FLOWEXPORT_TEST_OVERFLOW_RING_BYTES");
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	unsigned long long want;
+	__u32 bytes = OVERFLOW_RING_MIN;
+
+	if (test)
+		return (__u32)atol(test);
+	want = pages > 0 && page > 0 ? (unsigned long long)pages * page / 256 : 0;
+	while (bytes < OVERFLOW_RING_MAX && (unsigned long long)bytes * 2 <= want)
+		bytes *= 2;
+	return bytes;
+}
+
 int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 {
 	struct flowmon *skel;
@@ -289,6 +315,10 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *opts)
 	/* the table also gives flow_tables its inner-map shape (libbpf 1.1
 	 * cannot resize the inner-map template it parses from BTF) */
 	err = bpf_map__set_inner_map_fd(skel->maps.flow_tables, p->table_fd);
+	if (err)
+		goto fail;
+	err = bpf_map__set_max_entries(skel->maps.overflow_ring,
+				       overflow_ring_bytes());
 	if (err)
 		goto fail;
 	if (opts->notice_ring_bytes || getenv("FLOWEXPORT_TEST_NOTICE_RING_BYTES")) {

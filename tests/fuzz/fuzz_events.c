@@ -67,9 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((kind == 0 || kind == 3) && size - pos >= sizeof(ev)) {
 			memcpy(&ev, data + pos, sizeof(ev));
 			pos += sizeof(ev);
-			FUZZ_CHECK(flow_cache_merge_event(fc, &ev, ++mark) == 0);
+			mark++;
+			FUZZ_CHECK(flow_cache_merge_event(fc, &ev, mark, mark) == 0);
 			if (kind == 3)
-				FUZZ_CHECK(flow_cache_merge_event(fc, &ev, mark) == 0);
+				FUZZ_CHECK(flow_cache_merge_event(fc, &ev, mark, mark) == 0);
 			merged += ev.segs ? ev.segs : 1; /* a GSO packet's segments */
 		} else if (kind == 1 && size - pos >= sizeof(key) + sizeof(st)) {
 			memcpy(&key, data + pos, sizeof(key));

@@ -327,6 +327,48 @@ static void split_deltas(void)
 	tap_result("deltas split within a packet's update: octets, bins, FIN and start all in the record");
 }
 
+/*
+ * The overflow ring is merged a batch at a time, event i under mark
+ * first + i. A run killed within a batch leaves all of it in the ring,
+ * and the next run merges each event again unless its entry's mark lies
+ * in [its mark, the batch's last]: events A B A A B killed after the
+ * third, then the whole batch again, must count A three times and B
+ * twice (a check of the mark alone would merge the first A again).
+ */
+static void ring_batch_replayed(void)
+{
+	static const int flow_of[5] = { 0, 1, 0, 0, 1 };
+	struct flow_event ev[5];
+	struct out out = { 0 };
+	struct flow_cache *fc;
+	struct config cfg;
+	const __u64 first = 1000, last = first + 4;
+
+	memset(ev, 0, sizeof(ev));
+	for (int i = 0; i < 5; i++) {
+		ev[i].key = udp_key(4000 + flow_of[i]);
+		ev[i].ts_ns = T(1 + i);
+		ev[i].ip_length = 50;
+		ev[i].ttl = 64;
+		ev[i].segs = 1;
+	}
+	config_defaults(&cfg);
+	fc = flow_cache_new(&cfg, 0, count_records, &out);
+	CHECK(fc, "cache");
+	for (int i = 0; i < 3; i++) /* killed after the third */
+		CHECK(!flow_cache_merge_event(fc, &ev[i], first + i, last), "merge %d", i);
+	for (int i = 0; i < 5; i++) /* the next run: the whole batch */
+		CHECK(!flow_cache_merge_event(fc, &ev[i], first + i, last), "again %d", i);
+	for (int i = 0; i < 5; i++) /* and a run killed at its end */
+		CHECK(!flow_cache_merge_event(fc, &ev[i], first + i, last), "thrice %d", i);
+	flow_cache_flush(fc, END_FORCED);
+	CHECK_EQ("records", out.records, 2);
+	CHECK_EQ("packets: each event once", out.packets, 5);
+	CHECK_EQ("octets", out.octets, 250);
+	flow_cache_free(fc);
+	tap_result("overflow events merged a batch at a time: a batch replayed after a kill within it counts each event once");
+}
+
 /* A notice ring of one page: most new-flow notices are lost, counted,
  * and one walk of the table finds every flow; nothing is lost. */
 static void lost_notices(void)
@@ -985,6 +1027,7 @@ int main(void)
 	peek_then_packet();
 	close_then_packet();
 	split_deltas();
+	ring_batch_replayed();
 	concurrent_harvest(1);
 	concurrent_harvest(2);
 	lost_notices();

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * overflow.c - the overflow ring (packets whose flow found the kernel table
+ * full, or its entry closing) into the flow cache, read in batches from
+ * the ring's own mapping rather than an event at a time through libbpf.
+ *
+ * Crash safety: a batch leaves the ring (the consumer position moves past
+ * it) only after every event of it is merged. Before the first merge the
+ * journal names the batch: where it starts, how many records, and its
+ * marks (record i under ring_mark + i). An entry remembers the mark of its
+ * last merge; events are merged in ring order, so an entry whose mark lies
+ * in [ring_mark + i, last mark of the batch] has had event i merged (or a
+ * later one of the same flow, merged after it), and one with any other
+ * mark has not. A run that died within a batch leaves it in the ring; the
+ * next one merges each of its events again except where the mark says so
+ * (overflow_recover). One journal entry and one consumer move a batch.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include "cache_store.h"
+#include "drain.h" /* struct drain_stats */
+#include "overflow.h"
+
+/* Records a batch: one journal entry and one move of the consumer
+ * position each; bounds the marks a batch takes. */
+#define RING_BATCH 4096
+
+/* A ring buffer map as the kernel lays it out for user space: the
+ * consumer's page (ours to write), the producer's page, then the data
+ * pages mapped twice in a row, so that no record wraps. */
+struct ring_view {
+	__u64 *cons;
+	const __u64 *prod;
+	const unsigned char *data;
+	__u64 mask; /* data size - 1 */
+	size_t page;
+	size_t size;
+	__u32 id;
+};
+
+static int ring_view_map(int fd, struct ring_view *v)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	void *cons, *prod;
+
+	memset(v, 0, sizeof(*v));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_RINGBUF)
+		return -EINVAL;
+	v->id = info.id;
+	v->size = info.max_entries;
+	v->mask = v->size - 1;
+	v->page = sysconf(_SC_PAGESIZE);
+	cons = mmap(NULL, v->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (cons == MAP_FAILED)
+		return -errno;
+	prod = mmap(NULL, v->page + 2 * v->size, PROT_READ, MAP_SHARED, fd,
+		    v->page);
+	if (prod == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(cons, v->page);
+		return err;
+	}
+	v->cons = cons;
+	v->prod = prod;
+	v->data = (const unsigned char *)prod + v->page;
+	return 0;
+}
+
+static void ring_view_unmap(struct ring_view *v)
+{
+	if (v->prod)
+		munmap((void *)v->prod, v->page + 2 * v->size);
+	if (v->cons)
+		munmap(v->cons, v->page);
+	v->cons = NULL;
+	v->prod = NULL;
+}
+
+/* The record at pos: its header word (busy and discard bits included). */
+static __u32 record_header(const struct ring_view *v, __u64 pos)
+{
+	return __atomic_load_n((const __u32 *)(v->data + (pos & v->mask)),
+			       __ATOMIC_ACQUIRE);
+}
+
+static __u64 record_end(__u64 pos, __u32 hdr)
+{
+	__u32 len = hdr & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+	return pos + ((len + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL);
+}
+
+/* Merge the record at pos (an event unless discarded) under mark; the
+ * position after it. */
+static __u64 merge_record(const struct ring_view *v, __u64 pos, __u32 hdr,
+			  struct flow_cache *fc, __u64 mark, __u64 last,
+			  struct drain_stats *ds)
+{
+	__u32 len = hdr & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+	if (!(hdr & BPF_RINGBUF_DISCARD_BIT) && len >= sizeof(struct flow_event)) {
+		const void *ev = v->data + (pos & v->mask) + BPF_RINGBUF_HDR_SZ;
+
+		flow_cache_merge_event(fc, ev, mark, last);
+		if (ds)
+			ds->ring_events++;
+	}
+	return record_end(pos, hdr);
+}
+
+struct overflow_reader {
+	struct ring_view v;
+	struct flow_cache *fc;
+	struct drain_stats *ds;
+	int epoll_fd;
+	long kill_after; /* tests: SIGKILL after this many events merged */
+};
+
+/* The committed records from the consumer position up to stop, at most a
+ * batch of them, merged: the journal names them first, the consumer moves
+ * past them last. Records merged, 0 when none is committed. */
+static int merge_batch(struct overflow_reader *r, __u64 stop)
+{
+	struct cache_journal *j = flow_cache_journal(r->fc);
+	__u64 start = *r->v.cons, pos = start, mark;
+	__u32 n = 0;
+
+	while (pos < stop && n < RING_BATCH) {
+		__u32 hdr = record_header(&r->v, pos);
+
+		if (hdr & BPF_RINGBUF_BUSY_BIT)
+			break; /* reserved, not yet submitted */
+		pos = record_end(pos, hdr);
+		n++;
+	}
+	if (!n)
+		return 0;
+	/* the journal: ring_id last, so that a death while writing it
+	 * leaves no half-named batch (ring_id 0 names none) */
+	__atomic_store_n(&j->ring_id, 0, __ATOMIC_RELEASE);
+	mark = j->seq + 1;
+	j->seq += n;
+	j->ring_mark = mark;
+	j->ring_count = n;
+	j->ring_pos = start;
+	__atomic_store_n(&j->ring_id, r->v.id, __ATOMIC_RELEASE);
+	pos = start;
+	for (__u32 i = 0; i < n; i++) {
+		pos = merge_record(&r->v, pos, record_header(&r->v, pos), r->fc,
+				   mark + i, mark + n - 1, r->ds);
+		if (r->kill_after > 0 && --r->kill_after == 0)
+			raise(SIGKILL); /* tests: die within a batch */
+	}
+	__atomic_store_n(r->v.cons, pos, __ATOMIC_RELEASE);
+	return n;
+}
+
+struct overflow_reader *overflow_open(int ring_fd, struct flow_cache *fc,
+				      struct drain_stats *ds)
+{
+	struct overflow_reader *r = calloc(1, sizeof(*r));
+	const char *kill = getenv("FLOWEXPORT_TEST_KILL_AFTER_EVENTS");
+	/* edge-triggered: woken by the programs' wakeups only, not again
+	 * and again while some events wait (they wait for the timeout) */
+	struct epoll_event ee = { .events = EPOLLIN | EPOLLET };
+	int err;
+
+	if (!r)
+		return NULL;
+	r->fc = fc;
+	r->ds = ds;
+	r->kill_after = kill ? atol(kill) : 0;
+	r->epoll_fd = -1;
+	err = ring_view_map(ring_fd, &r->v);
+	if (err)
+		goto fail;
+	r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epoll_fd < 0 || epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, ring_fd, &ee)) {
+		err = -errno;
+		goto fail;
+	}
+	return r;
+fail:
+	overflow_close(r);
+	errno = -err;
+	return NULL;
+}
+
+/* What the ring holds when called, batch by batch (what arrives meanwhile
+ * waits for the next call, so that a producer faster than us cannot keep
+ * us here). The programs wake us only when the ring is an eighth full
+ * (flowmon.bpf.c): the timeout is what reads a trickle. */
+int overflow_consume(struct overflow_reader *r, int timeout_ms)
+{
+	struct epoll_event ee;
+	__u64 stop;
+	int n = 0, got;
+
+	if (timeout_ms > 0 &&
+	    epoll_wait(r->epoll_fd, &ee, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	stop = __atomic_load_n(r->v.prod, __ATOMIC_ACQUIRE);
+	while ((got = merge_batch(r, stop)) > 0)
+		n += got;
+	return n;
+}
+
+void overflow_close(struct overflow_reader *r)
+{
+	if (!r)
+		return;
+	if (r->epoll_fd >= 0)
+		close(r->epoll_fd);
+	ring_view_unmap(&r->v);
+	free(r);
+}
+
+/*
+ * The batch a dead run was merging is still at the ring's consumer
+ * position (it had not moved past it): each of its events is merged again
+ * unless its entry's mark says it was, then the consumer moves past it.
+ * The rest of the ring is read the usual way.
+ */
+static int recover_batch(int fd, struct flow_cache *fc, struct cache_journal *j)
+{
+	__u32 n = j->ring_count ? j->ring_count : 1;
+	struct ring_view v;
+	__u64 pos, prod;
+	int err = ring_view_map(fd, &v);
+
+	if (err)
+		return err;
+	pos = *v.cons;
+	prod = __atomic_load_n(v.prod, __ATOMIC_ACQUIRE);
+	if (pos == j->ring_pos) {
+		for (__u32 i = 0; i < n && pos < prod; i++) {
+			__u32 hdr = record_header(&v, pos);
+
+			if (hdr & BPF_RINGBUF_BUSY_BIT)
+				break; /* cannot be: it was committed */
+			pos = merge_record(&v, pos, hdr, fc, j->ring_mark + i,
+					   j->ring_mark + n - 1, NULL);
+		}
+		__atomic_store_n(v.cons, pos, __ATOMIC_RELEASE);
+	}
+	ring_view_unmap(&v);
+	return 0;
+}
+
+int overflow_recover(struct flow_cache *fc)
+{
+	struct cache_journal *j = flow_cache_journal(fc);
+	int fd, err = 0;
+
+	if (!j->ring_id)
+		return 0;
+	fd = bpf_map_get_fd_by_id(j->ring_id);
+	if (fd >= 0) { /* else gone with its run: nothing left to merge */
+		err = recover_batch(fd, fc, j);
+		close(fd);
+	}
+	j->ring_id = 0;
+	return err;
+}
