@@ -401,15 +401,17 @@ static int own_add_record(struct encoder *enc, const struct flow_record *rec,
 	/* a libfixbuf message is open (templates, options): close it first */
 	if (enc->dirty)
 		return -ENOBUFS;
+	/* the fit first: a record that fits no message opens none (an
+	 * empty message would go out as a header alone) */
+	if (!enc->own_len || tid != enc->own_tid)
+		need += SET_HEADER_LEN;
+	if ((enc->own_len ? enc->own_len : IPFIX_HEADER_LEN) + need > enc->max_msg)
+		return -ENOBUFS;
 	if (!enc->own_len) {
 		enc->own_len = IPFIX_HEADER_LEN;
 		enc->own_tid = 0;
 		enc->own_records = 0;
 	}
-	if (tid != enc->own_tid)
-		need += SET_HEADER_LEN;
-	if (enc->own_len + need > enc->max_msg)
-		return -ENOBUFS;
 	if (tid != enc->own_tid) {
 		own_close_set(enc);
 		enc->own_set = enc->own_len;

@@ -33,6 +33,14 @@ struct bulk_reader {
 	struct bulk_buf buf[2];
 };
 
+/* Our signal handlers do not restart calls (signals.h): a SIGHUP or a
+ * second SIGTERM during the read must not let a wait fall through. */
+static void take(sem_t *s)
+{
+	while (sem_wait(s) && errno == EINTR)
+		;
+}
+
 static void *reader_main(void *arg)
 {
 	struct bulk_reader *r = arg;
@@ -44,7 +52,7 @@ static void *reader_main(void *arg)
 		__u32 count = BULK_ENTRIES;
 		int err;
 
-		sem_wait(&b->empty);
+		take(&b->empty);
 		err = bpf_map_lookup_batch(r->fd, first ? NULL : &in, &out,
 					   b->raw, b->vals, &count, NULL);
 		err = err ? -errno : 0;
@@ -52,7 +60,7 @@ static void *reader_main(void *arg)
 			/* tests: die between read and merge, every batch
 			 * before this one merged (the other buffer back) */
 			if (!first)
-				sem_wait(&r->buf[i ^ 1].empty);
+				take(&r->buf[i ^ 1].empty);
 			raise(SIGKILL);
 		}
 		for (__u32 k = 0; (!err || err == -ENOENT) && k < count; k++) {
@@ -85,8 +93,9 @@ int bulk_read_table(int fd, bulk_fn fn, void *ctx, long *kill_after)
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
 	struct bulk_reader r = { .fd = fd, .kill_after = kill_after };
+	sigset_t all, old_mask;
 	pthread_t thread;
-	int i, err = -ENOMEM;
+	int i, err = -ENOMEM, fn_err = 0;
 
 	/* keys as the table holds them (48 bytes, 52 with --decap) */
 	r.ks = bpf_obj_get_info_by_fd(fd, &info, &info_len) ? 0 : info.key_size;
@@ -106,16 +115,23 @@ int bulk_read_table(int fd, bulk_fn fn, void *ctx, long *kill_after)
 			return -ENOMEM;
 		}
 	}
+	/* signals are the main thread's to handle, not the reader's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old_mask);
 	err = -pthread_create(&thread, NULL, reader_main, &r);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (err) {
 		bufs_free(&r, 2);
 		return err;
 	}
 	for (i = 0;; i ^= 1) {
 		struct bulk_buf *b = &r.buf[i];
+		int e;
 
-		sem_wait(&b->full);
-		fn(ctx, b->keys, b->vals, b->count);
+		take(&b->full);
+		e = fn(ctx, b->keys, b->vals, b->count);
+		if (e && !fn_err)
+			fn_err = e;
 		err = b->err;
 		sem_post(&b->empty);
 		if (err)
@@ -123,5 +139,7 @@ int bulk_read_table(int fd, bulk_fn fn, void *ctx, long *kill_after)
 	}
 	pthread_join(thread, NULL);
 	bufs_free(&r, 2);
-	return err == -ENOENT ? 0 : err;
+	if (err == -ENOENT)
+		err = 0;
+	return err ? err : fn_err;
 }

@@ -13,12 +13,14 @@
 #include "flow.h"
 
 /* n entries, keys zero-padded to struct flow_key whatever the table's key
- * size; called in the caller's thread, batch after batch in table order. */
-typedef void (*bulk_fn)(void *ctx, const struct flow_key *keys,
-			const struct flow_stats *vals, __u32 n);
+ * size; called in the caller's thread, batch after batch in table order.
+ * 0, or -errno when an entry could not be taken (the read goes on). */
+typedef int (*bulk_fn)(void *ctx, const struct flow_key *keys,
+		       const struct flow_stats *vals, __u32 n);
 
-/* 0 once every entry went through fn, else -errno (fn saw each entry it
- * got once: a read that failed part way can be tried again). kill_after
+/* 0 once every entry went through fn and fn took each, else -errno (the
+ * read's, or fn's first; fn saw each entry it got once: a read that failed
+ * part way can be tried again). kill_after
  * (tests): SIGKILL once that many batches were read, those before merged
  * (*kill_after counts down; NULL or 0: never). -EINVAL: not a flow table
  * of ours. */

@@ -331,14 +331,16 @@ struct bulk_merge {
 	struct drain_stats *ds;
 };
 
-static void merge_bulk(void *ctx, const struct flow_key *keys,
-		       const struct flow_stats *vals, __u32 n)
+static int merge_bulk(void *ctx, const struct flow_key *keys,
+		      const struct flow_stats *vals, __u32 n)
 {
 	struct bulk_merge *m = ctx;
 
-	flow_cache_merge_taken_many(m->fc, keys, vals, n, m->j->bulk_mark);
 	if (m->ds)
 		m->ds->entries += n;
+	/* an entry not taken (the cache full): the mark and the pin stay,
+	 * and the next try (or run) merges what does not carry the mark */
+	return flow_cache_merge_taken_many(m->fc, keys, vals, n, m->j->bulk_mark);
 }
 
 /* Every entry of a retired table into the cache, once under the journal's

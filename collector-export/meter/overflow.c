@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 #include "cache_store.h"
 #include "drain.h" /* struct drain_stats */
+#include "log.h"
 #include "overflow.h"
 
 /* Records a batch: one journal entry and one move of the consumer
@@ -101,22 +102,25 @@ static __u64 record_end(__u64 pos, __u32 hdr)
 	return pos + ((len + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL);
 }
 
-/* Merge the record at pos (an event unless discarded) under mark; the
- * position after it. */
-static __u64 merge_record(const struct ring_view *v, __u64 pos, __u32 hdr,
-			  struct flow_cache *fc, __u64 mark, __u64 last,
-			  struct drain_stats *ds)
+/* Merge the record at *pos (an event unless discarded) under mark and
+ * move *pos past it; -ENOMEM (the cache could take no entry): *pos stays. */
+static int merge_record(const struct ring_view *v, __u64 *pos, __u32 hdr,
+			struct flow_cache *fc, __u64 mark, __u64 last,
+			struct drain_stats *ds)
 {
 	__u32 len = hdr & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 
 	if (!(hdr & BPF_RINGBUF_DISCARD_BIT) && len >= sizeof(struct flow_event)) {
-		const void *ev = v->data + (pos & v->mask) + BPF_RINGBUF_HDR_SZ;
+		const void *ev = v->data + (*pos & v->mask) + BPF_RINGBUF_HDR_SZ;
+		int err = flow_cache_merge_event(fc, ev, mark, last);
 
-		flow_cache_merge_event(fc, ev, mark, last);
+		if (err)
+			return err;
 		if (ds)
 			ds->ring_events++;
 	}
-	return record_end(pos, hdr);
+	*pos = record_end(*pos, hdr);
+	return 0;
 }
 
 struct overflow_reader {
@@ -125,11 +129,17 @@ struct overflow_reader {
 	struct drain_stats *ds;
 	int epoll_fd;
 	long kill_after; /* tests: SIGKILL after this many events merged */
+	bool stuck;      /* an event the cache could not take waits */
 };
 
 /* The committed records from the consumer position up to stop, at most a
  * batch of them, merged: the journal names them first, the consumer moves
- * past them last. Records merged, 0 when none is committed. */
+ * past them last. Records merged, 0 when none is committed; -ENOMEM when
+ * the cache could not take one: the consumer stops before it (those
+ * before it merged), and it waits in the ring for memory, the ring
+ * filling meanwhile and the programs counting what it cannot hold in the
+ * totals-only counters. A crash then finds the consumer past the
+ * journal's start (nothing to replay) or at it (nothing merged). */
 static int merge_batch(struct overflow_reader *r, __u64 stop)
 {
 	struct cache_journal *j = flow_cache_journal(r->fc);
@@ -157,8 +167,13 @@ static int merge_batch(struct overflow_reader *r, __u64 stop)
 	__atomic_store_n(&j->ring_id, r->v.id, __ATOMIC_RELEASE);
 	pos = start;
 	for (__u32 i = 0; i < n; i++) {
-		pos = merge_record(&r->v, pos, record_header(&r->v, pos), r->fc,
-				   mark + i, mark + n - 1, r->ds);
+		int err = merge_record(&r->v, &pos, record_header(&r->v, pos),
+				       r->fc, mark + i, mark + n - 1, r->ds);
+
+		if (err) {
+			__atomic_store_n(r->v.cons, pos, __ATOMIC_RELEASE);
+			return err;
+		}
 		if (r->kill_after > 0 && --r->kill_after == 0)
 			raise(SIGKILL); /* tests: die within a batch */
 	}
@@ -213,6 +228,11 @@ int overflow_consume(struct overflow_reader *r, int timeout_ms)
 	stop = __atomic_load_n(r->v.prod, __ATOMIC_ACQUIRE);
 	while ((got = merge_batch(r, stop)) > 0)
 		n += got;
+	if (got < 0 && !r->stuck)
+		pr_warn("the flow cache is out of memory: overflow events wait in their ring (what it cannot hold is counted in the overflow totals)\n");
+	else if (got >= 0 && r->stuck)
+		pr_info("the flow cache takes overflow events again\n");
+	r->stuck = got < 0;
 	return n;
 }
 
@@ -249,8 +269,12 @@ static int recover_batch(int fd, struct flow_cache *fc, struct cache_journal *j)
 
 			if (hdr & BPF_RINGBUF_BUSY_BIT)
 				break; /* cannot be: it was committed */
-			pos = merge_record(&v, pos, hdr, fc, j->ring_mark + i,
-					   j->ring_mark + n - 1, NULL);
+			/* an event a fresh run's cache cannot take is
+			 * dropped: its batch cannot wait (what follows in
+			 * the ring would be merged under other marks) */
+			if (merge_record(&v, &pos, hdr, fc, j->ring_mark + i,
+					 j->ring_mark + n - 1, NULL))
+				pos = record_end(pos, hdr);
 		}
 		__atomic_store_n(v.cons, pos, __ATOMIC_RELEASE);
 	}
