@@ -701,16 +701,15 @@ static __always_inline int stage_end(void *ctx, const int at)
 }
 HOOK_PROGRAMS(end)
 
-/* An L4 stage's outcome: counted and passed on, or on to the flow. */
+/* An L4 stage's outcome: on to the flow in this program, or counted and
+ * passed on as result() counts it. */
 static __always_inline int l4_result(void *ctx, const int at, int res,
 				     struct parse_state *st,
 				     struct pkt_meta *cur)
 {
-	if (res == PARSE_MALFORMED)
-		return finish(ctx, at, CNT_MALFORMED);
-	if (res == PARSE_UNSUPPORTED)
-		return finish(ctx, at, CNT_NOT_PARSED);
-	return end_body(ctx, at, st, cur);
+	if (res == PARSE_OK)
+		return end_body(ctx, at, st, cur);
+	return result(ctx, at, res, SLOT_END);
 }
 
 static __always_inline int stage_l4_tcp(void *ctx, const int at)

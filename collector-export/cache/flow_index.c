@@ -90,29 +90,29 @@ void flow_index_cell_prefetch(const struct flow_index *x, __u32 h)
 	__builtin_prefetch(&x->cells[h & x->mask]);
 }
 
-void *flow_index_candidate(const struct flow_index *x, __u32 h)
+/* The first item of hash h whose key is k (k NULL: any key). */
+static void *probe(const struct flow_index *x, const struct flow_key *k,
+		   __u32 h)
 {
 	for (size_t i = h & x->mask;; i = (i + 1) & x->mask) {
 		const struct cell *c = &x->cells[i];
 
 		if (!c->item && c->hash != TOMB)
 			return NULL;
-		if (c->item && c->hash == h)
+		if (c->item && c->hash == h && (!k || key_is(c->item, k)))
 			return c->item;
 	}
+}
+
+void *flow_index_candidate(const struct flow_index *x, __u32 h)
+{
+	return probe(x, NULL, h);
 }
 
 void *flow_index_find_hashed(const struct flow_index *x,
 			     const struct flow_key *k, __u32 h)
 {
-	for (size_t i = h & x->mask;; i = (i + 1) & x->mask) {
-		const struct cell *c = &x->cells[i];
-
-		if (!c->item && c->hash != TOMB)
-			return NULL;
-		if (c->item && c->hash == h && key_is(c->item, k))
-			return c->item;
-	}
+	return probe(x, k, h);
 }
 
 static void place(struct cell *cells, size_t mask, void *item, __u32 h)

@@ -33,11 +33,11 @@
 #include "export_dpi.h"
 #include "export_encoder.h"
 #include "log.h"
+#include "export_wire.h"
 
 #define OPTIONS_DOMAIN 0
 #define IPFIX_VERSION 10
 #define IPFIX_HEADER_LEN 16
-#define SET_HEADER_LEN 4
 
 /* libfixbuf 2.4 exports these but declares them only in its private
  * header (which needs spread's): the sequence number of the session's
@@ -122,13 +122,10 @@ struct encoder {
 	__u16 cur_tid;         /* template the buffer is set to, 0 = none */
 	bool dirty;            /* something appended since the last finish */
 	__u8 *rec;             /* one internal data record */
-	__u8 *msg;             /* libfixbuf copies each message here */
-	size_t max_msg;
-	/* a message of data records built here (own_len 0: none open) */
-	size_t own_len;        /* bytes so far, header included */
-	size_t own_set;        /* where its current set starts */
-	__u16 own_tid;         /* the current set's template */
-	__u32 own_records;
+	/* the message: libfixbuf copies each of its messages into m.buf;
+	 * messages of plain data records are built in it (m.len 0: none) */
+	struct wire_msg m;
+	__u32 own_records;     /* data records in the one built here */
 };
 
 static int gerr(const char *what, GError *err)
@@ -233,12 +230,12 @@ static int ipfix_build(struct encoder *enc)
 		return gerr("cannot build templates", err);
 	}
 	fbSessionSetDomain(s, enc->domain);
-	x = fbExporterAllocBuffer(enc->msg, enc->max_msg);
+	x = fbExporterAllocBuffer(enc->m.buf, enc->m.max);
 	enc->fbuf = fBufAllocForExport(s, x);
 	fBufSetAutomaticMode(enc->fbuf, FALSE);
 	enc->cur_tid = 0;
 	enc->dirty = false;
-	enc->own_len = 0;
+	enc->m.len = enc->m.set_start = 0;
 	return 0;
 }
 
@@ -251,7 +248,7 @@ static void ipfix_destroy(struct encoder *enc)
 	if (enc->model)
 		fbInfoModelFree(enc->model);
 	free(enc->rec);
-	free(enc->msg);
+	free(enc->m.buf);
 	free(enc);
 }
 
@@ -271,15 +268,17 @@ static int ipfix_create(struct encoder **out, const struct config *cfg,
 	enc->domain = cfg->observation_domain;
 	enc->sampling = cfg->sample_rate > 1;
 	enc->dpi = cfg->dpi;
-	enc->max_msg = max_msg;
+	enc->m.max = max_msg;
+	enc->m.hdr_len = IPFIX_HEADER_LEN;
+	enc->m.align = 1; /* IPFIX sets need no padding (RFC 7011 3.3.1) */
 	enc->model = fbInfoModelAlloc();
 	if (enc->dpi) {
 		export_dpi_model(enc->model);
 		rec_len += export_dpi_host_len();
 	}
 	enc->rec = calloc(1, rec_len + sizeof(struct iface_rec));
-	enc->msg = calloc(1, max_msg);
-	if (!enc->rec || !enc->msg) {
+	enc->m.buf = calloc(1, max_msg);
+	if (!enc->rec || !enc->m.buf) {
 		ipfix_destroy(enc);
 		return -ENOMEM;
 	}
@@ -320,7 +319,7 @@ static int use_domain(struct encoder *enc, __u32 domain)
 
 	if (fbSessionGetDomain(s) == domain)
 		return 0;
-	if (enc->dirty || enc->own_len)
+	if (enc->dirty || enc->m.len)
 		return -ENOBUFS;
 	fbSessionSetDomain(s, domain);
 	enc->cur_tid = 0; /* export templates are per domain */
@@ -357,7 +356,7 @@ static int append(struct encoder *enc, __u16 tid, void *rec, size_t len)
 static int ipfix_add_templates(struct encoder *enc)
 {
 	GError *err = NULL;
-	int ret = enc->own_len ? -ENOBUFS : use_domain(enc, enc->domain);
+	int ret = enc->m.len ? -ENOBUFS : use_domain(enc, enc->domain);
 
 	if (ret)
 		return ret;
@@ -367,64 +366,28 @@ static int ipfix_add_templates(struct encoder *enc)
 	return 0;
 }
 
-static void put16(__u8 *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(__u8 *p, __u32 v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-/* The open set of the message built here gets its length. */
-static void own_close_set(struct encoder *enc)
-{
-	if (enc->own_tid)
-		put16(enc->msg + enc->own_set + 2, enc->own_len - enc->own_set);
-}
-
 /* A data record into the message built here, in a set of its template
  * (a new one when the template changes, as libfixbuf does). */
 static int own_add_record(struct encoder *enc, const struct flow_record *rec,
 			  enum tmpl_af af)
 {
-	__u16 tid = af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6;
 	const struct tmpl_elem *e = enc->tmpl->elems[af];
-	size_t need = enc->tmpl->wire_len[af];
 	__u8 *p;
 
 	/* a libfixbuf message is open (templates, options): close it first */
 	if (enc->dirty)
 		return -ENOBUFS;
-	/* the fit first: a record that fits no message opens none (an
-	 * empty message would go out as a header alone) */
-	if (!enc->own_len || tid != enc->own_tid)
-		need += SET_HEADER_LEN;
-	if ((enc->own_len ? enc->own_len : IPFIX_HEADER_LEN) + need > enc->max_msg)
-		return -ENOBUFS;
-	if (!enc->own_len) {
-		enc->own_len = IPFIX_HEADER_LEN;
-		enc->own_tid = 0;
+	if (!enc->m.len)
 		enc->own_records = 0;
-	}
-	if (tid != enc->own_tid) {
-		own_close_set(enc);
-		enc->own_set = enc->own_len;
-		put16(enc->msg + enc->own_set, tid);
-		enc->own_len += SET_HEADER_LEN;
-		enc->own_tid = tid;
-	}
-	p = enc->msg + enc->own_len;
+	if (wire_reserve(&enc->m, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
+			 enc->tmpl->wire_len[af]))
+		return -ENOBUFS;
+	p = enc->m.buf + enc->m.len;
 	for (int i = 0; i < enc->tmpl->n[af]; i++) {
 		field_put_wire(e[i].def, rec, e[i].reverse, e[i].len, p);
 		p += e[i].len;
 	}
-	enc->own_len = p - enc->msg;
+	enc->m.len = p - enc->m.buf;
 	enc->own_records++;
 	return 0;
 }
@@ -436,16 +399,17 @@ static size_t own_finish(struct encoder *enc)
 {
 	fbSession_t *s = fBufGetSession(enc->fbuf);
 	uint32_t seq = fbSessionGetSequence(s);
-	size_t len = enc->own_len;
+	size_t len;
 
-	own_close_set(enc);
-	put16(enc->msg, IPFIX_VERSION);
-	put16(enc->msg + 2, len);
-	put32(enc->msg + 4, time(NULL));
-	put32(enc->msg + 8, seq);
-	put32(enc->msg + 12, enc->domain);
+	wire_close_set(&enc->m);
+	len = enc->m.len;
+	put16(enc->m.buf, IPFIX_VERSION);
+	put16(enc->m.buf + 2, len);
+	put32(enc->m.buf + 4, time(NULL));
+	put32(enc->m.buf + 8, seq);
+	put32(enc->m.buf + 12, enc->domain);
 	fbSessionSetSequence(s, seq + enc->own_records);
-	enc->own_len = 0;
+	enc->m.len = 0;
 	return len;
 }
 
@@ -468,7 +432,7 @@ static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
 		size_t used = 16 + 4 + enc->tmpl->wire_len[af];
 
 		p += export_dpi_put(rec->dpi, p,
-				    enc->max_msg > used ? enc->max_msg - used : 0);
+				    enc->m.max > used ? enc->m.max - used : 0);
 		return append(enc, af == TMPL_IPV4 ? TID_DPI_IPV4 : TID_DPI_IPV6,
 			      enc->rec, p - enc->rec);
 	}
@@ -506,7 +470,7 @@ static int export_template(struct encoder *enc, __u16 tid)
 static int ipfix_add_options(struct encoder *enc, const struct export_options *o,
 			     int *done)
 {
-	int err = enc->own_len ? -ENOBUFS : use_domain(enc, OPTIONS_DOMAIN);
+	int err = enc->m.len ? -ENOBUFS : use_domain(enc, OPTIONS_DOMAIN);
 
 	if (err)
 		return err;
@@ -596,9 +560,9 @@ static int ipfix_finish(struct encoder *enc, const __u8 **msg, size_t *len)
 {
 	GError *err = NULL;
 
-	*msg = enc->msg;
+	*msg = enc->m.buf;
 	*len = 0;
-	if (enc->own_len) {
+	if (enc->m.len) {
 		*len = own_finish(enc);
 		return 0;
 	}
@@ -629,9 +593,9 @@ static int check_fit(const struct encoder *enc)
 	const __u8 *msg;
 	int done = 0, err;
 
-	probe.msg = calloc(1, PROBE_MSG_LEN);
-	probe.max_msg = PROBE_MSG_LEN;
-	if (!probe.msg)
+	probe.m.buf = calloc(1, PROBE_MSG_LEN);
+	probe.m.max = PROBE_MSG_LEN;
+	if (!probe.m.buf)
 		return -ENOMEM;
 	/* libfixbuf answers "end of message" once when a message turns to
 	 * templates (export.c retries in the same way): ask twice */
@@ -656,7 +620,7 @@ static int check_fit(const struct encoder *enc)
 	opts = len > opts ? len : opts;
 	if (probe.fbuf)
 		fBufFree(probe.fbuf);
-	free(probe.msg);
+	free(probe.m.buf);
 	if (err)
 		return gerr("cannot measure the templates", NULL);
 	for (int af = 0; af < TMPL_AF_MAX; af++)
@@ -664,10 +628,10 @@ static int check_fit(const struct encoder *enc)
 			rec = IPFIX_HEADER_LEN + 4 + enc->tmpl->wire_len[af];
 	need = tmpl > opts ? tmpl : opts;
 	need = need > rec ? need : rec;
-	if (need <= enc->max_msg)
+	if (need <= enc->m.max)
 		return 0;
 	pr_warn("template %s does not fit --max-message-size %zu in IPFIX: its templates take %zu bytes, the options %zu and a record %zu; the smallest size that works is %zu\n",
-		enc->tmpl->path, enc->max_msg, tmpl, opts, rec, need);
+		enc->tmpl->path, enc->m.max, tmpl, opts, rec, need);
 	return -EMSGSIZE;
 }
 

@@ -29,6 +29,7 @@
 #include "export_encoder.h"
 #include "exporter_id.h"
 #include "log.h"
+#include "export_wire.h"
 
 #define V9_HEADER_LEN 20
 #define V9_SET_TEMPLATE 0
@@ -74,11 +75,8 @@ struct encoder {
 	__u64 boot_ms;      /* sysUptime origin: epoch ms, a whole second */
 	int n_switched;     /* FIRST/LAST_SWITCHED in the data templates: 0 or 2 */
 	int n_app;          /* -D: APPLICATION_ID (95) after them: 0 or 1 */
-	__u8 *msg;
-	size_t max_msg, len;
-	size_t set_start;   /* offset of the open flowset, 0 = none */
-	__u16 set_id;
-	__u16 count;        /* records (data, template, options) in msg */
+	struct wire_msg m;  /* the message being built */
+	__u16 count;        /* records (data, template, options) in it */
 };
 
 static __u64 now_ms(void)
@@ -87,60 +85,6 @@ static __u64 now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void put16(__u8 *p, __u16 v) { v = htobe16(v); memcpy(p, &v, 2); }
-static void put32(__u8 *p, __u32 v) { v = htobe32(v); memcpy(p, &v, 4); }
-static void put64(__u8 *p, __u64 v) { v = htobe64(v); memcpy(p, &v, 8); }
-
-/* Pads the open flowset to 4 bytes and writes its length. */
-static void close_set(struct encoder *enc)
-{
-	if (!enc->set_start)
-		return;
-	while ((enc->len - enc->set_start) % 4)
-		enc->msg[enc->len++] = 0;
-	put16(enc->msg + enc->set_start + 2, enc->len - enc->set_start);
-	enc->set_start = 0;
-	enc->set_id = 0;
-}
-
-/* Bytes that pad a flowset of len bytes to a multiple of 4. */
-static size_t pad4(size_t len)
-{
-	return (4 - len % 4) % 4;
-}
-
-/* Makes room for n bytes in a flowset with this id, opening one (and the
- * header) as needed; -ENOBUFS when the message cannot hold them. Exact:
- * the open set's padding, the new set's header and the padding the set
- * will need once the n bytes are in must all fit in max_msg. */
-static int reserve(struct encoder *enc, __u16 set_id, size_t n)
-{
-	/* flowset id 0 (templates) is valid: "open" is set_start != 0 */
-	bool new_set = !enc->set_start || enc->set_id != set_id;
-	size_t len = enc->len ? enc->len : V9_HEADER_LEN, set_len;
-
-	if (new_set) {
-		if (enc->set_start)
-			len += pad4(len - enc->set_start);
-		set_len = 4 + n;
-	} else {
-		set_len = len - enc->set_start + n;
-	}
-	len += (new_set ? 4 : 0) + n;
-	if (len + pad4(set_len) > enc->max_msg)
-		return -ENOBUFS;
-	if (!enc->len)
-		enc->len = V9_HEADER_LEN;
-	if (new_set) {
-		close_set(enc);
-		enc->set_start = enc->len;
-		enc->set_id = set_id;
-		put16(enc->msg + enc->len, set_id);
-		enc->len += 4;
-	}
-	return 0;
 }
 
 static size_t data_template_len(const struct export_template *t,
@@ -162,7 +106,7 @@ static int check_fit(const struct export_template *t, int n_switched,
 	for (int af = 0; af < TMPL_AF_MAX; af++) {
 		size_t r = V9_HEADER_LEN + 4 + t->wire_len[af] + 4 * n_switched;
 
-		r += pad4(r);
+		r += wire_pad(r, 4);
 		if (r > rec)
 			rec = r;
 	}
@@ -186,13 +130,15 @@ static int nfv9_create(struct encoder **out, const struct config *cfg,
 	if (err)
 		return err;
 	enc = calloc(1, sizeof(*enc));
-	if (!enc || !(enc->msg = calloc(1, max_msg))) {
+	if (!enc || !(enc->m.buf = calloc(1, max_msg))) {
 		free(enc);
 		return -ENOMEM;
 	}
 	enc->tmpl = t;
 	enc->source_id = cfg->observation_domain;
-	enc->max_msg = max_msg;
+	enc->m.max = max_msg;
+	enc->m.hdr_len = V9_HEADER_LEN;
+	enc->m.align = 4; /* RFC 3954: flowsets end on a 32-bit boundary */
 	enc->boot_ms = system_init_epoch_ms();
 	enc->n_switched = n_switched;
 	enc->n_app = n_app;
@@ -203,15 +149,15 @@ static int nfv9_create(struct encoder **out, const struct config *cfg,
 static void nfv9_destroy(struct encoder *enc)
 {
 	if (enc)
-		free(enc->msg);
+		free(enc->m.buf);
 	free(enc);
 }
 
 static int nfv9_reset(struct encoder *enc)
 {
 	enc->sequence = 0;
-	enc->len = enc->set_start = 0;
-	enc->set_id = enc->count = 0;
+	enc->m.len = enc->m.set_start = 0;
+	enc->m.set_id = enc->count = 0;
 	return 0;
 }
 
@@ -243,7 +189,7 @@ static size_t options_template_len(void)
 	size_t stats = 4 + options_record_len(N_STATS_FIELDS);
 	size_t iface = 4 + options_record_len(N_IFACE_FIELDS);
 
-	return stats + pad4(stats) + iface + pad4(iface);
+	return stats + wire_pad(stats, 4) + iface + wire_pad(iface, 4);
 }
 
 static int put_options_template(struct encoder *enc, __u16 tid, __u16 scope,
@@ -251,10 +197,10 @@ static int put_options_template(struct encoder *enc, __u16 tid, __u16 scope,
 {
 	__u8 *p;
 
-	close_set(enc); /* a flowset of its own */
-	if (reserve(enc, V9_SET_OPTIONS_TEMPLATE, options_record_len(n)))
+	wire_close_set(&enc->m); /* a flowset of its own */
+	if (wire_reserve(&enc->m, V9_SET_OPTIONS_TEMPLATE, options_record_len(n)))
 		return -ENOBUFS;
-	p = enc->msg + enc->len;
+	p = enc->m.buf + enc->m.len;
 	put16(p, tid);
 	put16(p + 2, 4);
 	put16(p + 4, 4 * n);
@@ -264,7 +210,7 @@ static int put_options_template(struct encoder *enc, __u16 tid, __u16 scope,
 		put16(p + 10 + 4 * i, f[i].type);
 		put16(p + 12 + 4 * i, f[i].len);
 	}
-	enc->len += options_record_len(n);
+	enc->m.len += options_record_len(n);
 	enc->count++;
 	return 0;
 }
@@ -278,12 +224,12 @@ static int nfv9_add_templates(struct encoder *enc)
 	__u8 *p;
 
 	/* data templates in one flowset, the options templates after them */
-	if (reserve(enc, V9_SET_TEMPLATE, n + opt_len))
+	if (wire_reserve(&enc->m, V9_SET_TEMPLATE, n + opt_len))
 		return -ENOBUFS;
 	for (int af = 0; af < TMPL_AF_MAX; af++) {
 		int n_fields = enc->tmpl->n[af];
 
-		p = enc->msg + enc->len;
+		p = enc->m.buf + enc->m.len;
 		put16(p, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6);
 		put16(p + 2, n_fields + n_tail);
 		for (int i = 0; i < n_fields; i++) {
@@ -301,7 +247,7 @@ static int nfv9_add_templates(struct encoder *enc)
 			put16(p + 6 + 4 * (n_fields + enc->n_switched),
 			      DPI_APP_ID_LEN);
 		}
-		enc->len += data_template_len(enc->tmpl, af, n_tail);
+		enc->m.len += data_template_len(enc->tmpl, af, n_tail);
 		enc->count++;
 	}
 	if (put_options_template(enc, TID_OPT_STATS, V9_SCOPE_SYSTEM,
@@ -318,10 +264,10 @@ static int nfv9_add_record(struct encoder *enc, const struct flow_record *rec)
 	const struct tmpl_elem *e = enc->tmpl->elems[af];
 	__u8 *p;
 
-	if (reserve(enc, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
+	if (wire_reserve(&enc->m, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
 		    enc->tmpl->wire_len[af] + 4 * (enc->n_switched + enc->n_app)))
 		return -ENOBUFS;
-	p = enc->msg + enc->len;
+	p = enc->m.buf + enc->m.len;
 	for (int i = 0; i < enc->tmpl->n[af]; i++) {
 		field_put_wire(e[i].def, rec, e[i].reverse, e[i].len, p);
 		p += e[i].len;
@@ -336,7 +282,7 @@ static int nfv9_add_record(struct encoder *enc, const struct flow_record *rec)
 		export_dpi_app_id(rec->dpi ? rec->dpi->app : 0, p);
 		p += DPI_APP_ID_LEN;
 	}
-	enc->len = p - enc->msg;
+	enc->m.len = p - enc->m.buf;
 	enc->count++;
 	return 0;
 }
@@ -352,9 +298,9 @@ static int nfv9_add_options(struct encoder *enc, const struct export_options *o,
 			      enc->boot_ms };
 		__u8 *p;
 
-		if (reserve(enc, TID_OPT_STATS, STATS_REC_LEN))
+		if (wire_reserve(&enc->m, TID_OPT_STATS, STATS_REC_LEN))
 			return -ENOBUFS;
-		p = enc->msg + enc->len;
+		p = enc->m.buf + enc->m.len;
 		put32(p, 0); /* the system: this exporter */
 		p += 4;
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++, p += 8)
@@ -366,7 +312,7 @@ static int nfv9_add_options(struct encoder *enc, const struct export_options *o,
 		put32(p + 28, 1); /* 1:N as 1 packet metered, N - 1 left out */
 		put32(p + 32, o->sample_rate - 1);
 		p[36] = sampling_algorithm(o->sample_rate);
-		enc->len += STATS_REC_LEN;
+		enc->m.len += STATS_REC_LEN;
 		enc->count++;
 		(*done)++;
 	}
@@ -374,13 +320,13 @@ static int nfv9_add_options(struct encoder *enc, const struct export_options *o,
 		int i = *done - 1;
 		__u8 *p;
 
-		if (reserve(enc, TID_OPT_IFACE, IFACE_REC_LEN))
+		if (wire_reserve(&enc->m, TID_OPT_IFACE, IFACE_REC_LEN))
 			return -ENOBUFS;
-		p = enc->msg + enc->len;
+		p = enc->m.buf + enc->m.len;
 		put32(p, o->ifindex[i]);
 		put32(p + 4, o->ifindex[i]);
 		iface_description(o, i, (char *)p + 8);
-		enc->len += IFACE_REC_LEN;
+		enc->m.len += IFACE_REC_LEN;
 		enc->count++;
 		(*done)++;
 	}
@@ -390,14 +336,14 @@ static int nfv9_add_options(struct encoder *enc, const struct export_options *o,
 static int nfv9_finish(struct encoder *enc, const __u8 **msg, size_t *len)
 {
 	__u64 now = now_ms();
-	__u8 *h = enc->msg;
+	__u8 *h = enc->m.buf;
 	__u32 secs = now / 1000;
 
-	*msg = enc->msg;
+	*msg = enc->m.buf;
 	*len = 0;
-	if (!enc->len)
+	if (!enc->m.len)
 		return 0;
-	close_set(enc);
+	wire_close_set(&enc->m);
 	put16(h, 9);
 	put16(h + 2, enc->count);
 	/* collectors take the origin as unix secs * 1000 - sysUptime */
@@ -405,8 +351,8 @@ static int nfv9_finish(struct encoder *enc, const __u8 **msg, size_t *len)
 	put32(h + 8, secs);
 	put32(h + 12, enc->sequence++);
 	put32(h + 16, enc->source_id);
-	*len = enc->len;
-	enc->len = 0;
+	*len = enc->m.len;
+	enc->m.len = 0;
 	enc->count = 0;
 	return 0;
 }

@@ -55,3 +55,18 @@ xdp_prog_on() {
 	ip -j link show dev "$1" 2>/dev/null |
 		grep -o '"xdp":{[^{}]*"prog":{"id":[0-9]*' | grep -o '[0-9]*$'
 }
+
+# rx_of IFACE: frames the interface received (with XDP on a veth: every
+# frame its program saw)
+rx_of() { cat "/sys/class/net/$1/statistics/rx_packets"; }
+# rx_reached IFACE BEFORE N: waits (bounded, 30 s) until IFACE received N
+# frames since BEFORE: a veth passes frames on asynchronously (NAPI), so a
+# fixed sleep before stopping the receiver may cut the last ones off under
+# load; then 0.3 s more for the program to finish the last one
+rx_reached() {
+	for _ in $(seq 300); do
+		[ $(($(rx_of "$1") - $2)) -ge "$3" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+}
