@@ -58,11 +58,17 @@ static __always_inline __u32 ctx_ifindex(void *ctx, const int at)
  */
 static __always_inline __u32 ctx_segs(void *ctx, const int at)
 {
+	struct __sk_buff *skb = CTX_SKB(ctx);
+	__u32 segs;
+
 	if (!AT_IS_TC(at))
 		return 1;
-	if (!CTX_SKB(ctx)->gso_size || CTX_SKB(ctx)->gso_segs < 2)
-		return 1;
-	return CTX_SKB(ctx)->gso_segs;
+	/* a fresh pointer each call: else clang may keep ctx + offset from
+	 * one call for the next, and the verifier refuses a load through a
+	 * ctx pointer that was moved ("dereference of modified ctx ptr") */
+	barrier_var(skb);
+	segs = skb->gso_segs;
+	return skb->gso_size && segs > 1 ? segs : 1;
 }
 
 static __always_inline __u32 ctx_gso_size(void *ctx, const int at)

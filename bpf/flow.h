@@ -190,7 +190,8 @@ struct flow_stats {
 	__u64 last_seen_ns;
 	__u64 packets;
 	__u64 octets;          /* sum of IP total lengths, as IPFIX counts */
-	__u64 iat_sum_ns;      /* sum of inter-arrival times */
+	__u64 iat_sum_ns;      /* sum of inter-arrival times: the span user
+				* space keeps (flowtable.c); 0 in the kernel */
 	__u32 state;           /* enum flow_state, read by every packet */
 	/* 32-bit even where 8 or 16 would do: BPF compare-and-swap and atomic
 	 * or work on 32- and 64-bit words only */

@@ -35,7 +35,6 @@ static __always_inline void harvest(struct flow_stats *d, struct flow_stats *fs)
 {
 	TAKE(d, fs, packets, 0);
 	TAKE(d, fs, octets, 0);
-	TAKE(d, fs, iat_sum_ns, 0);
 	TAKE(d, fs, retrans_packets, 0);
 	TAKE(d, fs, retrans_octets, 0);
 	for (int i = 0; i < FLOW_SIZE_BINS; i++)

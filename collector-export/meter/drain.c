@@ -27,6 +27,7 @@
 #include "cache_store.h"
 #include "drain.h"
 #include "log.h"
+#include "ring_view.h"
 
 #define NS_PER_SEC 1000000000ULL
 
@@ -57,7 +58,7 @@ struct table_sync {
 	struct flow_cache *fc;
 	struct overflow_reader *ring;
 	struct drain_stats *ds;
-	struct ring_buffer *notices;
+	struct ring_view notices;  /* the notice ring, mapped */
 	struct table_op_slot *slots; /* op_batch, mapped */
 	size_t slots_bytes;
 	__u32 batch_id;
@@ -126,13 +127,8 @@ static void sync_read_ring(struct table_ops *ops)
 		overflow_consume(t->ring, 0);
 }
 
-static int on_notice(void *ctx, void *data, size_t size)
+static void on_notice(struct table_sync *t, const struct flow_notice *n)
 {
-	struct table_sync *t = ctx;
-	const struct flow_notice *n = data;
-
-	if (size < sizeof(*n))
-		return 0;
 	if (flow_cache_note(t->fc, &n->key, n->ts_ns, n->ts_ns, n->kind,
 			    FLOW_LIVE)) {
 		/* no room for the flow: a walk finds its key again */
@@ -140,7 +136,36 @@ static int on_notice(void *ctx, void *data, size_t size)
 		t->note_failed = true;
 	}
 	t->ds->notices++;
-	return 0;
+}
+
+/* The notices committed when called (what comes meanwhile waits for the
+ * next call), handed back to the producers every NOTICE_RUN records
+ * rather than each. A notice is a hint: one read twice after a crash
+ * notes a flow the cache has, one never read is a lost notice, which a
+ * walk makes up for. Returns the notices read. */
+#define NOTICE_RUN 4096
+
+static int read_notices(struct table_sync *t)
+{
+	struct ring_view *v = &t->notices;
+	__u64 pos = *v->cons, stop = ring_view_produced(v);
+	int n = 0;
+
+	while (pos < stop) {
+		__u32 hdr = ring_record_header(v, pos);
+		const struct flow_notice *notice;
+
+		if (hdr & BPF_RINGBUF_BUSY_BIT)
+			break; /* reserved, not yet submitted */
+		notice = ring_record_data(v, pos, hdr, sizeof(*notice));
+		if (notice)
+			on_notice(t, notice);
+		pos = ring_record_end(pos, hdr);
+		if (++n % NOTICE_RUN == 0)
+			ring_view_consumed(v, pos);
+	}
+	ring_view_consumed(v, pos);
+	return n;
 }
 
 struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
@@ -178,10 +203,11 @@ struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
 		goto fail;
 	t->slots = m;
 	t->ops.slots = t->slots;
-	t->notices = ring_buffer__new(pipeline_notice_ring_fd(p), on_notice, t,
-				      NULL);
-	if (!t->notices)
+	err = ring_view_map(pipeline_notice_ring_fd(p), &t->notices);
+	if (err) {
+		errno = -err;
 		goto fail;
+	}
 	flow_cache_set_table_ops(fc, &t->ops);
 	return t;
 fail:
@@ -196,7 +222,7 @@ void table_sync_close(struct table_sync *t)
 	if (!t)
 		return;
 	flow_cache_set_table_ops(t->fc, NULL);
-	ring_buffer__free(t->notices);
+	ring_view_unmap(&t->notices);
 	if (t->slots)
 		munmap(t->slots, t->slots_bytes);
 	free(t);
@@ -263,7 +289,7 @@ int table_sync_walk(struct table_sync *t, __u64 now)
 			break;
 		in = out;
 		first = false;
-		ring_buffer__consume(t->notices);
+		read_notices(t);
 	}
 	t->ds->walks++;
 	free(keys);
@@ -279,10 +305,9 @@ int table_sync_walk(struct table_sync *t, __u64 now)
 static int sync_notices(struct table_sync *t, __u64 now, bool limited)
 {
 	__u64 cnt[CNT_MAX];
-	int n = ring_buffer__consume(t->notices), err;
+	int err;
 
-	if (n < 0 && n != -EINTR)
-		return n;
+	read_notices(t);
 	if (pipeline_counters(t->p, cnt) ||
 	    (cnt[CNT_NOTICE_LOST] <= t->lost_handled && !t->note_failed))
 		return 0;

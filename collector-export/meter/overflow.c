@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -28,79 +27,11 @@
 #include "drain.h" /* struct drain_stats */
 #include "log.h"
 #include "overflow.h"
+#include "ring_view.h"
 
 /* Records a batch: one journal entry and one move of the consumer
  * position each; bounds the marks a batch takes. */
 #define RING_BATCH 4096
-
-/* A ring buffer map as the kernel lays it out for user space: the
- * consumer's page (ours to write), the producer's page, then the data
- * pages mapped twice in a row, so that no record wraps. */
-struct ring_view {
-	__u64 *cons;
-	const __u64 *prod;
-	const unsigned char *data;
-	__u64 mask; /* data size - 1 */
-	size_t page;
-	size_t size;
-	__u32 id;
-};
-
-static int ring_view_map(int fd, struct ring_view *v)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	void *cons, *prod;
-
-	memset(v, 0, sizeof(*v));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	if (info.type != BPF_MAP_TYPE_RINGBUF)
-		return -EINVAL;
-	v->id = info.id;
-	v->size = info.max_entries;
-	v->mask = v->size - 1;
-	v->page = sysconf(_SC_PAGESIZE);
-	cons = mmap(NULL, v->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (cons == MAP_FAILED)
-		return -errno;
-	prod = mmap(NULL, v->page + 2 * v->size, PROT_READ, MAP_SHARED, fd,
-		    v->page);
-	if (prod == MAP_FAILED) {
-		int err = -errno;
-
-		munmap(cons, v->page);
-		return err;
-	}
-	v->cons = cons;
-	v->prod = prod;
-	v->data = (const unsigned char *)prod + v->page;
-	return 0;
-}
-
-static void ring_view_unmap(struct ring_view *v)
-{
-	if (v->prod)
-		munmap((void *)v->prod, v->page + 2 * v->size);
-	if (v->cons)
-		munmap(v->cons, v->page);
-	v->cons = NULL;
-	v->prod = NULL;
-}
-
-/* The record at pos: its header word (busy and discard bits included). */
-static __u32 record_header(const struct ring_view *v, __u64 pos)
-{
-	return __atomic_load_n((const __u32 *)(v->data + (pos & v->mask)),
-			       __ATOMIC_ACQUIRE);
-}
-
-static __u64 record_end(__u64 pos, __u32 hdr)
-{
-	__u32 len = hdr & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-
-	return pos + ((len + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL);
-}
 
 /* Merge the record at *pos (an event unless discarded) under mark and
  * move *pos past it; -ENOMEM (the cache could take no entry): *pos stays. */
@@ -108,10 +39,9 @@ static int merge_record(const struct ring_view *v, __u64 *pos, __u32 hdr,
 			struct flow_cache *fc, __u64 mark, __u64 last,
 			struct drain_stats *ds)
 {
-	__u32 len = hdr & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+	const void *ev = ring_record_data(v, *pos, hdr, sizeof(struct flow_event));
 
-	if (!(hdr & BPF_RINGBUF_DISCARD_BIT) && len >= sizeof(struct flow_event)) {
-		const void *ev = v->data + (*pos & v->mask) + BPF_RINGBUF_HDR_SZ;
+	if (ev) {
 		int err = flow_cache_merge_event(fc, ev, mark, last);
 
 		if (err)
@@ -119,7 +49,7 @@ static int merge_record(const struct ring_view *v, __u64 *pos, __u32 hdr,
 		if (ds)
 			ds->ring_events++;
 	}
-	*pos = record_end(*pos, hdr);
+	*pos = ring_record_end(*pos, hdr);
 	return 0;
 }
 
@@ -147,11 +77,11 @@ static int merge_batch(struct overflow_reader *r, __u64 stop)
 	__u32 n = 0;
 
 	while (pos < stop && n < RING_BATCH) {
-		__u32 hdr = record_header(&r->v, pos);
+		__u32 hdr = ring_record_header(&r->v, pos);
 
 		if (hdr & BPF_RINGBUF_BUSY_BIT)
 			break; /* reserved, not yet submitted */
-		pos = record_end(pos, hdr);
+		pos = ring_record_end(pos, hdr);
 		n++;
 	}
 	if (!n)
@@ -167,17 +97,17 @@ static int merge_batch(struct overflow_reader *r, __u64 stop)
 	__atomic_store_n(&j->ring_id, r->v.id, __ATOMIC_RELEASE);
 	pos = start;
 	for (__u32 i = 0; i < n; i++) {
-		int err = merge_record(&r->v, &pos, record_header(&r->v, pos),
+		int err = merge_record(&r->v, &pos, ring_record_header(&r->v, pos),
 				       r->fc, mark + i, mark + n - 1, r->ds);
 
 		if (err) {
-			__atomic_store_n(r->v.cons, pos, __ATOMIC_RELEASE);
+			ring_view_consumed(&r->v, pos);
 			return err;
 		}
 		if (r->kill_after > 0 && --r->kill_after == 0)
 			raise(SIGKILL); /* tests: die within a batch */
 	}
-	__atomic_store_n(r->v.cons, pos, __ATOMIC_RELEASE);
+	ring_view_consumed(&r->v, pos);
 	return n;
 }
 
@@ -225,7 +155,7 @@ int overflow_consume(struct overflow_reader *r, int timeout_ms)
 	if (timeout_ms > 0 &&
 	    epoll_wait(r->epoll_fd, &ee, 1, timeout_ms) < 0 && errno != EINTR)
 		return -errno;
-	stop = __atomic_load_n(r->v.prod, __ATOMIC_ACQUIRE);
+	stop = ring_view_produced(&r->v);
 	while ((got = merge_batch(r, stop)) > 0)
 		n += got;
 	if (got < 0 && !r->stuck)
@@ -262,10 +192,10 @@ static int recover_batch(int fd, struct flow_cache *fc, struct cache_journal *j)
 	if (err)
 		return err;
 	pos = *v.cons;
-	prod = __atomic_load_n(v.prod, __ATOMIC_ACQUIRE);
+	prod = ring_view_produced(&v);
 	if (pos == j->ring_pos) {
 		for (__u32 i = 0; i < n && pos < prod; i++) {
-			__u32 hdr = record_header(&v, pos);
+			__u32 hdr = ring_record_header(&v, pos);
 
 			if (hdr & BPF_RINGBUF_BUSY_BIT)
 				break; /* cannot be: it was committed */
@@ -274,9 +204,9 @@ static int recover_batch(int fd, struct flow_cache *fc, struct cache_journal *j)
 			 * the ring would be merged under other marks) */
 			if (merge_record(&v, &pos, hdr, fc, j->ring_mark + i,
 					 j->ring_mark + n - 1, NULL))
-				pos = record_end(pos, hdr);
+				pos = ring_record_end(pos, hdr);
 		}
-		__atomic_store_n(v.cons, pos, __ATOMIC_RELEASE);
+		ring_view_consumed(&v, pos);
 	}
 	ring_view_unmap(&v);
 	return 0;

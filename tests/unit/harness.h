@@ -293,8 +293,7 @@ static inline void stats_add(struct flow_stats *s, __u64 ts, __u32 ip_len, __u8 
 		/* the first packet's, and pkt_eth's unless a test says */
 		memcpy(s->src_mac, PKT_SRC_MAC, 6);
 		memcpy(s->dst_mac, PKT_DST_MAC, 6);
-	} else
-		s->iat_sum_ns += ts - s->last_seen_ns;
+	}
 	s->last_seen_ns = ts;
 	s->packets++;
 	s->octets += ip_len;
