@@ -740,13 +740,8 @@ struct expected_flow {
 };
 
 struct run {
-	/* the start program parses Ethernet itself when -p has eth (the
-	 * loader tells it): one load with eth, one without, each with its
-	 * slot programs; p and prog_fd are the one set_mask chose */
-	struct pipeline load[2];
-	int load_fd[2][SLOT_MAX];
-	struct pipeline *p;
-	int *prog_fd;
+	struct mask_loads loads; /* one per set of inline slots (harness.h) */
+	struct pipeline *p;      /* the one set_mask chose */
 	__u32 mask;
 	enum share_mode share;
 	__u64 seed;
@@ -797,16 +792,7 @@ static void reset(struct run *r)
 
 static void set_mask(struct run *r, __u32 mask)
 {
-	int with_eth = !!(mask & (1U << SLOT_L2_ETH));
-
-	r->p = &r->load[with_eth];
-	r->prog_fd = r->load_fd[with_eth];
-	for (__u32 slot = 0; slot < N_PARSERS; slot++)
-		if (mask & (1U << slot))
-			bpf_map_update_elem(jmp_fd(r->p), &slot, &r->prog_fd[slot],
-					    BPF_ANY);
-		else
-			bpf_map_delete_elem(jmp_fd(r->p), &slot);
+	r->p = mask_loads_use(&r->loads, mask);
 	r->mask = mask;
 	reset(r);
 }
@@ -950,37 +936,12 @@ static bool run_pass(struct run *r, __u64 frames)
 static int open_run(struct run *r, enum share_mode share)
 {
 	r->share = share;
-	for (int with_eth = 0; with_eth < 2; with_eth++) {
-		__u32 mask = with_eth ? ALL_SLOTS : ALL_SLOTS & ~(1U << SLOT_L2_ETH);
-		int err = h_open(&r->load[with_eth], share, mask);
-
-		for (int slot = 0; slot < SLOT_MAX; slot++)
-			r->load_fd[with_eth][slot] = -1;
-		if (err)
-			return err;
-		/* the parse pipeline's slots; SLOT_DPI is filled only with -D */
-		for (__u32 slot = 0; slot < SLOT_DPI; slot++) {
-			__u32 id = 0;
-
-			if (!(mask & (1U << slot)))
-				continue;
-			bpf_map_lookup_elem(jmp_fd(&r->load[with_eth]), &slot, &id);
-			r->load_fd[with_eth][slot] = bpf_prog_get_fd_by_id(id);
-			if (r->load_fd[with_eth][slot] < 0)
-				return -ENOENT;
-		}
-	}
-	return 0;
+	return mask_loads_open(&r->loads, share);
 }
 
 static void close_run(struct run *r)
 {
-	for (int i = 0; i < 2; i++) {
-		for (int slot = 0; slot < SLOT_DPI; slot++)
-			if (r->load_fd[i][slot] >= 0)
-				close(r->load_fd[i][slot]);
-		pipeline_close(&r->load[i]);
-	}
+	mask_loads_close(&r->loads);
 }
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include "flow.h"
@@ -411,6 +412,93 @@ static inline __u32 filled_slots(struct pipeline *p)
 		if (!bpf_map_lookup_elem(jmp_fd(p), &slot, &id))
 			mask |= 1U << slot;
 	return mask;
+}
+
+/*
+ * Every -p subset from a few loads: jmp_table is refilled for each subset
+ * (the slot programs taken from a full load), which is what the loader
+ * leaves behind for -p, at the cost of map updates. But the start program
+ * runs the Ethernet and IP stages itself when the load filled their slots
+ * (parse_slots, read-only after the load), so each set of those three has
+ * a load of its own: eight.
+ */
+#define INLINE_SLOTS \
+	(1U << SLOT_L2_ETH | 1U << SLOT_L3_IPV4 | 1U << SLOT_L3_IPV6)
+#define N_INLINE_LOADS 8
+
+struct mask_loads {
+	struct pipeline p[N_INLINE_LOADS];
+	int fd[N_INLINE_LOADS][SLOT_MAX]; /* slot programs; -1: none */
+	int opened;
+};
+
+static inline int mask_load_of(__u32 mask)
+{
+	return (mask & 1U << SLOT_L2_ETH ? 1 : 0) |
+	       (mask & 1U << SLOT_L3_IPV4 ? 2 : 0) |
+	       (mask & 1U << SLOT_L3_IPV6 ? 4 : 0);
+}
+
+static inline void mask_loads_close(struct mask_loads *l)
+{
+	while (l->opened > 0) {
+		int i = --l->opened;
+
+		for (int slot = 0; slot < SLOT_MAX; slot++)
+			if (l->fd[i][slot] >= 0)
+				close(l->fd[i][slot]);
+		pipeline_close(&l->p[i]);
+	}
+}
+
+/* 0, or -errno with nothing left open. */
+static inline int mask_loads_open(struct mask_loads *l, enum share_mode share)
+{
+	l->opened = 0;
+	for (int i = 0; i < N_INLINE_LOADS; i++) {
+		__u32 mask = ALL_SLOTS & ~INLINE_SLOTS;
+		int err;
+
+		mask |= (i & 1 ? 1U << SLOT_L2_ETH : 0) |
+			(i & 2 ? 1U << SLOT_L3_IPV4 : 0) |
+			(i & 4 ? 1U << SLOT_L3_IPV6 : 0);
+		err = h_open(&l->p[i], share, mask);
+		if (err) {
+			mask_loads_close(l);
+			return err;
+		}
+		l->opened++;
+		for (int slot = 0; slot < SLOT_MAX; slot++)
+			l->fd[i][slot] = -1;
+		/* the parse pipeline's slots; SLOT_DPI is filled only with -D */
+		for (__u32 slot = 0; slot < SLOT_DPI; slot++) {
+			__u32 id = 0;
+
+			if (!(mask & (1U << slot)))
+				continue;
+			bpf_map_lookup_elem(jmp_fd(&l->p[i]), &slot, &id);
+			l->fd[i][slot] = bpf_prog_get_fd_by_id(id);
+			if (l->fd[i][slot] < 0) {
+				mask_loads_close(l);
+				return -ENOENT;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The load for mask, its jmp_table filled with exactly mask's parsers. */
+static inline struct pipeline *mask_loads_use(struct mask_loads *l, __u32 mask)
+{
+	int i = mask_load_of(mask);
+
+	for (__u32 slot = 0; slot < N_PARSERS; slot++)
+		if (mask & (1U << slot))
+			bpf_map_update_elem(jmp_fd(&l->p[i]), &slot,
+					    &l->fd[i][slot], BPF_ANY);
+		else
+			bpf_map_delete_elem(jmp_fd(&l->p[i]), &slot);
+	return &l->p[i];
 }
 
 /* Empty the flow table and zero the counters, for the next combination. */

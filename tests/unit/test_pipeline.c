@@ -311,99 +311,28 @@ out:
 		   share_mode_name(share));
 }
 
-/*
- * All 128 parser subsets: jmp_table is refilled for each (the slot programs
- * taken from a full load), so this is exactly what the loader leaves behind
- * for -p, at the cost of map updates, not loads. Eight loads: the start
- * program parses Ethernet and IPv4/IPv6 itself when -p has them (the
- * loader tells it), and tail-calls their empty slots when not.
- */
-static int matrix_load(struct pipeline *p, enum share_mode share, __u32 mask,
-		       int *prog_fd)
-{
-	int err = h_open(p, share, mask);
-
-	if (err) {
-		CHECK(!err, "pipeline_open: %s", strerror(-err));
-		return err;
-	}
-	/* the parse pipeline's slots; SLOT_DPI is filled only with -D */
-	for (__u32 slot = 0; slot < SLOT_DPI; slot++) {
-		__u32 id = 0;
-
-		prog_fd[slot] = -1;
-		if (!(mask & (1U << slot)))
-			continue;
-		bpf_map_lookup_elem(jmp_fd(p), &slot, &id);
-		prog_fd[slot] = bpf_prog_get_fd_by_id(id);
-		CHECK(prog_fd[slot] >= 0, "slot %u empty after a load", slot);
-	}
-	return 0;
-}
-
-/* The slots the start program runs inline when the load filled them
- * (parse_slots, read-only after the load): a mask changes them only
- * through a load of its own. */
-#define INLINE_SLOTS \
-	(1U << SLOT_L2_ETH | 1U << SLOT_L3_IPV4 | 1U << SLOT_L3_IPV6)
-#define N_INLINE_LOADS 8
-
-/* The load of the inline slots of mask: 0..7, one bit per slot above. */
-static int inline_load_of(__u32 mask)
-{
-	return (mask & 1U << SLOT_L2_ETH ? 1 : 0) |
-	       (mask & 1U << SLOT_L3_IPV4 ? 2 : 0) |
-	       (mask & 1U << SLOT_L3_IPV6 ? 4 : 0);
-}
-
+/* All 128 parser subsets (harness.h's mask_loads), each against the mix. */
 static void run_protocol_matrix(enum share_mode share)
 {
-	int prog_fd[N_INLINE_LOADS][SLOT_MAX];
-	struct pipeline p[N_INLINE_LOADS];
+	struct mask_loads loads;
 	char names[64];
-	int loaded = 0;
 
-	for (; loaded < N_INLINE_LOADS; loaded++) {
-		__u32 mask = ALL_SLOTS & ~INLINE_SLOTS;
-
-		if (loaded & 1)
-			mask |= 1U << SLOT_L2_ETH;
-		if (loaded & 2)
-			mask |= 1U << SLOT_L3_IPV4;
-		if (loaded & 4)
-			mask |= 1U << SLOT_L3_IPV6;
-		if (matrix_load(&p[loaded], share, mask, prog_fd[loaded]))
-			break;
-	}
-	if (loaded < N_INLINE_LOADS) {
-		while (loaded--)
-			pipeline_close(&p[loaded]);
+	if (mask_loads_open(&loads, share)) {
+		CHECK(0, "loading the pipelines of the -p subsets");
 		tap_result("%s: every -p combination", share_mode_name(share));
 		return;
 	}
 	for (__u32 sub = 0; sub < (1U << N_PARSERS) && !tap_case_failures; sub++) {
 		__u32 mask = sub | 1U << SLOT_END;
-		int load = inline_load_of(mask);
-		struct pipeline *q = &p[load];
+		struct pipeline *q = mask_loads_use(&loads, mask);
 
-		for (__u32 slot = 0; slot < N_PARSERS; slot++)
-			if (mask & (1U << slot))
-				bpf_map_update_elem(jmp_fd(q), &slot,
-						    &prog_fd[load][slot], BPF_ANY);
-			else
-				bpf_map_delete_elem(jmp_fd(q), &slot);
 		CHECK_EQ("filled slots", filled_slots(q), mask);
 		reset_pipeline(q);
 		check_mix(q, mask);
 		if (tap_case_failures)
 			printf("#   with -p %s\n", mask_name(mask, names, sizeof(names)));
 	}
-	for (int i = 0; i < N_INLINE_LOADS; i++) {
-		for (int slot = 0; slot < SLOT_DPI; slot++)
-			if (prog_fd[i][slot] >= 0)
-				close(prog_fd[i][slot]);
-		pipeline_close(&p[i]);
-	}
+	mask_loads_close(&loads);
 	tap_result("%s: all %d -p combinations against %zu mixed frames",
 		   share_mode_name(share), 1 << N_PARSERS, N_MIX_FRAMES);
 }
