@@ -227,7 +227,6 @@ static __always_inline int counted_at_ingress(void *ctx, const int at)
 	return in && bpf_map_lookup_elem(&ingress_metered, &in) != NULL;
 }
 
-
 /* After L3: later fragments carry no L4 header and go straight to the end;
  * protocols without a parser of ours are flows without ports. */
 static __always_inline int to_l4(void *ctx, const int at, struct pkt_meta *cur)
@@ -391,8 +390,6 @@ static __always_inline int stage_start(void *ctx, const int at)
 	return l2_eth(ctx, at, cur);
 }
 HOOK_PROGRAMS(start)
-
-
 
 /* Lower *slot to val if val is smaller, against concurrent writers. */
 #define ATOMIC_MIN(slot, val)                                              \

@@ -142,14 +142,14 @@ static void on_notice(struct table_sync *t, const struct flow_notice *n)
  * next call), handed back to the producers every NOTICE_RUN records
  * rather than each. A notice is a hint: one read twice after a crash
  * notes a flow the cache has, one never read is a lost notice, which a
- * walk makes up for. Returns the notices read. */
+ * walk makes up for. */
 #define NOTICE_RUN 4096
 
-static int read_notices(struct table_sync *t)
+static void read_notices(struct table_sync *t)
 {
 	struct ring_view *v = &t->notices;
 	__u64 pos = *v->cons, stop = ring_view_produced(v);
-	int n = 0;
+	__u32 n = 0;
 
 	while (pos < stop) {
 		__u32 hdr = ring_record_header(v, pos);
@@ -165,7 +165,6 @@ static int read_notices(struct table_sync *t)
 			ring_view_consumed(v, pos);
 	}
 	ring_view_consumed(v, pos);
-	return n;
 }
 
 struct table_sync *table_sync_open(struct pipeline *p, struct flow_cache *fc,
