@@ -235,34 +235,42 @@ static __always_inline void key_init(struct flow_key *key, __u32 ifindex,
 }
 
 /*
- * IPv4 options: type-length-value; a length below 2 is malformed. end is
- * within the IP length, so reaching data_end before it means the capture
- * cut the options: they are checked as far as they go.
+ * IPv4 options: type-length-value; a length below 2 is malformed. They end
+ * within the IP length (len bytes from off), so reaching data_end before
+ * that means the capture cut them: they are checked as far as they go.
+ * The position is kept below 64 at the loop head (it always is: at most
+ * len <= 40), so that every path arrives there in one range and the
+ * verifier keeps one state per round; a precise position made it walk a
+ * quarter of a million instructions in each program that parses IPv4.
  */
 static __always_inline int check_ipv4_options(void *data, void *data_end,
-					      __u32 off, __u32 end)
+					      __u32 off, __u32 len)
 {
-	for (int i = 0; i < IPV4_OPTIONS_MAX; i++) {
-		__u8 *opt = data + (off & MAX_L4_OFF);
+	__u32 at = 0;
 
-		if (off >= end || (void *)(opt + 1) > data_end)
+	for (int i = 0; i < IPV4_OPTIONS_MAX; i++) {
+		__u8 *opt;
+
+		at &= 63;
+		opt = data + ((off + at) & MAX_L4_OFF);
+		if (at >= len || (void *)(opt + 1) > data_end)
 			return PARSE_OK;
 		if (opt[0] == 0) /* end of options list */
 			return PARSE_OK;
 		if (opt[0] == 1) { /* no-op */
-			off++;
+			at++;
 			continue;
 		}
 		/* an option running past IHL is as malformed as a short one */
-		if (off + 2 > end)
+		if (at + 2 > len)
 			return PARSE_MALFORMED;
 		if ((void *)(opt + 2) > data_end)
 			return PARSE_OK;
-		if (opt[1] < 2 || off + opt[1] > end)
+		if (opt[1] < 2 || at + opt[1] > len)
 			return PARSE_MALFORMED;
-		off += opt[1];
+		at += opt[1];
 	}
-	return off > end ? PARSE_MALFORMED : PARSE_OK;
+	return PARSE_OK; /* 40 rounds cover 40 bytes: at == len here */
 }
 
 static __always_inline int parse_ipv4(__u32 ifindex, __u8 direction,
@@ -286,7 +294,8 @@ static __always_inline int parse_ipv4(__u32 ifindex, __u8 direction,
 	    off + tot_len > frame_len(data, data_end, cur))
 		return PARSE_MALFORMED;
 	if (ihl > sizeof(*iph) &&
-	    check_ipv4_options(data, data_end, off + sizeof(*iph), off + ihl))
+	    check_ipv4_options(data, data_end, off + sizeof(*iph),
+			       ihl - sizeof(*iph)))
 		return PARSE_MALFORMED;
 
 	frag = bpf_ntohs(iph->frag_off);
