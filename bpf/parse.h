@@ -53,8 +53,6 @@
  * 260 bytes) and the inner frame's own Ethernet header and tags. */
 #define MAX_L3_OFF 511
 #define MAX_L4_OFF 0x3fff
-#define TCP_OPTIONS_MAX 40
-#define IPV4_OPTIONS_MAX 40
 
 enum parse_result {
 	PARSE_OK = 0,
@@ -235,42 +233,64 @@ static __always_inline void key_init(struct flow_key *key, __u32 ifindex,
 }
 
 /*
- * IPv4 options: type-length-value; a length below 2 is malformed. They end
- * within the IP length (len bytes from off), so reaching data_end before
- * that means the capture cut them: they are checked as far as they go.
- * The position is kept below 64 at the loop head (it always is: at most
- * len <= 40), so that every path arrives there in one range and the
- * verifier keeps one state per round; a precise position made it walk a
- * quarter of a million instructions in each program that parses IPv4.
+ * IPv4 and TCP options share a form: kind 0 ends the list, kind 1 is one
+ * byte of padding, any other kind is followed by a length of at least 2
+ * (kind and length included). They end within the header (len bytes from
+ * off), so reaching data_end before that means the capture cut them: they
+ * are checked as far as they go. tcp (a constant at each call) also takes
+ * a SYN's MSS and window scale into st.
+ *
+ * The position is kept below 64 at the loop head (it always is: len is at
+ * most 40), so that every path arrives there in one range and the verifier
+ * keeps one state per round; with a precise position it walked a quarter
+ * of a million instructions in each program that parses IPv4.
  */
-static __always_inline int check_ipv4_options(void *data, void *data_end,
-					      __u32 off, __u32 len)
+#ifndef TCPOPT_MSS
+#define TCPOPT_MSS 2
+#define TCPOPT_WINDOW 3
+#define TCPOLEN_MSS 4
+#define TCPOLEN_WINDOW 3
+#endif
+#define OPTIONS_MAX 40 /* bytes of options at most; a round takes one or more */
+#define OPT_END 0      /* the same kinds in IPv4 and TCP */
+#define OPT_NOP 1
+
+static __always_inline int walk_options(void *data, void *data_end, __u32 off,
+					__u32 len, struct parse_state *st,
+					const int tcp)
 {
 	__u32 at = 0;
 
-	for (int i = 0; i < IPV4_OPTIONS_MAX; i++) {
+	for (int i = 0; i < OPTIONS_MAX; i++) {
 		__u8 *opt;
 
 		at &= 63;
 		opt = data + ((off + at) & MAX_L4_OFF);
 		if (at >= len || (void *)(opt + 1) > data_end)
 			return PARSE_OK;
-		if (opt[0] == 0) /* end of options list */
+		if (opt[0] == OPT_END)
 			return PARSE_OK;
-		if (opt[0] == 1) { /* no-op */
+		if (opt[0] == OPT_NOP) {
 			at++;
 			continue;
 		}
-		/* an option running past IHL is as malformed as a short one */
+		/* an option running past the header is as malformed as a
+		 * short one */
 		if (at + 2 > len)
 			return PARSE_MALFORMED;
 		if ((void *)(opt + 2) > data_end)
 			return PARSE_OK;
 		if (opt[1] < 2 || at + opt[1] > len)
 			return PARSE_MALFORMED;
+		if (tcp && opt[0] == TCPOPT_MSS && opt[1] == TCPOLEN_MSS &&
+		    (void *)(opt + 4) <= data_end)
+			st->tcp_mss = ((__u16)opt[2] << 8) | opt[3];
+		else if (tcp && opt[0] == TCPOPT_WINDOW &&
+			 opt[1] == TCPOLEN_WINDOW && (void *)(opt + 3) <= data_end)
+			st->tcp_wscale = opt[2];
 		at += opt[1];
 	}
-	return PARSE_OK; /* 40 rounds cover 40 bytes: at == len here */
+	return PARSE_OK; /* 40 rounds cover 40 bytes: at == len by now */
 }
 
 static __always_inline int parse_ipv4(__u32 ifindex, __u8 direction,
@@ -294,8 +314,8 @@ static __always_inline int parse_ipv4(__u32 ifindex, __u8 direction,
 	    off + tot_len > frame_len(data, data_end, cur))
 		return PARSE_MALFORMED;
 	if (ihl > sizeof(*iph) &&
-	    check_ipv4_options(data, data_end, off + sizeof(*iph),
-			       ihl - sizeof(*iph)))
+	    walk_options(data, data_end, off + sizeof(*iph),
+			 ihl - sizeof(*iph), st, 0))
 		return PARSE_MALFORMED;
 
 	frag = bpf_ntohs(iph->frag_off);
@@ -405,49 +425,6 @@ static __always_inline __u32 ip_end(struct pkt_meta *cur,
 	return (__u32)cur->l3_off + st->ip_length;
 }
 
-#ifndef TCPOPT_EOL
-#define TCPOPT_EOL 0
-#define TCPOPT_NOP 1
-#define TCPOPT_MSS 2
-#define TCPOPT_WINDOW 3
-#define TCPOLEN_MSS 4
-#define TCPOLEN_WINDOW 3
-#endif
-
-/* TCP options of a SYN: MSS and window scale. Length < 2 is malformed.
- * Like IPv4 options, checked as far as the capture has them. */
-static __always_inline int parse_tcp_options(void *data, void *data_end,
-					     __u32 off, __u32 end,
-					     struct parse_state *st)
-{
-	for (int i = 0; i < TCP_OPTIONS_MAX; i++) {
-		__u8 *opt = data + (off & MAX_L4_OFF);
-
-		if (off >= end || (void *)(opt + 1) > data_end)
-			return PARSE_OK;
-		if (opt[0] == TCPOPT_EOL)
-			return PARSE_OK;
-		if (opt[0] == TCPOPT_NOP) {
-			off++;
-			continue;
-		}
-		if (off + 2 > end)
-			return PARSE_MALFORMED;
-		if ((void *)(opt + 2) > data_end)
-			return PARSE_OK;
-		if (opt[1] < 2 || off + opt[1] > end)
-			return PARSE_MALFORMED;
-		if (opt[0] == TCPOPT_MSS && opt[1] == TCPOLEN_MSS &&
-		    (void *)(opt + 4) <= data_end)
-			st->tcp_mss = ((__u16)opt[2] << 8) | opt[3];
-		else if (opt[0] == TCPOPT_WINDOW && opt[1] == TCPOLEN_WINDOW &&
-			 (void *)(opt + 3) <= data_end)
-			st->tcp_wscale = opt[2];
-		off += opt[1];
-	}
-	return off > end ? PARSE_MALFORMED : PARSE_OK;
-}
-
 static __always_inline int parse_tcp(void *data, void *data_end,
 				     struct pkt_meta *cur,
 				     struct parse_state *st)
@@ -479,8 +456,8 @@ static __always_inline int parse_tcp(void *data, void *data_end,
 	st->tcp_mss = 0;
 	st->tcp_wscale = 0xff;
 	if (doff > sizeof(*th))
-		return parse_tcp_options(data, data_end, off + sizeof(*th),
-					 off + doff, st);
+		return walk_options(data, data_end, off + sizeof(*th),
+				    doff - sizeof(*th), st, 1);
 	return PARSE_OK;
 }
 
