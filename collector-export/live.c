@@ -319,8 +319,9 @@ static int final_drain(struct meter *m)
 	size_t flows;
 	int err;
 
-	pipeline_detach_all(&m->p);
-	alone = pipeline_table_alone(&m->p);
+	/* a program of ours still attached could write the table: then it
+	 * is not read in bulk */
+	alone = !pipeline_detach_all(&m->p) && pipeline_table_alone(&m->p);
 	err = pipeline_grace(&m->p);
 	if (!err)
 		err = read_kernel(m, 0);

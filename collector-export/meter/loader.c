@@ -909,21 +909,26 @@ bool pipeline_owns_pin(const struct pipeline *p, const char *path)
 	return false;
 }
 
-void pipeline_detach_all(struct pipeline *p)
+int pipeline_detach_all(struct pipeline *p)
 {
+	int err = 0, e;
+
 	while (p->n_tc > 0) {
 		struct tc_attachment *a = &p->tc[--p->n_tc];
 
 		if (!a->egress)
 			forget_ingress_metered(p, a->ifindex);
-		tc_link_detach(a);
+		e = tc_link_detach(a);
+		err = err ? err : e;
 	}
 	while (p->n_attached > 0) {
 		struct xdp_attachment *a = &p->attached[--p->n_attached];
 
 		forget_ingress_metered(p, a->ifindex);
-		xdp_link_detach(a);
+		e = xdp_link_detach(a);
+		err = err ? err : e;
 	}
+	return err;
 }
 
 void pipeline_give_back_all(struct pipeline *p)

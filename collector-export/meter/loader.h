@@ -75,7 +75,9 @@ int pipeline_attach(struct pipeline *p, const char *ifname,
 		    const struct pipeline_attach_opts *o);
 /* Is path the pin of one of our attachments? */
 bool pipeline_owns_pin(const struct pipeline *p, const char *path);
-void pipeline_detach_all(struct pipeline *p);
+/* Every attachment goes; 0, or -errno when one of them may still run our
+ * programs (a message said which). */
+int pipeline_detach_all(struct pipeline *p);
 /* The attach options of cfg's interface i. */
 struct pipeline_attach_opts pipeline_attach_opts_of(const struct config *cfg,
 						   int i, const char *link_dir);

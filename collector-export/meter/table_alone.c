@@ -7,8 +7,11 @@
  * that died released its lock but may have left its programs attached: a
  * program refers to the maps it uses, so every loaded program is looked
  * at, and one not ours that uses the table (or the map holding it) means
- * someone may still write. Ours can no longer once the slot of their end
- * stage is empty and a grace period has passed (the caller waits for it).
+ * someone may still write. Ours can no longer once every attachment of
+ * theirs is gone (the caller detached them all, none failed) and a grace
+ * period has passed (the caller waits for it). Emptying a slot of their
+ * jump tables instead cost a grace period each (100 ms here), and the L4
+ * stages write the table themselves.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -115,25 +118,6 @@ static int foreign_writer(struct pipeline *p)
 	return errno == ENOENT ? 0 : -errno;
 }
 
-/* Our own programs reach the one stage that writes the table (end) only
- * through their jump tables: with that slot empty, none of them can (a
- * detach that failed included) once a grace period has passed. One slot a
- * table: an update of a jump table patches the JITed direct jumps, which
- * takes milliseconds each here. */
-static int empty_end_slots(struct pipeline *p)
-{
-	struct bpf_map *maps[] = { p->skel->maps.jmp_table,
-				   p->skel->maps.jmp_table_tc_in,
-				   p->skel->maps.jmp_table_tc_out };
-	__u32 slot = SLOT_END;
-
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		if (bpf_map_delete_elem(bpf_map__fd(maps[i]), &slot) &&
-		    errno != ENOENT)
-			return -errno;
-	return 0;
-}
-
 int pipeline_table_alone(struct pipeline *p)
 {
 	int err;
@@ -145,8 +129,6 @@ int pipeline_table_alone(struct pipeline *p)
 	if (lockfile_take(&p->table_lock, LOCK_PRESENCE, false))
 		return 0;
 	err = foreign_writer(p);
-	if (!err)
-		err = empty_end_slots(p);
 	if (err < 0)
 		pr_debug("cannot tell whether the flow table is ours alone: %s\n",
 			 strerror(-err));

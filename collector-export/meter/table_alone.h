@@ -12,7 +12,7 @@
 
 #include "loader.h"
 
-/* 1: alone, the end stage's slot of our jump tables emptied (after the
+/* Call it once every attachment of ours is gone. 1: alone (after the
  * caller's next grace period nothing writes the table), and newcomers wait
  * for the lock file until we close it; 0: not provably alone (peers,
  * foreign programs, no lock file, no right to look); never an error. */

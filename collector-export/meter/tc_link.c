@@ -244,7 +244,7 @@ int tc_link_attach(struct tc_attachment *a, int prog_fd, const char *ifname,
 	return 0;
 }
 
-static void detach_clsact(struct tc_attachment *a)
+static int detach_clsact(struct tc_attachment *a)
 {
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = CLSACT_HANDLE,
 		    .priority = CLSACT_PRIORITY);
@@ -253,7 +253,9 @@ static void detach_clsact(struct tc_attachment *a)
 
 	clsact_hook(a, &h);
 	err = bpf_tc_detach(&h, &o);
-	if (err && err != -ENOENT)
+	if (err == -ENOENT || err == -ENODEV) /* gone, or with its interface */
+		err = 0;
+	if (err)
 		pr_warn("cannot detach the TC filter from %s %s: %s\n", a->ifname,
 			where(a), strerror(-err));
 	/* only the qdisc we made: others' filters may hang on one we found */
@@ -262,17 +264,22 @@ static void detach_clsact(struct tc_attachment *a)
 		bpf_tc_hook_destroy(&h);
 	}
 	a->clsact = a->made_qdisc = false;
+	return err;
 }
 
-void tc_link_detach(struct tc_attachment *a)
+int tc_link_detach(struct tc_attachment *a)
 {
+	int err = 0;
+
 	if (a->clsact)
-		detach_clsact(a);
+		err = detach_clsact(a);
 	if (a->link_fd >= 0) {
 		/* explicitly: a pin or a copy of the fd would keep it alive */
-		if (bpf_link_detach(a->link_fd))
+		if (bpf_link_detach(a->link_fd)) {
+			err = -errno;
 			pr_warn("cannot detach from %s %s: %s\n", a->ifname,
-				where(a), strerror(errno));
+				where(a), strerror(-err));
+		}
 		if (a->pin[0] && unlink(a->pin) && errno != ENOENT)
 			pr_warn("cannot unpin '%s': %s\n", a->pin, strerror(errno));
 		close(a->link_fd);
@@ -281,6 +288,7 @@ void tc_link_detach(struct tc_attachment *a)
 	if (a->old_prog_fd >= 0)
 		close(a->old_prog_fd);
 	a->old_prog_fd = -1;
+	return err;
 }
 
 void tc_link_give_back(struct tc_attachment *a)

@@ -43,8 +43,9 @@ struct tc_attachment {
  */
 int tc_link_attach(struct tc_attachment *a, int prog_fd, const char *ifname,
 		   bool egress, enum tc_hook_kind kind, const char *pin_dir);
-/* Detach, unpin, close; a clsact qdisc we created goes too. */
-void tc_link_detach(struct tc_attachment *a);
+/* Detach, unpin, close; a clsact qdisc we created goes too. 0, or -errno
+ * when the program may still be attached (a message said so). */
+int tc_link_detach(struct tc_attachment *a);
 /* The run did not start: a taken-over link goes back to its program. */
 void tc_link_give_back(struct tc_attachment *a);
 /* Is name (in an instance folder) the pin of a TCX link? */

@@ -189,13 +189,17 @@ int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
 	return 0;
 }
 
-void xdp_link_detach(struct xdp_attachment *a)
+int xdp_link_detach(struct xdp_attachment *a)
 {
+	int err = 0;
+
 	if (a->link_fd < 0)
-		return;
+		return 0;
 	/* explicitly: a pin or a copy of the fd would keep the link alive */
-	if (bpf_link_detach(a->link_fd))
-		pr_warn("cannot detach from %s: %s\n", a->ifname, strerror(errno));
+	if (bpf_link_detach(a->link_fd)) {
+		err = -errno;
+		pr_warn("cannot detach from %s: %s\n", a->ifname, strerror(-err));
+	}
 	if (a->pin[0] && unlink(a->pin) && errno != ENOENT)
 		pr_warn("cannot unpin '%s': %s\n", a->pin, strerror(errno));
 	close(a->link_fd);
@@ -203,6 +207,7 @@ void xdp_link_detach(struct xdp_attachment *a)
 	if (a->old_prog_fd >= 0)
 		close(a->old_prog_fd);
 	a->old_prog_fd = -1;
+	return err;
 }
 
 void xdp_link_give_back(struct xdp_attachment *a)

@@ -32,8 +32,9 @@ struct xdp_attachment {
  */
 int xdp_link_attach(struct xdp_attachment *a, int prog_fd, const char *ifname,
 		    enum xdp_attach_mode mode, bool try_only, const char *pin_dir);
-/* Detach, unpin, close. */
-void xdp_link_detach(struct xdp_attachment *a);
+/* Detach, unpin, close; 0, or -errno when the program may still be
+ * attached (a message said so). */
+int xdp_link_detach(struct xdp_attachment *a);
 /* The run did not start: hand a taken-over link back to the program it
  * ran before (it keeps metering into the tables it had), or detach. */
 void xdp_link_give_back(struct xdp_attachment *a);
