@@ -74,10 +74,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	bpf_object__for_each_program(p, skel->obj)
-		if (n < MAX_PROGS)
-			snprintf(names[n++], sizeof(names[0]), "%s",
+		if (n++ < MAX_PROGS)
+			snprintf(names[n - 1], sizeof(names[0]), "%s",
 				 bpf_program__name(p));
 	flowmon__destroy(skel);
+	/* nothing looked at must not pass */
+	if (n == 0 || n > MAX_PROGS) {
+		printf("not ok - the BPF object has 1 to %d programs (%d)\n",
+		       MAX_PROGS, n);
+		return 1;
+	}
 	for (int i = 0; i < n; i++) {
 		long worst = 0;
 
