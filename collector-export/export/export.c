@@ -58,7 +58,8 @@ struct exporter {
 	struct exporter_stats st;
 	/* UDP: the records of the latest datagram stay at the head of the
 	 * queue until no refusal came back for it (the next send, or the
-	 * next second), so that they can go to the next address */
+	 * next second), so that they can go to the next address; file: the
+	 * records of the messages in the write buffer, until it is written */
 	size_t unconfirmed;
 	int moves;                /* refusals in a row that moved address */
 	bool refusing;            /* refused since the last confirmation */
@@ -168,7 +169,22 @@ static bool refused(struct exporter *ex)
 	return false;
 }
 
-/* Sends the open message; on success its records leave the queue. */
+/* File: the write buffer into the file; its records count as exported
+ * then, not before. */
+static int write_out(struct exporter *ex)
+{
+	int err;
+
+	if (ex->dest.kind != DEST_FILE)
+		return 0;
+	err = transport_write_out(&ex->tp);
+	if (!err)
+		confirm(ex);
+	return err;
+}
+
+/* Sends the open message; on success its records leave the queue (file:
+ * once the buffer holding it is written). */
 static int flush(struct exporter *ex)
 {
 	const __u8 *msg;
@@ -179,6 +195,10 @@ static int flush(struct exporter *ex)
 		return 0;
 	ex->msg_open = false;
 	err = ex->ops->finish(ex->enc, &msg, &len);
+	/* file: a buffer this message would overflow is written first, so
+	 * that exactly its records are confirmed */
+	if (!err && len && transport_pending(&ex->tp) + len > FILE_WRITE_BYTES)
+		err = write_out(ex);
 	if (!err && len)
 		err = transport_send(&ex->tp, msg, len);
 	/* UDP: the one before was refused and this one did not leave; on
@@ -202,6 +222,8 @@ static int flush(struct exporter *ex)
 		ex->unconfirmed = ex->in_msg;
 		if (ex->refusing && ex->in_msg)
 			ex->templates_due = true;
+	} else if (ex->dest.kind == DEST_FILE) {
+		ex->unconfirmed += ex->in_msg;
 	} else {
 		ex->st.records += ex->in_msg;
 		ex->st.packets += queue_packets(&ex->q, ex->in_msg);
@@ -300,7 +322,10 @@ static int drain(struct exporter *ex, time_t now, bool may_connect)
 			if (!err)
 				ex->in_msg++;
 		} else {
+			/* caught up: what is buffered goes to the file now */
 			err = flush(ex);
+			if (!err)
+				err = write_out(ex);
 			if (err != -ECONNREFUSED)
 				return err;
 		}
@@ -424,7 +449,9 @@ static void before_connect(void *ctx, const struct sockaddr_storage *local,
  * again; otherwise they count as exported. */
 static void settle(struct exporter *ex, int wait_ms)
 {
-	if (transport_check(&ex->tp, wait_ms))
+	if (ex->dest.kind == DEST_FILE)
+		write_out(ex);
+	else if (transport_check(&ex->tp, wait_ms))
 		refused(ex);
 	else
 		confirm(ex);

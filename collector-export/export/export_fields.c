@@ -95,8 +95,11 @@ static bool is_icmp(const struct flow_key *k, int version)
 	       k->protocol == (version == 4 ? 1 : 58);
 }
 
-__u64 field_uint(const struct field_def *f, const struct flow_record *rec,
-		 bool reverse)
+/* Value of an integer field of rec, forward or reverse direction; inlined
+ * into the one loop that encodes records (below). */
+static inline __attribute__((always_inline)) __u64
+field_uint(const struct field_def *f, const struct flow_record *rec,
+	   bool reverse)
 {
 	const struct flow_key *k = &rec->key;
 	const struct flow_stats *s = reverse ? &rec->rev : &rec->fwd;
@@ -226,8 +229,9 @@ unsigned int field_put_host(const struct field_def *f,
 	return f->len;
 }
 
-void field_put_wire(const struct field_def *f, const struct flow_record *rec,
-		    bool reverse, unsigned int len, __u8 *out)
+static inline void field_put_wire(const struct field_def *f,
+				  const struct flow_record *rec, bool reverse,
+				  unsigned int len, __u8 *out)
 {
 	__u64 v;
 
@@ -246,6 +250,26 @@ void field_put_wire(const struct field_def *f, const struct flow_record *rec,
 		return;
 	}
 	v = field_uint(f, rec, reverse);
+	/* the common sizes in one store each, not a byte at a time;
+	 * reduced sizes keep the low bytes */
+	switch (len) {
+	case 1: *out = v; return;
+	case 2: { __u16 x = htobe16(v); memcpy(out, &x, 2); return; }
+	case 4: { __u32 x = htobe32(v); memcpy(out, &x, 4); return; }
+	case 8: { __u64 x = htobe64(v); memcpy(out, &x, 8); return; }
+	}
 	for (int i = (int)len - 1; i >= 0; i--, v >>= 8)
 		out[i] = v & 0xff;
+}
+
+/* One loop here rather than one in each encoder, with the element's value
+ * and its store inlined into it instead of a call per element. */
+__u8 *fields_put_wire(const struct field_wire *w, int n,
+		      const struct flow_record *rec, __u8 *out)
+{
+	for (int i = 0; i < n; i++) {
+		field_put_wire(w[i].def, rec, w[i].reverse, w[i].len, out);
+		out += w[i].len;
+	}
+	return out;
 }

@@ -37,19 +37,23 @@ __u64 flow_layer2_segment_id(const struct flow_key *k);
 /* "vxlan", "geneve", "gre", "ipip"; "" for none (enum tunnel_kind). */
 const char *flow_tunnel_name(__u8 tunnel);
 
-/* Value of an integer field of rec, forward or reverse direction. */
-__u64 field_uint(const struct field_def *f, const struct flow_record *rec,
-		 bool reverse);
-
 /* Writes the field in host byte order at its natural length (libfixbuf's
  * internal record layout). Returns the bytes written. */
 unsigned int field_put_host(const struct field_def *f,
 			    const struct flow_record *rec, bool reverse,
 			    __u8 *out);
 
-/* Writes the field in network byte order in len bytes (len <= natural for
- * integers: reduced-length encoding keeps the low bytes), for NetFlow v9. */
-void field_put_wire(const struct field_def *f, const struct flow_record *rec,
-		    bool reverse, unsigned int len, __u8 *out);
+/* An element of a data record as both encoders write it. */
+struct field_wire {
+	const struct field_def *def;
+	bool reverse;              /* enterprise PEN_REVERSE, reverse value */
+	__u16 len;                 /* length on the wire */
+};
+
+/* The n elements of w, one after another, in network byte order (integers
+ * in len <= natural bytes: reduced-length encoding keeps the low bytes),
+ * as IPFIX and NetFlow v9 data records carry them. Returns the end. */
+__u8 *fields_put_wire(const struct field_wire *w, int n,
+		      const struct flow_record *rec, __u8 *out);
 
 #endif

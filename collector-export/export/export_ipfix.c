@@ -159,9 +159,9 @@ static fbTemplate_t *data_template(struct encoder *enc, enum tmpl_af af,
 	fbTemplate_t *t = fbTemplateAlloc(enc->model);
 
 	for (int i = 0; i < enc->tmpl->n[af]; i++) {
-		const struct tmpl_elem *e = &enc->tmpl->elems[af][i];
+		const struct field_wire *e = &enc->tmpl->elems[af][i];
 		fbInfoElementSpec_t spec = {
-			(char *)e->name, internal ? e->def->len : e->len, 0
+			(char *)enc->tmpl->names[af][i], internal ? e->def->len : e->len, 0
 		};
 
 		if (!fbTemplateAppendSpec(t, &spec, 0, err)) {
@@ -371,7 +371,6 @@ static int ipfix_add_templates(struct encoder *enc)
 static int own_add_record(struct encoder *enc, const struct flow_record *rec,
 			  enum tmpl_af af)
 {
-	const struct tmpl_elem *e = enc->tmpl->elems[af];
 	__u8 *p;
 
 	/* a libfixbuf message is open (templates, options): close it first */
@@ -382,11 +381,8 @@ static int own_add_record(struct encoder *enc, const struct flow_record *rec,
 	if (wire_reserve(&enc->m, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
 			 enc->tmpl->wire_len[af]))
 		return -ENOBUFS;
-	p = enc->m.buf + enc->m.len;
-	for (int i = 0; i < enc->tmpl->n[af]; i++) {
-		field_put_wire(e[i].def, rec, e[i].reverse, e[i].len, p);
-		p += e[i].len;
-	}
+	p = fields_put_wire(enc->tmpl->elems[af], enc->tmpl->n[af], rec,
+			    enc->m.buf + enc->m.len);
 	enc->m.len = p - enc->m.buf;
 	enc->own_records++;
 	return 0;
@@ -416,7 +412,7 @@ static size_t own_finish(struct encoder *enc)
 static int ipfix_add_record(struct encoder *enc, const struct flow_record *rec)
 {
 	enum tmpl_af af = template_af(rec->key.ip_version);
-	const struct tmpl_elem *e = enc->tmpl->elems[af];
+	const struct field_wire *e = enc->tmpl->elems[af];
 	__u8 *p = enc->rec;
 	int ret = use_domain(enc, enc->domain);
 

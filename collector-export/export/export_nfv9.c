@@ -261,17 +261,13 @@ static int nfv9_add_templates(struct encoder *enc)
 static int nfv9_add_record(struct encoder *enc, const struct flow_record *rec)
 {
 	enum tmpl_af af = template_af(rec->key.ip_version);
-	const struct tmpl_elem *e = enc->tmpl->elems[af];
 	__u8 *p;
 
 	if (wire_reserve(&enc->m, af == TMPL_IPV4 ? TID_DATA_IPV4 : TID_DATA_IPV6,
 		    enc->tmpl->wire_len[af] + 4 * (enc->n_switched + enc->n_app)))
 		return -ENOBUFS;
-	p = enc->m.buf + enc->m.len;
-	for (int i = 0; i < enc->tmpl->n[af]; i++) {
-		field_put_wire(e[i].def, rec, e[i].reverse, e[i].len, p);
-		p += e[i].len;
-	}
+	p = fields_put_wire(enc->tmpl->elems[af], enc->tmpl->n[af], rec,
+			    enc->m.buf + enc->m.len);
 	if (enc->n_switched) {
 		/* modulo 2^32, like sysUptime itself */
 		put32(p, (__u32)(rec->start_ms - enc->boot_ms));

@@ -69,17 +69,17 @@ static int template_add(struct export_template *t, unsigned int af_mask,
 			const char *name)
 {
 	for (int af = 0; af < TMPL_AF_MAX; af++) {
-		struct tmpl_elem *e;
+		struct field_wire *e;
 
 		if (!(af_mask & (1U << af)))
 			continue;
 		if (t->n[af] == TMPL_MAX_ELEMS)
 			return -E2BIG;
+		snprintf(t->names[af][t->n[af]], TMPL_NAME_LEN, "%s", name);
 		e = &t->elems[af][t->n[af]++];
 		e->def = def;
 		e->reverse = reverse;
 		e->len = len;
-		snprintf(e->name, sizeof(e->name), "%s", name);
 		t->host_len[af] += def->len;
 		t->wire_len[af] += len;
 	}

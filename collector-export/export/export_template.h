@@ -20,15 +20,10 @@
 
 enum tmpl_af { TMPL_IPV4 = 0, TMPL_IPV6, TMPL_AF_MAX };
 
-struct tmpl_elem {
-	const struct field_def *def;
-	bool reverse;              /* enterprise PEN_REVERSE, reverse value */
-	__u16 len;                 /* length on the wire */
-	char name[TMPL_NAME_LEN];  /* as libfixbuf's model names it */
-};
-
 struct export_template {
-	struct tmpl_elem elems[TMPL_AF_MAX][TMPL_MAX_ELEMS];
+	struct field_wire elems[TMPL_AF_MAX][TMPL_MAX_ELEMS];
+	/* each element's name, as libfixbuf's model names it */
+	char names[TMPL_AF_MAX][TMPL_MAX_ELEMS][TMPL_NAME_LEN];
 	int n[TMPL_AF_MAX];
 	unsigned int host_len[TMPL_AF_MAX]; /* libfixbuf internal record size */
 	unsigned int wire_len[TMPL_AF_MAX]; /* encoded data record size */

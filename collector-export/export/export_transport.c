@@ -256,11 +256,15 @@ int transport_open(struct transport *t, const struct export_dest *d)
 	t->dest = d;
 	t->fd = -1;
 	if (d->kind == DEST_FILE) {
+		t->wbuf = malloc(FILE_WRITE_BYTES);
+		if (!t->wbuf)
+			return -ENOMEM;
 		t->fd = open(d->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (t->fd < 0) {
 			err = -errno;
 			pr_warn("collector '%s': cannot create '%s': %s\n",
 				d->text, d->path, strerror(-err));
+			transport_close(t);
 			return err;
 		}
 		return 0;
@@ -478,6 +482,53 @@ static int tcp_budget(struct transport *t, long long end)
 	return 0;
 }
 
+size_t transport_pending(const struct transport *t)
+{
+	return t->wlen;
+}
+
+int transport_write_out(struct transport *t)
+{
+	unsigned long long skipped;
+	size_t done = 0;
+	int err = 0;
+
+	while (done < t->wlen) {
+		ssize_t n = write(t->fd, t->wbuf + done, t->wlen - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			t->send_errors++;
+			if (log_ratelimit(&t->send_log, time(NULL), &skipped))
+				pr_warn("collector %s: write failed: %s; holding records%s\n",
+					t->dest->text, strerror(-err), since(skipped));
+			break;
+		}
+		done += n;
+	}
+	/* what a failed write left goes first next time: the file gets no
+	 * message twice or in part */
+	memmove(t->wbuf, t->wbuf + done, t->wlen - done);
+	t->wlen -= done;
+	return err;
+}
+
+/* Into the write buffer; written first when it is full. */
+static int file_send(struct transport *t, const void *msg, size_t len)
+{
+	int err;
+
+	if (t->wlen + len > FILE_WRITE_BYTES && (err = transport_write_out(t)))
+		return err;
+	if (len > FILE_WRITE_BYTES)
+		return -EMSGSIZE; /* messages are 65,535 bytes at most */
+	memcpy(t->wbuf + t->wlen, msg, len);
+	t->wlen += len;
+	return 0;
+}
+
 int transport_send(struct transport *t, const void *msg, size_t len)
 {
 	long long end = mono_ms() + io_ms(t, SEND_MS);
@@ -487,30 +538,25 @@ int transport_send(struct transport *t, const void *msg, size_t len)
 
 	if (t->dest->kind == DEST_UDP)
 		return udp_send(t, msg, len);
+	if (t->dest->kind == DEST_FILE)
+		return file_send(t, msg, len);
 	while (left) {
 		ssize_t n;
 		int err;
 
 		/* a part went: the rest gets only the time left */
-		if (left < len && t->dest->kind == DEST_TCP &&
-		    (cut = true, tcp_budget(t, end))) {
+		if (left < len && (cut = true, tcp_budget(t, end))) {
 			n = -1;
 			err = ETIMEDOUT;
 		} else {
-			n = t->dest->kind == DEST_TCP ? send(t->fd, p, left, MSG_NOSIGNAL) :
-							write(t->fd, p, left);
+			n = send(t->fd, p, left, MSG_NOSIGNAL);
 			err = errno;
 		}
 		if (n < 0 && err == EINTR)
 			continue;
 		if (n <= 0) {
 			t->send_errors++;
-			if (t->dest->kind == DEST_TCP) {
-				tcp_down(t, time(NULL), n < 0 ? strerror(err) : "short write");
-			} else {
-				pr_warn("collector %s: write failed: %s\n", t->dest->text,
-					strerror(err));
-			}
+			tcp_down(t, time(NULL), n < 0 ? strerror(err) : "short write");
 			return n < 0 ? -err : -EIO;
 		}
 		p += n;
@@ -533,9 +579,13 @@ int transport_ends(const struct transport *t, struct sockaddr_storage *local,
 	return 0;
 }
 
+/* What a file's buffer still holds was counted as not delivered. */
 void transport_close(struct transport *t)
 {
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;
+	free(t->wbuf);
+	t->wbuf = NULL;
+	t->wlen = 0;
 }
