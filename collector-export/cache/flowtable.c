@@ -797,15 +797,15 @@ static int sort_item_cmp(const void *a, const void *b)
 }
 
 /*
- * Sort by start time then key: a radix sort on the start time, 11 bits a
- * pass over the span of the times (two or three passes), then each run
- * of one start time sorted by key where it lies. Returns the array that
- * holds the result (items or tmp).
+ * Sort by start time: a radix sort, 11 bits a pass over the span of the
+ * times (one to three passes). Returns the array that holds the result
+ * (items or tmp). The runs of one start time are then ordered by key as
+ * they are emitted (sort_runs_upto).
  */
 #define RADIX_BITS 11
 
-static struct sort_item *sort_items(struct sort_item *items,
-				    struct sort_item *tmp, size_t n)
+static struct sort_item *sort_by_start(struct sort_item *items,
+				       struct sort_item *tmp, size_t n)
 {
 	struct sort_item *src = items, *dst = tmp, *t;
 	__u64 lo = ~0ULL, hi = 0;
@@ -835,13 +835,26 @@ static struct sort_item *sort_items(struct sort_item *items,
 		src = dst;
 		dst = t;
 	}
-	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && src[j].start_ms == src[i].start_ms; j++)
+	return src;
+}
+
+/* Orders by key the runs of one start time from *done on, until the
+ * first upto items are in their final order. Done while the records
+ * before are emitted: at exit the exporter encodes them meanwhile, so
+ * the comparisons (a million records of a few thousand start times) cost
+ * no time of their own. */
+static void sort_runs_upto(struct sort_item *items, size_t n, size_t *done,
+			   size_t upto)
+{
+	while (*done < n && *done < upto) {
+		size_t i = *done, j;
+
+		for (j = i + 1; j < n && items[j].start_ms == items[i].start_ms; j++)
 			;
 		if (j - i > 1)
-			qsort(src + i, j - i, sizeof(*src), sort_item_cmp);
+			qsort(items + i, j - i, sizeof(*items), sort_item_cmp);
+		*done = j;
 	}
-	return src;
 }
 
 /*
@@ -972,6 +985,7 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 {
 	enum { EMIT_BATCH = 4096, AHEAD = 8 };
 	guint n = verdicts->len, nrec = 0, leaving = 0;
+	size_t in_order = 0;
 	const struct flow_entry *f, *r;
 	struct sort_item *order, *sorted, *tmp;
 	struct flow_record *batch;
@@ -1001,15 +1015,16 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 		nrec++;
 	}
 	tmp = g_new(struct sort_item, nrec ? nrec : 1);
-	sorted = sort_items(order, tmp, nrec);
+	sorted = sort_by_start(order, tmp, nrec);
 	batch = g_new(struct flow_record, nrec < EMIT_BATCH ? (nrec ? nrec : 1) : EMIT_BATCH);
 	for (guint base = 0; base < nrec; base += EMIT_BATCH) {
 		guint m = nrec - base < EMIT_BATCH ? nrec - base : EMIT_BATCH;
 
 		for (guint k = 0; k < m; k++) {
-			const struct verdict *v = &g_array_index(verdicts, struct verdict,
-								 sorted[base + k].idx);
+			const struct verdict *v;
 
+			sort_runs_upto(sorted, nrec, &in_order, base + k + 2 * AHEAD + 1);
+			v = &g_array_index(verdicts, struct verdict, sorted[base + k].idx);
 			/* the flows in sorted order are all over memory:
 			 * fetch the verdicts, then the entries, ahead */
 			if (base + k + 2 * AHEAD < nrec)
