@@ -784,16 +784,42 @@ struct sort_item {
 	__u64 start_ms;
 	const struct flow_key *key;
 	__u32 idx;
-	__u32 pad;
+	__u32 next4;   /* in a run of one start time: the four key bytes after
+			* those all its keys share, big-endian (run_keys) */
 };
 
+/* Within a run of one start time: next4 orders as memcmp would, as far as
+ * it goes (the bytes before it are equal). */
 static int sort_item_cmp(const void *a, const void *b)
 {
 	const struct sort_item *x = a, *y = b;
 
-	if (x->start_ms != y->start_ms)
-		return x->start_ms < y->start_ms ? -1 : 1;
+	if (x->next4 != y->next4)
+		return x->next4 < y->next4 ? -1 : 1;
 	return memcmp(x->key, y->key, sizeof(*x->key));
+}
+
+/* Sets next4 for the n items of a run: the keys of one start time share
+ * their first bytes (interface, VLAN, version, protocol, most of an IPv4
+ * mapped address), where memcmp spent most of a sort's time. */
+static void run_keys(struct sort_item *items, size_t n)
+{
+	const __u8 *first = (const __u8 *)items[0].key;
+	size_t shared = sizeof(struct flow_key) - 4;
+
+	for (size_t i = 1; i < n && shared; i++) {
+		const __u8 *k = (const __u8 *)items[i].key;
+		size_t b = 0;
+
+		while (b < shared && k[b] == first[b])
+			b++;
+		shared = b;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const __u8 *k = (const __u8 *)items[i].key + shared;
+
+		items[i].next4 = (__u32)k[0] << 24 | k[1] << 16 | k[2] << 8 | k[3];
+	}
 }
 
 /*
@@ -851,8 +877,10 @@ static void sort_runs_upto(struct sort_item *items, size_t n, size_t *done,
 
 		for (j = i + 1; j < n && items[j].start_ms == items[i].start_ms; j++)
 			;
-		if (j - i > 1)
+		if (j - i > 1) {
+			run_keys(items + i, j - i);
 			qsort(items + i, j - i, sizeof(*items), sort_item_cmp);
+		}
 		*done = j;
 	}
 }
@@ -1011,7 +1039,7 @@ static void apply(struct flow_cache *fc, GArray *verdicts)
 		order[nrec].start_ms = to_epoch_ms(fc, f->acc.first_seen_ns);
 		order[nrec].key = &f->key;
 		order[nrec].idx = i;
-		order[nrec].pad = 0;
+		order[nrec].next4 = 0;
 		nrec++;
 	}
 	tmp = g_new(struct sort_item, nrec ? nrec : 1);
