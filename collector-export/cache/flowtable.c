@@ -866,9 +866,7 @@ static struct sort_item *sort_by_start(struct sort_item *items,
 
 /* Orders by key the runs of one start time from *done on, until the
  * first upto items are in their final order. Done while the records
- * before are emitted: at exit the exporter encodes them meanwhile, so
- * the comparisons (a million records of a few thousand start times) cost
- * no time of their own. */
+ * before are emitted: at exit the exporter encodes those meanwhile. */
 static void sort_runs_upto(struct sort_item *items, size_t n, size_t *done,
 			   size_t upto)
 {
