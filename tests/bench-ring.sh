@@ -8,7 +8,8 @@
 # there too), the manager on CPU 1; its context switches are printed
 # before and after the send (nonvoluntary only: it never slept, it was
 # preempted). PERF=1: perf record -g of the manager during the send
-# (PERF_CPU=N: of CPU N instead); KEEP=1 keeps the folder.
+# (PERF_CPU=N: of CPU N instead); KEEP=1 keeps the folder; FLOWEXPORT=BIN:
+# another build (a before/after comparison in one run).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib/netns.sh
@@ -20,7 +21,7 @@ if [ -n "${KEEP:-}" ]; then echo "# $TMP"; else at_exit "rm -rf '$TMP'"; fi
 PIN=/sys/fs/bpf/fx-rbench-$$
 at_exit "rm -rf '$PIN'"
 netns_create rb || exit 1
-taskset -c 1 ./flowexport -d "$VETH_HOST" -m native -F "$PIN" -j --kernel-flows "$K" \
+taskset -c 1 ${FLOWEXPORT:-./flowexport} -d "$VETH_HOST" -m native -F "$PIN" -j --kernel-flows "$K" \
 	--idle-timeout 60 --stats-file "$TMP/stats" "$@" >/dev/null 2>"$TMP/err" &
 pid=$!
 at_exit "kill $pid 2>/dev/null"

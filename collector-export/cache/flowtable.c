@@ -498,6 +498,11 @@ int flow_cache_merge_taken_many(struct flow_cache *fc,
 	return ret;
 }
 
+void flow_cache_prefetch(const struct flow_cache *fc, const struct flow_key *key)
+{
+	flow_index_cell_prefetch(fc->flows, flow_index_hash(key));
+}
+
 int flow_cache_note(struct flow_cache *fc, const struct flow_key *key,
 		    __u64 first_ns, __u64 last_ns, __u32 kind, __u32 state)
 {

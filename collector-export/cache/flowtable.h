@@ -104,6 +104,10 @@ int flow_cache_merge_event(struct flow_cache *fc, const struct flow_event *ev,
 /* The timeouts changed (a reload): every flow's next check again. */
 void flow_cache_refile_all(struct flow_cache *fc);
 void flow_cache_set_table_ops(struct flow_cache *fc, struct table_ops *ops);
+/* Fetches, ahead of its note or merge, where the index keeps key: at a
+ * million flows each lookup is a cache miss, and fetches made together
+ * overlap. */
+void flow_cache_prefetch(const struct flow_cache *fc, const struct flow_key *key);
 /* The kernel table holds key (a notice, or found by a walk): first_ns and
  * last_ns bound its pending packets; kind NOTICE_END: a FIN or RST at
  * last_ns; state FLOW_CLOSING: the entry is closing (a walk found it so).

@@ -32,6 +32,7 @@
 /* Records a batch: one journal entry and one move of the consumer
  * position each; bounds the marks a batch takes. */
 #define RING_BATCH 4096
+#define RING_AHEAD 8    /* events whose index cells are fetched ahead */
 
 /* Merge the record at *pos (an event unless discarded) under mark and
  * move *pos past it; -ENOMEM (the cache could take no entry): *pos stays. */
@@ -73,7 +74,7 @@ struct overflow_reader {
 static int merge_batch(struct overflow_reader *r, __u64 stop)
 {
 	struct cache_journal *j = flow_cache_journal(r->fc);
-	__u64 start = *r->v.cons, pos = start, mark;
+	__u64 start = *r->v.cons, pos = start, ahead = start, mark;
 	__u32 n = 0;
 
 	while (pos < stop && n < RING_BATCH) {
@@ -96,9 +97,22 @@ static int merge_batch(struct overflow_reader *r, __u64 stop)
 	j->ring_pos = start;
 	__atomic_store_n(&j->ring_id, r->v.id, __ATOMIC_RELEASE);
 	pos = start;
-	for (__u32 i = 0; i < n; i++) {
-		int err = merge_record(&r->v, &pos, ring_record_header(&r->v, pos),
-				       r->fc, mark + i, mark + n - 1, r->ds);
+	for (__u32 i = 0, a = 0; i < n; i++) {
+		int err;
+
+		/* the flow of the event RING_AHEAD on: its index cell is
+		 * fetched while these are merged */
+		for (; a < n && a <= i + RING_AHEAD; a++) {
+			__u32 hdr = ring_record_header(&r->v, ahead);
+			const struct flow_event *ev = ring_record_data(&r->v, ahead, hdr,
+								       sizeof(*ev));
+
+			if (ev)
+				flow_cache_prefetch(r->fc, &ev->key);
+			ahead = ring_record_end(ahead, hdr);
+		}
+		err = merge_record(&r->v, &pos, ring_record_header(&r->v, pos),
+				   r->fc, mark + i, mark + n - 1, r->ds);
 
 		if (err) {
 			ring_view_consumed(&r->v, pos);
