@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "instance.h"
@@ -65,6 +67,22 @@ int instance_claim(struct instance *in, const char *dir, const char *ifname)
 
 #define CACHE_DIR "/run/flowexport"
 
+/* The cache file is written for every flow that starts; on a disk file
+ * system its pages are also written back to the disk every half minute
+ * and faulted in again at the next write (measured here with /run on
+ * ext4: a quarter more manager CPU for a million new flows, and 0.1-0.35 s
+ * instead of 0.1 s to remove the file at exit). It needs only to outlive
+ * the process, not a reboot. */
+static void say_if_on_disk(const char *dir)
+{
+	struct statfs fs;
+
+	if (statfs(dir, &fs) || fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC)
+		return;
+	pr_info("the flow cache's folder %s is not in memory (not a tmpfs): every flow's slot is also written to disk; point RUNTIME_DIRECTORY at a tmpfs (systemd's RuntimeDirectory= under /run on most hosts) to save that\n",
+		dir);
+}
+
 /* systemd's RuntimeDirectory= (a folder a service given only capabilities
  * can write), else CACHE_DIR: the same for every run of one service. */
 int instance_cache_path(struct instance *in, char *buf, size_t len)
@@ -77,6 +95,7 @@ int instance_cache_path(struct instance *in, char *buf, size_t len)
 		return -errno;
 	if (snprintf(buf, len, "%s/%s.cache", dir, in->id) >= (int)len)
 		return -ENAMETOOLONG;
+	say_if_on_disk(dir);
 	return 0;
 }
 
