@@ -77,15 +77,15 @@ static __always_inline struct pkt_meta *cursor_only_get(void *ctx, const int at)
 /*
  * The kernel's coarse monotonic clock, read once a tick per CPU. A helper
  * call costs about 22 ns on this kind of host (every return goes through
- * the SRSO return thunk), a tenth of a packet's whole cost; jiffies is
- * inlined by the verifier (one load). The coarse clock moves only at a
- * tick, just after jiffies does (tick_do_update_jiffies64, then
- * update_wall_time), so while jiffies stays the clock read at its change
- * is still the clock. A read in between those two updates (on another CPU,
- * a microsecond a tick) still gets the old tick's time; if that is the
- * time this CPU already holds, it is not taken for the new tick and the
- * next packet reads again. Else this CPU's times lag by that one tick
- * until the next: a coarse reading, made at most one tick later.
+ * the SRSO return thunk), a fifth of what a packet costs above an empty
+ * program; jiffies is inlined by the verifier (one load). The coarse
+ * clock moves only at a tick, just after jiffies does
+ * (tick_do_update_jiffies64, then update_wall_time), so while jiffies
+ * stays, the clock read at its change is still the clock. A read between
+ * those two updates (on another CPU, a microsecond a tick) gets the old
+ * tick's time: if this CPU holds that time already, it is not taken for
+ * the new tick and the next packet reads again; else this CPU's times lag
+ * by one tick until the next, a coarse reading made at most a tick late.
  */
 struct tick_clock {
 	__u64 jiffies;
