@@ -402,7 +402,7 @@ static int test_run(struct meter *m)
  */
 static int open_cache(struct meter *m)
 {
-	char path[128];
+	char path[128], ifaces[MAX_IFACES * 17];
 	int err = 0;
 
 	if (!m->inst.dir[0]) {
@@ -410,11 +410,16 @@ static int open_cache(struct meter *m)
 				       m);
 		return m->fc ? 0 : -ENOMEM;
 	}
+	iface_list(m->cfg, ifaces, sizeof(ifaces));
 	err = instance_cache_path(&m->inst, path, sizeof(path));
 	if (err) {
-		pr_warn("cannot make the flow cache's folder: %s\n", strerror(-err));
+		pr_warn("cannot make the flow cache's folder for %s: %s\n", ifaces,
+			strerror(-err));
 		return err;
 	}
+	if (!instance_cache_in_memory(path))
+		pr_info("the flow cache of %s (%s) is not in memory (not a tmpfs): every flow's slot is also written to disk; point RUNTIME_DIRECTORY at a tmpfs (systemd's RuntimeDirectory= under /run on most hosts) to save that\n",
+			ifaces, path);
 	m->fc = flow_cache_open(m->cfg, epoch_offset_ns(), meter_records, m,
 				path);
 	if (!m->fc) {
