@@ -18,6 +18,7 @@
  * changes traffic.
  */
 #include <linux/bpf.h>
+#include <linux/errno.h>
 #include <bpf/bpf_helpers.h>
 #include "flow.h"
 #include "parse.h"
@@ -690,11 +691,17 @@ static __always_inline int end_body(void *ctx, const int at,
 		return finish(ctx, at, CNT_INTERNAL);
 	fs = bpf_map_lookup_elem(table, &st->key);
 	if (!fs) {
+		long err;
+
 		stats_init(&fresh, ctx, at, st, cur, cur->ts_ns);
-		/* -EEXIST: another CPU inserted it first; use theirs */
-		if (!bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST))
+		err = bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST);
+		if (!err)
 			notice(at, NOTICE_NEW, &st->key, cur->ts_ns);
-		fs = bpf_map_lookup_elem(table, &st->key);
+		/* ours, or another CPU's that came first (-EEXIST); a full
+		 * table (-E2BIG, -ENOMEM) has none: no second lookup for each
+		 * packet that goes to the ring */
+		if (!err || err == -EEXIST)
+			fs = bpf_map_lookup_elem(table, &st->key);
 	}
 	if (!fs)
 		overflow(ctx, at, st, cur, &w, CNT_INSERT_FAILED);
