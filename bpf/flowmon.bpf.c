@@ -442,9 +442,10 @@ static __always_inline void mpls_of(const struct pkt_meta *cur,
 	}
 }
 
-/* A fresh entry holds no packet yet: the one update path below adds the
- * first packet like any other, so there is only one way to count. What is
- * kept from the first packet only (TOS, flow label, MACs) is set here. */
+/* A fresh entry holds no packet yet: the one update below adds the first
+ * packet to it (before its insert, with plain stores) like any other, so
+ * there is only one way to count. What is kept from the first packet only
+ * (TOS, flow label, MACs) is set here. */
 static __always_inline void stats_init(struct flow_stats *fs, void *ctx,
 				       const int at, struct parse_state *st,
 				       struct pkt_meta *cur, __u64 ts)
@@ -513,69 +514,104 @@ static __always_inline void notice(const int at, __u32 kind,
 
 #define TCP_FIN_RST 0x05
 
-static __always_inline void stats_update(struct flow_stats *fs,
-					 const int at, struct parse_state *st,
-					 struct pkt_meta *cur,
-					 const struct wire *w)
+/* The same update on two kinds of memory: a table entry, which other CPUs
+ * write too (locked instructions), or a fresh entry on our stack before
+ * its insert (plain ones). fresh is a constant at each call site. */
+#define ADD(fresh, p, v)                                                   \
+	do {                                                               \
+		if (fresh)                                                 \
+			*(p) += (v);                                       \
+		else                                                       \
+			__sync_fetch_and_add(p, v);                        \
+	} while (0)
+#define LOWER(fresh, p, v)                                                 \
+	do {                                                               \
+		if (!(fresh))                                              \
+			ATOMIC_MIN(p, v);                                  \
+		else if ((v) < *(p))                                       \
+			*(p) = (v);                                        \
+	} while (0)
+#define RAISE(fresh, p, v)                                                 \
+	do {                                                               \
+		if (!(fresh))                                              \
+			ATOMIC_MAX(p, v);                                  \
+		else if ((v) > *(p))                                       \
+			*(p) = (v);                                        \
+	} while (0)
+
+/* Adds the packet to fs; returns 1 if it is the flow's first FIN or RST
+ * (user space then checks the flow after the FIN grace instead of the
+ * idle timeout: the caller posts the notice). */
+static __always_inline int stats_update(struct flow_stats *fs,
+					struct parse_state *st,
+					struct pkt_meta *cur,
+					const struct wire *w, const int fresh)
 {
 	__u64 ts = cur->ts_ns;
 	__u32 len = w->last_len;
 	__u32 sbin = size_bin(len), tbin = ttl_bin(st->ttl);
+	int first_end = 0;
 
-	/* Load every line this update writes before the first atomic: a
-	 * locked instruction waits for its line, so lines first met by one
-	 * are fetched one after another (a DRAM latency each, at 1M flows),
-	 * where plain loads go out together. */
-	(void)*(volatile __u64 *)&fs->packets;
-	(void)*(volatile __u32 *)&fs->size_hist[sbin];
-	(void)*(volatile __u32 *)&fs->ttl_hist[tbin];
+	if (!fresh) {
+		/* Load every line this update writes before the first
+		 * atomic: a locked instruction waits for its line, so lines
+		 * first met by one are fetched one after another (a DRAM
+		 * latency each, at 1M flows), where plain loads go out
+		 * together. */
+		(void)*(volatile __u64 *)&fs->packets;
+		(void)*(volatile __u32 *)&fs->size_hist[sbin];
+		(void)*(volatile __u32 *)&fs->ttl_hist[tbin];
 
-	/* Times before counts: a harvest takes the counts first and
-	 * first_seen last, so a delta with packets has its first_seen.
-	 * first_seen only moves back and last_seen only forward (a capture's
-	 * times need not be in order). Not an exchange: a packet whose time
-	 * was read before another CPU's newer one would move last_seen back.
-	 * The inter-arrival sum is the flow's span, which user space keeps
-	 * from these times (flowtable.c): no third locked add per packet. */
-	for (int i = 0; i < 4; i++) {
-		__u64 old = *(volatile __u64 *)&fs->first_seen_ns;
+		/* Times before counts: a harvest takes the counts first and
+		 * first_seen last, so a delta with packets has its
+		 * first_seen. first_seen only moves back and last_seen only
+		 * forward (a capture's times need not be in order). Not an
+		 * exchange: a packet whose time was read before another
+		 * CPU's newer one would move last_seen back. The
+		 * inter-arrival sum is the flow's span, which user space
+		 * keeps from these times (flowtable.c): no third locked add
+		 * per packet. A fresh entry has this packet's time in both
+		 * (stats_init). */
+		for (int i = 0; i < 4; i++) {
+			__u64 old = *(volatile __u64 *)&fs->first_seen_ns;
 
-		if (ts >= old ||
-		    __sync_val_compare_and_swap(&fs->first_seen_ns, old, ts) == old)
-			break;
+			if (ts >= old ||
+			    __sync_val_compare_and_swap(&fs->first_seen_ns, old, ts) == old)
+				break;
+		}
+		for (int i = 0; i < 4; i++) {
+			__u64 old = *(volatile __u64 *)&fs->last_seen_ns;
+
+			if (ts <= old ||
+			    __sync_val_compare_and_swap(&fs->last_seen_ns, old, ts) == old)
+				break;
+		}
 	}
-	for (int i = 0; i < 4; i++) {
-		__u64 old = *(volatile __u64 *)&fs->last_seen_ns;
-
-		if (ts <= old ||
-		    __sync_val_compare_and_swap(&fs->last_seen_ns, old, ts) == old)
-			break;
-	}
-	__sync_fetch_and_add(&fs->packets, w->segs);
-	__sync_fetch_and_add(&fs->octets, w->octets);
-	__sync_fetch_and_add(&fs->size_hist[sbin], 1);
+	ADD(fresh, &fs->packets, w->segs);
+	ADD(fresh, &fs->octets, w->octets);
+	ADD(fresh, &fs->size_hist[sbin], 1);
 	if (w->segs > 1)
-		__sync_fetch_and_add(&fs->size_hist[size_bin(w->seg_len)],
-				     w->segs - 1);
-	__sync_fetch_and_add(&fs->ttl_hist[tbin], w->segs);
-	ATOMIC_MIN(&fs->min_length, len);
-	ATOMIC_MAX(&fs->max_length, w->seg_len);
-	ATOMIC_MIN(&fs->min_ttl, (__u32)st->ttl);
-	ATOMIC_MAX(&fs->max_ttl, (__u32)st->ttl);
+		ADD(fresh, &fs->size_hist[size_bin(w->seg_len)], w->segs - 1);
+	ADD(fresh, &fs->ttl_hist[tbin], w->segs);
+	LOWER(fresh, &fs->min_length, len);
+	RAISE(fresh, &fs->max_length, w->seg_len);
+	LOWER(fresh, &fs->min_ttl, (__u32)st->ttl);
+	RAISE(fresh, &fs->max_ttl, (__u32)st->ttl);
 
 	if (st->key.protocol != IPPROTO_TCP || cur->frag == FRAG_LATER ||
 	    st->tcp_cut)
-		return;
+		return 0;
 	if ((fs->tcp_flags | st->tcp_flags) != fs->tcp_flags) {
-		__u32 was = __sync_fetch_and_or(&fs->tcp_flags, st->tcp_flags);
+		__u32 was = fs->tcp_flags;
 
-		/* the first FIN or RST: user space checks the flow after
-		 * the FIN grace instead of the idle timeout */
-		if ((st->tcp_flags & TCP_FIN_RST) && !(was & TCP_FIN_RST))
-			notice(at, NOTICE_END, &st->key, ts);
+		if (fresh)
+			fs->tcp_flags |= st->tcp_flags;
+		else
+			was = __sync_fetch_and_or(&fs->tcp_flags, st->tcp_flags);
+		first_end = (st->tcp_flags & TCP_FIN_RST) && !(was & TCP_FIN_RST);
 	}
-	ATOMIC_MIN(&fs->tcp_win_min, (__u32)st->tcp_window);
-	ATOMIC_MAX(&fs->tcp_win_max, (__u32)st->tcp_window);
+	LOWER(fresh, &fs->tcp_win_min, (__u32)st->tcp_window);
+	RAISE(fresh, &fs->tcp_win_max, (__u32)st->tcp_window);
 	if (st->tcp_flags & 0x02) { /* SYN: options describe the session */
 		if (st->tcp_mss)
 			fs->tcp_mss = st->tcp_mss;
@@ -584,9 +620,10 @@ static __always_inline void stats_update(struct flow_stats *fs,
 	}
 	if (st->l4_payload &&
 	    tcp_seq_resent(&fs->seq, st->tcp_seq, st->l4_payload)) {
-		__sync_fetch_and_add(&fs->retrans_packets, w->segs);
-		__sync_fetch_and_add(&fs->retrans_octets, w->octets);
+		ADD(fresh, &fs->retrans_packets, w->segs);
+		ADD(fresh, &fs->retrans_octets, w->octets);
 	}
+	return first_end;
 }
 
 /* The manager reads the ring at least every 100 ms, and in batches: it is
@@ -691,16 +728,26 @@ static __always_inline int end_body(void *ctx, const int at,
 		return finish(ctx, at, CNT_INTERNAL);
 	fs = bpf_map_lookup_elem(table, &st->key);
 	if (!fs) {
+		int ends;
 		long err;
 
+		/* a new flow's entry goes in with its first packet: no second
+		 * lookup, no locked instruction for it */
 		stats_init(&fresh, ctx, at, st, cur, cur->ts_ns);
+		ends = stats_update(&fresh, st, cur, &w, 1);
 		err = bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST);
-		if (!err)
-			notice(at, NOTICE_NEW, &st->key, cur->ts_ns);
-		/* ours, or another CPU's that came first (-EEXIST); a full
-		 * table (-E2BIG, -ENOMEM) has none: no second lookup for each
-		 * packet that goes to the ring */
-		if (!err || err == -EEXIST)
+		if (!err) {
+			notice(at, ends ? NOTICE_END : NOTICE_NEW, &st->key, cur->ts_ns);
+			count_add(at, CNT_FLOWED, ctx_segs(ctx, at));
+			/* -D: the inspectors keep their count in the entry */
+			if (dpi_mask)
+				dpi_offer(ctx, at, st, cur, bpf_map_lookup_elem(table, &st->key));
+			return CTX_PASS(at);
+		}
+		/* another CPU's came first (-EEXIST): the packet goes to
+		 * theirs; a full table (-E2BIG, -ENOMEM) has none, and the
+		 * packet goes to the ring without a second lookup */
+		if (err == -EEXIST)
 			fs = bpf_map_lookup_elem(table, &st->key);
 	}
 	if (!fs)
@@ -710,8 +757,8 @@ static __always_inline int end_body(void *ctx, const int at,
 		 * which programs that saw it live finish; none writes now */
 		overflow(ctx, at, st, cur, &w, CNT_CLOSING_RING);
 		fs = NULL;
-	} else {
-		stats_update(fs, at, st, cur, &w);
+	} else if (stats_update(fs, st, cur, &w, 0)) {
+		notice(at, NOTICE_END, &st->key, cur->ts_ns);
 	}
 	count_add(at, CNT_FLOWED, ctx_segs(ctx, at));
 	/* -D: may tail-call the DPI stage (fs NULL: no entry) */
