@@ -738,11 +738,10 @@ static __always_inline int end_body(void *ctx, const int at,
 		err = bpf_map_update_elem(table, &st->key, &fresh, BPF_NOEXIST);
 		if (!err) {
 			notice(at, ends ? NOTICE_END : NOTICE_NEW, &st->key, cur->ts_ns);
-			count_add(at, CNT_FLOWED, ctx_segs(ctx, at));
-			/* -D: the inspectors keep their count in the entry */
-			if (dpi_mask)
-				dpi_offer(ctx, at, st, cur, bpf_map_lookup_elem(table, &st->key));
-			return CTX_PASS(at);
+			/* counted; -D: the inspectors keep their count in
+			 * the entry */
+			fs = dpi_mask ? bpf_map_lookup_elem(table, &st->key) : NULL;
+			goto counted;
 		}
 		/* another CPU's came first (-EEXIST): the packet goes to
 		 * theirs; a full table (-E2BIG, -ENOMEM) has none, and the
@@ -760,6 +759,7 @@ static __always_inline int end_body(void *ctx, const int at,
 	} else if (stats_update(fs, st, cur, &w, 0)) {
 		notice(at, NOTICE_END, &st->key, cur->ts_ns);
 	}
+counted:
 	count_add(at, CNT_FLOWED, ctx_segs(ctx, at));
 	/* -D: may tail-call the DPI stage (fs NULL: no entry) */
 	dpi_offer(ctx, at, st, cur, fs);
