@@ -428,6 +428,8 @@ static int open_cache(struct meter *m)
 			strerror(-err));
 		return err;
 	}
+	instance_cache_label(&m->inst, path);
+	instance_report_left_caches(&m->inst, path, ifaces);
 	err = drain_recover(m->fc, m->p.table_id);
 	if (err)
 		pr_warn("cannot finish what a previous run was merging: %s\n",

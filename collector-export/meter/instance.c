@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -78,6 +79,59 @@ bool instance_cache_in_memory(const char *path)
 		 slash ? path : ".");
 	return statfs(dir, &fs) || fs.f_type == TMPFS_MAGIC ||
 	       fs.f_type == RAMFS_MAGIC;
+}
+
+#define CACHE_PINS_XATTR "user.flowexport.pins"
+#define CACHE_SUFFIX ".cache"
+
+void instance_cache_label(const struct instance *in, const char *path)
+{
+	/* only for the report below: a file system without user xattrs
+	 * (or one that refuses) costs that report its pin folder */
+	setxattr(path, CACHE_PINS_XATTR, in->dir, strlen(in->dir), 0);
+}
+
+int instance_report_left_caches(const struct instance *in, const char *path,
+				const char *ifaces)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX], file[PATH_MAX + 256], pins[sizeof(in->dir)];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	if (!slash)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name), sfx = strlen(CACHE_SUFFIX);
+		char id[sizeof(in->id)];
+		struct stat st;
+		ssize_t len;
+
+		if (n <= sfx || n - sfx >= sizeof(id) ||
+		    strcmp(de->d_name + n - sfx, CACHE_SUFFIX) ||
+		    strncmp(de->d_name, "dir-", 4))
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)(n - sfx), de->d_name);
+		/* ours, or one a live run holds (it may be starting) */
+		if (!strcmp(id, in->id) || lockfile_held(id, LOCK_OWNER))
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
+		if (stat(file, &st))
+			continue;
+		len = getxattr(file, CACHE_PINS_XATTR, pins, sizeof(pins) - 1);
+		pins[len > 0 ? len : 0] = '\0';
+		pr_warn("at the start of %s: the flow cache '%s' (%lld MB) was left by a run that died (pins in '%s') and no run took it over: the flows it holds wait there, and its memory stays taken, until one does; start flowexport again with that run's -d and -F (and stop it) to export them, or delete the file\n",
+			ifaces, file, (long long)st.st_blocks * 512 / 1000000,
+			len > 0 ? pins : "unknown");
+		found++;
+	}
+	closedir(d);
+	return found;
 }
 
 /* systemd's RuntimeDirectory= (a folder a service given only capabilities

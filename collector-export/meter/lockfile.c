@@ -73,6 +73,29 @@ int lockfile_open(struct lockfile *l, const char *name)
 	return -ESTALE;
 }
 
+bool lockfile_held(const char *name, enum lock_byte byte)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = byte,
+		.l_len = 1,
+	};
+	char path[128];
+	bool held;
+	int fd;
+
+	if (snprintf(path, sizeof(path), LOCK_DIR "/flowexport-%s.lock", name) >=
+	    (int)sizeof(path))
+		return true; /* not a name of ours: say nothing about it */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT; /* no file: its last holder left */
+	held = fcntl(fd, F_OFD_GETLK, &fl) || fl.l_type != F_UNLCK;
+	close(fd);
+	return held;
+}
+
 int lockfile_take(struct lockfile *l, enum lock_byte byte, bool wait)
 {
 	if (l->fd < 0)

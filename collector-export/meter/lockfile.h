@@ -32,6 +32,10 @@ int lockfile_open(struct lockfile *l, const char *name);
  * another process holds it. 0 or -errno. */
 int lockfile_take(struct lockfile *l, enum lock_byte byte, bool wait);
 void lockfile_release(struct lockfile *l, enum lock_byte byte);
+/* Does a live process hold that byte of NAME's lock file? Looked at, not
+ * taken; no file (its last holder removed it, or none ever made it):
+ * false. */
+bool lockfile_held(const char *name, enum lock_byte byte);
 /* Drop every lock; the last holder removes the file. */
 void lockfile_close(struct lockfile *l);
 
