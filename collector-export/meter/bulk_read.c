@@ -9,9 +9,10 @@
  * Where the parts meet: part i starts its walk at batch token start_i
  * (bpf_map_lookup_batch's token is the hash bucket to go on from) and goes
  * on until it meets the first key part i + 1 read, which it leaves out, or
- * the table's end. It only looks for that key once its token passed
- * where part i + 1 began; if the token meant anything else, a part would
- * read on to the end and merge twice what the next one read: the bulk
+ * the table's end. It looks for that key in each batch once the key is
+ * known, and waits for it once its token passed where part i + 1 began;
+ * if the token meant anything else, a part might read on to the end and
+ * merge twice what the next one read: the bulk
  * mark makes a second merge of an entry a no-op (drain.c), so the result
  * stays exact whatever the token is, only slower. A part that finds
  * nothing (or cannot start) leaves the one before it reading to the end.
