@@ -38,7 +38,7 @@ DEB_PACKAGES := clang llvm gcc make pkg-config libbpf-dev libxdp-dev bpftool \
 	libpcap-dev iproute2 nfdump pmacct tshark python3 python3-scapy iputils-ping tcpdump \
 	faketime gdb man-db debhelper python3-yaml libclang-rt-14-dev valgrind \
 	softflowd python3-matplotlib libcap2-bin systemd curl \
-	libssl-dev dnsutils openssl ngtcp2-client ngtcp2-server
+	libssl-dev dnsutils openssl ngtcp2-client ngtcp2-server ethtool
 
 PKGS    := libbpf libxdp glib-2.0 libfixbuf libpcap
 # '=' (not ':='): pkg-config is asked only once the packages are there.
