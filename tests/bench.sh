@@ -83,7 +83,8 @@ if [[ $PARTS == *[bcde]* ]]; then
 	netns_create bn || { echo "bench: cannot create the namespace"; exit 1; }
 fi
 
-# live_sink PROG FLOWS RATE COUNT: flowsink (pass|map) on the host end
+# live_sink PROG FLOWS RATE COUNT: flowsink (pass|map|map-ondemand) on the
+# host end
 live_sink() {
 	local prog=$1 flows=$2 rate=$3 count=$4 pid r0 g
 	$SINK -i "$VETH_HOST" -p "$prog" -n $((flows > 65536 ? flows : 65536)) -T 300 -j \
@@ -99,7 +100,7 @@ live_sink() {
 	wait "$pid"
 	local secs
 	secs=$(jget "$g" seconds)
-	emit "{\"part\":\"live\",\"receiver\":\"$prog\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$(jget "$g" packets),\"seconds\":$secs,\"received\":$received,\"accounted\":$([ "$prog" = map ] && jget "$(cat "$WORK/sink.out")" packets || echo $received),\"mpps\":$(calc "$received / $secs / 1000000")}"
+	emit "{\"part\":\"live\",\"receiver\":\"$prog\",\"flows\":$flows,\"offered_pps\":$rate,\"sent\":$(jget "$g" packets),\"seconds\":$secs,\"received\":$received,\"accounted\":$([ "$prog" != pass ] && jget "$(cat "$WORK/sink.out")" packets || echo $received),\"mpps\":$(calc "$received / $secs / 1000000")}"
 }
 
 # live_fx FLOWS RATE COUNT [LABEL]: flowexport, default settings, native
@@ -145,9 +146,10 @@ live_fx() {
 if [[ $PARTS == *b* ]]; then
 	for flows in $LIVE_FLOWS; do
 		count=$((flows * 4 > 3000000 ? flows * 4 : 3000000))
-		note "b. live, $flows flows, $count frames: XDP_PASS, bare map program, flowexport"
+		note "b. live, $flows flows, $count frames: XDP_PASS, bare map program (preallocated, on demand), flowexport"
 		live_sink pass "$flows" 0 "$count"
 		live_sink map "$flows" 0 "$count"
+		live_sink map-ondemand "$flows" 0 "$count"
 		# the highest rate with every packet in the records: as fast as
 		# possible, then 80% and 60% of what that reached
 		if ! live_fx "$flows" 0 "$count"; then

@@ -4,10 +4,12 @@
  * interface while flowgen sends, so that flowexport can be compared with
  * them on the same veth:
  *
- *   flowsink -i IF -p pass|map [-m MODE] [-n ENTRIES] [-T SEC] [-j]
+ *   flowsink -i IF -p pass|map|map-ondemand [-m MODE] [-n ENTRIES] [-T SEC] [-j]
  *
  * pass: XDP_PASS only; map: the bare map program (5-tuple key, shared hash,
- * in-place atomic adds). Runs until SIGINT/SIGTERM or SEC seconds, then
+ * in-place atomic adds), its table preallocated; map-ondemand: the same
+ * with each entry allocated when its flow comes (BPF_F_NO_PREALLOC), as
+ * flowexport's table is. Runs until SIGINT/SIGTERM or SEC seconds, then
  * detaches and prints the flows and packets in the map (map), so a test can
  * count what arrived.
  */
@@ -137,7 +139,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!ifname || optind != argc ||
-	    (strcmp(prog_name, "pass") && strcmp(prog_name, "map")))
+	    (strcmp(prog_name, "pass") && strcmp(prog_name, "map") &&
+	     strcmp(prog_name, "map-ondemand")))
 		goto usage;
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex) {
@@ -151,6 +154,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	err = bpf_map__set_max_entries(skel->maps.maponly_flows, entries);
+	if (!err && !strcmp(prog_name, "map-ondemand"))
+		err = bpf_map__set_map_flags(skel->maps.maponly_flows, BPF_F_NO_PREALLOC);
 	if (!err)
 		err = maponly__load(skel);
 	if (err) {
@@ -192,6 +197,6 @@ bad:
 		c, optarg, 1U << 24);
 	return 2;
 usage:
-	fprintf(stderr, "Usage: flowsink -i IF [-p pass|map] [-m native|skb] [-n ENTRIES] [-T SEC (600)] [-j]\n");
+	fprintf(stderr, "Usage: flowsink -i IF [-p pass|map|map-ondemand] [-m native|skb] [-n ENTRIES] [-T SEC (600)] [-j]\n");
 	return 2;
 }
