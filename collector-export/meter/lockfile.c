@@ -46,11 +46,16 @@ static bool still_linked(int fd, const char *path)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* The lock file of NAME; false when the path would not fit. */
+static bool lock_path(char *buf, size_t len, const char *name)
+{
+	return snprintf(buf, len, LOCK_DIR "/flowexport-%s.lock", name) < (int)len;
+}
+
 int lockfile_open(struct lockfile *l, const char *name)
 {
 	l->fd = -1;
-	if (snprintf(l->path, sizeof(l->path), LOCK_DIR "/flowexport-%s.lock",
-		     name) >= (int)sizeof(l->path))
+	if (!lock_path(l->path, sizeof(l->path), name))
 		return -ENAMETOOLONG;
 	mkdir(LOCK_DIR, 0755); /* a system without one: make it */
 	for (int i = 0; i < OPEN_TRIES; i++) {
@@ -85,8 +90,7 @@ bool lockfile_held(const char *name, enum lock_byte byte)
 	bool held;
 	int fd;
 
-	if (snprintf(path, sizeof(path), LOCK_DIR "/flowexport-%s.lock", name) >=
-	    (int)sizeof(path))
+	if (!lock_path(path, sizeof(path), name))
 		return true; /* not a name of ours: say nothing about it */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
