@@ -31,8 +31,6 @@
 #define BULK_PARTS_MAX 4
 #define BULK_PART_MIN (4 * BULK_ENTRIES) /* smaller tables: one part */
 
-struct bulk_part;
-
 struct bulk_buf {
 	__u8 *raw;                 /* keys as the table holds them */
 	struct flow_key *keys;     /* the same, zero-padded */
@@ -46,7 +44,7 @@ enum first_key { FIRST_UNKNOWN, FIRST_KEY, FIRST_NONE };
 
 struct bulk_part {
 	struct bulk_read *r;
-	__u32 start, end;          /* batch tokens: where it begins, the next */
+	__u32 start;               /* its first batch token */
 	struct bulk_part *next;    /* NULL: the last part */
 	enum first_key first;      /* under r->lock */
 	__u8 first_key[sizeof(struct flow_key)];
@@ -147,7 +145,7 @@ static void *part_main(void *arg)
 		if (first)
 			publish_first(p, b);
 		if (p->next && (!err || err == -ENOENT)) {
-			const __u8 *key = next_first(p, err || out >= p->end);
+			const __u8 *key = next_first(p, err || out >= p->next->start);
 			__u32 at = key ? next_part_at(r, b, key) : b->count;
 
 			if (at < b->count) {
@@ -211,7 +209,6 @@ static int parts_plan(struct bulk_read *r, __u32 max_entries, int n)
 
 		p->r = r;
 		p->start = (__u32)(buckets * i / n);
-		p->end = (__u32)(buckets * (i + 1) / n);
 		p->next = i + 1 < n ? &r->part[i + 1] : NULL;
 		p->first = FIRST_UNKNOWN;
 		sem_init(&p->buf[0].empty, 0, 1);

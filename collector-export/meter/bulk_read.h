@@ -23,9 +23,9 @@ typedef int (*bulk_fn)(void *ctx, const struct flow_key *keys,
 		       const struct flow_stats *vals, __u32 n);
 
 /* 0 once every entry went through fn and fn took each, else -errno (the
- * read's, or fn's first; fn saw each entry it got once: a read that failed
- * part way can be tried again). kill_after
- * (tests): SIGKILL once that many batches were read, those before merged
+ * read's, or fn's first: a read that failed part way can be tried again,
+ * fn taking again what it took as a no-op). kill_after (tests): SIGKILL
+ * before fn gets the batch that makes that many, those before it taken
  * (*kill_after counts down; NULL or 0: never). -EINVAL: not a flow table
  * of ours. */
 int bulk_read_table(int fd, bulk_fn fn, void *ctx, long *kill_after);

@@ -20,6 +20,8 @@
 #include "log.h"
 
 #define RUN_PREFIX "run-"
+#define ID_PREFIX "dir-"       /* an instance id, its cache file's name */
+#define CACHE_SUFFIX ".cache"
 
 /* FNV-1a, 64 bits */
 static __u64 path_hash(const char *s)
@@ -49,7 +51,7 @@ int instance_claim(struct instance *in, const char *dir, const char *ifname)
 	}
 	/* the path too: a folder removed by hand and made again elsewhere
 	 * may get the inode of one whose cache a crash left behind */
-	snprintf(in->id, sizeof(in->id), "dir-%lx-%lx-%016llx",
+	snprintf(in->id, sizeof(in->id), ID_PREFIX "%lx-%lx-%016llx",
 		 (unsigned long)st.st_dev, (unsigned long)st.st_ino,
 		 (unsigned long long)path_hash(in->dir));
 	err = lockfile_open(&in->lock, in->id);
@@ -69,20 +71,26 @@ int instance_claim(struct instance *in, const char *dir, const char *ifname)
 
 #define CACHE_DIR "/run/flowexport"
 
+/* The folder a file's path names ("." for a bare name). */
+static void folder_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	snprintf(dir, len, "%.*s", slash ? (int)(slash - path) : 1,
+		 slash ? path : ".");
+}
+
 bool instance_cache_in_memory(const char *path)
 {
 	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
 	struct statfs fs;
 
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
-		 slash ? path : ".");
+	folder_of(path, dir, sizeof(dir));
 	return statfs(dir, &fs) || fs.f_type == TMPFS_MAGIC ||
 	       fs.f_type == RAMFS_MAGIC;
 }
 
 #define CACHE_PINS_XATTR "user.flowexport.pins"
-#define CACHE_SUFFIX ".cache"
 
 void instance_cache_label(const struct instance *in, const char *path)
 {
@@ -91,21 +99,17 @@ void instance_cache_label(const struct instance *in, const char *path)
 	setxattr(path, CACHE_PINS_XATTR, in->dir, strlen(in->dir), 0);
 }
 
-int instance_report_left_caches(const struct instance *in, const char *path,
-				const char *ifaces)
+void instance_report_left_caches(const struct instance *in, const char *path,
+				 const char *ifaces)
 {
-	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX], file[PATH_MAX + 256], pins[sizeof(in->dir)];
 	struct dirent *de;
-	int found = 0;
 	DIR *d;
 
-	if (!slash)
-		return 0;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	folder_of(path, dir, sizeof(dir));
 	d = opendir(dir);
 	if (!d)
-		return 0;
+		return;
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name), sfx = strlen(CACHE_SUFFIX);
 		char id[sizeof(in->id)];
@@ -114,7 +118,7 @@ int instance_report_left_caches(const struct instance *in, const char *path,
 
 		if (n <= sfx || n - sfx >= sizeof(id) ||
 		    strcmp(de->d_name + n - sfx, CACHE_SUFFIX) ||
-		    strncmp(de->d_name, "dir-", 4))
+		    strncmp(de->d_name, ID_PREFIX, strlen(ID_PREFIX)))
 			continue;
 		snprintf(id, sizeof(id), "%.*s", (int)(n - sfx), de->d_name);
 		/* ours, or one a live run holds (it may be starting) */
@@ -125,13 +129,11 @@ int instance_report_left_caches(const struct instance *in, const char *path,
 			continue;
 		len = getxattr(file, CACHE_PINS_XATTR, pins, sizeof(pins) - 1);
 		pins[len > 0 ? len : 0] = '\0';
-		pr_warn("at the start of %s: the flow cache '%s' (%lld MB) was left by a run that died (pins in '%s') and no run took it over: the flows it holds wait there, and its memory stays taken, until one does; start flowexport again with that run's -d and -F (and stop it) to export them, or delete the file\n",
-			ifaces, file, (long long)st.st_blocks * 512 / 1000000,
+		pr_warn("at the start of %s: the flow cache '%s' (%.1f MB) was left by a run that died (pins in '%s') and no run took it over: the flows it holds wait there, and its memory stays taken, until one does; start flowexport again with that run's -d and -F (and stop it) to export them, or delete the file\n",
+			ifaces, file, st.st_blocks * 512 / 1e6,
 			len > 0 ? pins : "unknown");
-		found++;
 	}
 	closedir(d);
-	return found;
 }
 
 /* systemd's RuntimeDirectory= (a folder a service given only capabilities
@@ -144,7 +146,7 @@ int instance_cache_path(struct instance *in, char *buf, size_t len)
 		dir = CACHE_DIR;
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
-	if (snprintf(buf, len, "%s/%s.cache", dir, in->id) >= (int)len)
+	if (snprintf(buf, len, "%s/%s" CACHE_SUFFIX, dir, in->id) >= (int)len)
 		return -ENAMETOOLONG;
 	return 0;
 }

@@ -57,10 +57,9 @@ bool instance_cache_in_memory(const char *path);
 void instance_cache_label(const struct instance *in, const char *path);
 /* Warns (naming ifaces, ours) about each cache file beside ours that no
  * live run owns: a run that died and was not started again, its flows not
- * exported and its memory (a tmpfs's) held until someone does. Returns
- * how many. */
-int instance_report_left_caches(const struct instance *in, const char *path,
-				const char *ifaces);
+ * exported and its memory (a tmpfs's) held until someone does. */
+void instance_report_left_caches(const struct instance *in, const char *path,
+				 const char *ifaces);
 /* Pin what this run's programs need to outlive us in a new run folder. */
 int instance_pin_run(struct instance *in, struct pipeline *p);
 /* Call fn for each run folder not ours; stops at the first error. */
