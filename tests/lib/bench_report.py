@@ -66,10 +66,11 @@ def testrun_table(rows):
           ["flows", "meta", "percpu", "global", "bare map", "empty program"], body)
 
 
-def live_best(rows, receiver, flows):
-    """The highest rate at which every packet sent was accounted."""
+def live_best(rows, receiver, flows, rnd=None):
+    """The highest rate at which every packet sent was accounted (in one
+    round, when rnd is given)."""
     sel = [r for r in rows if r.get("part") == "live" and r["receiver"] == receiver
-           and r["flows"] == flows]
+           and r["flows"] == flows and (rnd is None or r.get("round", 1) == rnd)]
     if receiver != "flowexport":
         return max(sel, key=lambda r: r["mpps"]) if sel else None
     ok = [r for r in sel if int(r["accounted"]) == int(r["sent"])]
@@ -77,53 +78,85 @@ def live_best(rows, receiver, flows):
 
 
 def live_table(rows):
+    """Each flow count over its rounds: the medians of each receiver's
+    rate and of flowexport's ratios to the references of its own round."""
     live = [r for r in rows if r.get("part") == "live"]
     if not live:
         return
     body = []
     for flows in sorted({r["flows"] for r in live}):
-        p, m, f = (live_best(rows, x, flows) for x in ("pass", "map", "flowexport"))
-        d = live_best(rows, "map-ondemand", flows)
-        tries = [r for r in live if r["receiver"] == "flowexport" and r["flows"] == flows]
-        cells = [fmt_flows(flows),
-                 "%.2f" % p["mpps"] if p else "-",
-                 "%.2f" % m["mpps"] if m else "-",
-                 "%.2f" % d["mpps"] if d else "-"]
-        if f:
-            cells += ["%.2f" % f["mpps"], "%.2f" % (f["mpps"] / m["mpps"]) if m else "-",
-                      "%.2f" % (f["mpps"] / d["mpps"]) if d else "-",
-                      "%.2f" % (f["mpps"] / p["mpps"]) if p else "-",
-                      "%.2f core" % f["manager_cpu"]]
+        rounds = sorted({r.get("round", 1) for r in live if r["flows"] == flows})
+        best = {rnd: {x: live_best(rows, x, flows, rnd)
+                      for x in ("pass", "map", "map-ondemand", "flowexport")} for rnd in rounds}
+
+        def rates(x):
+            return [b[x]["mpps"] for b in best.values() if b[x]]
+
+        def ratios(x):
+            return [b["flowexport"]["mpps"] / b[x]["mpps"] for b in best.values()
+                    if b["flowexport"] and b[x]]
+
+        cells = [fmt_flows(flows)]
+        cells += [spread(rates(x), "%.2f") if rates(x) else "-"
+                  for x in ("pass", "map", "map-ondemand")]
+        if rates("flowexport"):
+            cells.append(spread(rates("flowexport"), "%.2f"))
+            cells += [spread(ratios(x), "%.2f") if ratios(x) else "-"
+                      for x in ("map", "map-ondemand", "pass")]
+            cells.append(spread([b["flowexport"]["manager_cpu"] for b in best.values()
+                                 if b["flowexport"]], "%.2f") + " core")
         else:
             cells += ["none lossless", "-", "-", "-", "-"]
-        cells.append("; ".join("%s pps: %d of %d, manager %.2f core" % (
-            r["offered_pps"] or "max", int(r["accounted"]), int(r["sent"]), r["manager_cpu"])
-            for r in tries))
+        tries = [r for r in live if r["receiver"] == "flowexport" and r["flows"] == flows]
+        cells.append("; ".join("%s pps: %d of %d" % (
+            r["offered_pps"] or "max", int(r["accounted"]), int(r["sent"])) for r in tries))
         body.append(cells)
-    table("b. live frames through a veth, Mpps received (flowexport: highest with every packet in a record)",
+    table("b. live frames through a veth, Mpps received (flowexport: highest with every packet "
+          "in a record); medians over the rounds (range), ratios taken within a round",
           ["flows", "XDP_PASS", "bare map", "bare map, on demand", "flowexport", "/ bare map",
            "/ on demand", "/ XDP_PASS", "manager CPU",
            "flowexport tries (offered: accounted of sent)"], body)
 
 
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return (xs[n // 2] + xs[(n - 1) // 2]) / 2
+
+
+def spread(xs, fmt):
+    """median, and the range when there is more than one value"""
+    m = fmt % median(xs)
+    return m if len(xs) < 2 else "%s (%s to %s)" % (m, fmt % min(xs), fmt % max(xs))
+
+
 def peers_table(rows):
+    """Each rate and meter over its rounds: packets accounted in every
+    round, the meter's CPU, and the machine's CPU above the XDP_PASS-only
+    reference of the same round and rate (medians, ranges)."""
     pe = [r for r in rows if r.get("part") == "peers"]
     if not pe:
         return
     body = []
     for rate in sorted({r["offered_pps"] for r in pe}):
-        idle = [r for r in pe if r["offered_pps"] == rate and r["meter"] == "none"]
-        idle_cpu = idle[0]["machine_cpu_s"] if idle else None
-        for r in pe:
-            if r["offered_pps"] != rate or r["meter"] == "none":
+        at = [r for r in pe if r["offered_pps"] == rate]
+        idle = {r.get("round", 1): r["machine_cpu_s"] for r in at if r["meter"] == "none"}
+        for meter in ("map", "flowexport", "softflowd", "pmacctd"):
+            mine = [r for r in at if r["meter"] == meter]
+            if not mine:
                 continue
-            own = " (its own count: %s)" % r["own_count"] if r.get("own_count") else ""
-            body.append([rate, r["meter"], "%d of %d%s" % (r["accounted"], r["sent"], own),
-                         "%.2f s" % r["meter_cpu_s"],
-                         "%+.2f s" % (r["machine_cpu_s"] - idle_cpu) if idle_cpu is not None else "-"])
-    table("c. the same frames (10k flows) into nfcapd: packets stored (the meter's own count), CPU",
+            counts = "- (exports nothing)" if meter == "map" else "; ".join("%d of %d%s" % (r["accounted"], r["sent"],
+                                                " (its own count: %s)" % r["own_count"]
+                                                if r.get("own_count") else "")
+                               for r in mine)
+            above = [r["machine_cpu_s"] - idle[r.get("round", 1)] for r in mine
+                     if r.get("round", 1) in idle]
+            body.append([rate, "bare map program" if meter == "map" else meter, counts, spread([r["meter_cpu_s"] for r in mine], "%.2f s"),
+                         spread(above, "%+.2f s") if above else "-", len(mine)])
+    table("c. the same frames (10k flows) into nfcapd: packets stored (the meter's own count) "
+          "in each round, CPU (medians, range over the rounds)",
           ["offered pps", "meter", "packets accounted", "meter process CPU",
-           "machine CPU above XDP_PASS only"], body)
+           "machine CPU above XDP_PASS only", "rounds"], body)
 
 
 def export_table(rows):
