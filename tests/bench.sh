@@ -98,11 +98,46 @@ if [[ $PARTS == *[bcde]* ]]; then
 	netns_create bn || { echo "bench: cannot create the namespace"; exit 1; }
 fi
 
+# The first live run after the namespace is made is slow (XDP_PASS 0.78
+# and 0.99 Mpps against 1.8-2.2 after it): one unmeasured burst first.
+live_warm_up() {
+	$SINK -i "$VETH_HOST" -p pass -T 60 >/dev/null 2>"$WORK/warm.err" &
+	local pid=$!
+	at_exit "kill $pid"
+	wait_for grep -q attached "$WORK/warm.err" && gen -n 1000000 -f 1000 >/dev/null
+	kill -INT "$pid"
+	wait "$pid" 2>/dev/null
+}
+
+if [[ $PARTS == *[bc]* ]]; then
+	live_warm_up
+fi
+
+# The bare map program's table has as many entries as flowexport's by
+# default (--kernel-flows): the same buckets for the same flows.
+KERNEL_FLOWS=2097152
+
+# in_order ROUND ITEM...: the items for this round, rotated by the round
+# and reversed in every second one, so that no item always follows the
+# same other one (a run can leave the next a warm or a cold machine)
+in_order() {
+	local round=$1 n i
+	shift
+	n=$#
+	local items=("$@") out=()
+	for ((i = 0; i < n; i++)); do out+=("${items[$(((i + round - 1) % n))]}"); done
+	if ((round % 2 == 0)); then
+		for ((i = n - 1; i >= 0; i--)); do echo "${out[$i]}"; done
+	else
+		printf '%s\n' "${out[@]}"
+	fi
+}
+
 # live_sink PROG FLOWS RATE COUNT ROUND: flowsink (pass|map|map-ondemand)
 # on the host end
 live_sink() {
 	local prog=$1 flows=$2 rate=$3 count=$4 round=$5 pid r0 g
-	$SINK -i "$VETH_HOST" -p "$prog" -n $((flows > 65536 ? flows : 65536)) -T 300 -j \
+	$SINK -i "$VETH_HOST" -p "$prog" -n "$KERNEL_FLOWS" -T 300 -j \
 		>"$WORK/sink.out" 2>"$WORK/sink.err" &
 	pid=$!
 	at_exit "kill $pid"
@@ -120,7 +155,7 @@ live_sink() {
 
 # live_fx FLOWS RATE COUNT ROUND: flowexport, default settings, native
 # XDP on the host end, JSON records counted as they come; succeeds when
-# every packet sent is in a record
+# every packet sent is in a record, returns 2 when it did not attach
 live_fx() {
 	local flows=$1 rate=$2 count=$3 round=$4 pid cnt r0 c0 c1 m0 m1 rss0 rss1 kmem g secs drain
 	mkfifo "$WORK/fx.fifo"
@@ -131,7 +166,13 @@ live_fx() {
 		>"$WORK/fx.fifo" 2>"$WORK/fx.err" &
 	pid=$!
 	at_exit "kill $pid $cnt"
-	wait_for attached || { note "flowexport did not attach: $(cat "$WORK/fx.err")"; kill $pid; return 1; }
+	if ! wait_for attached; then
+		note "flowexport did not attach: $(cat "$WORK/fx.err")"
+		kill $pid $cnt
+		wait $pid $cnt
+		rm -f "$WORK/fx.fifo"
+		return 2
+	fi
 	sleep 1
 	rss0=$(rss_kb $pid)
 	r0=$(rx_packets)
@@ -161,8 +202,11 @@ live_fx() {
 # flowexport: the highest rate with every packet in the records: as fast
 # as possible, then 80% and 60% of what that reached
 live_fx_best() {
-	local flows=$1 count=$2 round=$3 top pct
-	live_fx "$flows" 0 "$count" "$round" && return 0
+	local flows=$1 count=$2 round=$3 top pct rc
+	live_fx "$flows" 0 "$count" "$round"
+	rc=$?
+	[ $rc -eq 0 ] && return 0
+	[ $rc -eq 2 ] && return 1 # nothing measured: no rate to go below
 	top=$(tail -1 "$RES")
 	top=$(awk "BEGIN{printf \"%d\", $(jget "$top" sent) / $(jget "$top" seconds)}")
 	for pct in 80 60; do
@@ -171,31 +215,18 @@ live_fx_best() {
 	return 1
 }
 
-# The first live run after the namespace is made is slow (XDP_PASS 0.78
-# and 0.99 Mpps against 1.8-2.2 after it): one unmeasured burst first.
-live_warm_up() {
-	$SINK -i "$VETH_HOST" -p pass -T 60 >/dev/null 2>"$WORK/warm.err" &
-	local pid=$!
-	at_exit "kill $pid"
-	wait_for grep -q attached "$WORK/warm.err" && gen -n 1000000 -f 1000 >/dev/null
-	kill -INT "$pid"
-	wait "$pid" 2>/dev/null
-}
-
 # A receiver's rate moves from run to run here (XDP_PASS alone 1.65-2.28
 # Mpps): each flow count is run BENCH_LIVE_ROUNDS times (3), the receivers
-# in a different order each round, and the report takes the ratios within
+# in a different order each round (in_order), and the report takes the ratios within
 # a round and their median.
 LIVE_ROUNDS=${BENCH_LIVE_ROUNDS:-3}
 LIVE_RECEIVERS=(pass map map-ondemand flowexport)
 if [[ $PARTS == *b* ]]; then
-	live_warm_up
 	for flows in $LIVE_FLOWS; do
 		count=$((flows * 4 > 3000000 ? flows * 4 : 3000000))
 		for round in $(seq "$LIVE_ROUNDS"); do
 			note "b. live, $flows flows, $count frames, round $round of $LIVE_ROUNDS: XDP_PASS, bare map program (preallocated, on demand), flowexport"
-			for i in "${!LIVE_RECEIVERS[@]}"; do
-				rcv=${LIVE_RECEIVERS[$(((i + round - 1) % ${#LIVE_RECEIVERS[@]}))]}
+			for rcv in $(in_order "$round" "${LIVE_RECEIVERS[@]}"); do
 				if [ "$rcv" = flowexport ]; then
 					live_fx_best "$flows" "$count" "$round"
 				else
@@ -212,7 +243,7 @@ fi
 # ours: the table's own cost at this rate, nothing exported), flowexport,
 # softflowd, pmacctd
 peer_run() {
-	local meter=$1 rate=$2 flows=$3 count=$4 round=$5 port dir pids=() spid="" c0 c1 m0 m1 g
+	local meter=$1 rate=$2 flows=$3 count=$4 round=$5 port dir pids=() spid="" c0 c1 m0 m1 g p
 	port=$(free_port udp)
 	dir="$WORK/nf-$meter-$rate"
 	rm -rf "$dir"
@@ -226,7 +257,7 @@ peer_run() {
 	local nfpid=${COLLECTOR_PIDS[-1]}
 	if [ "$meter" != flowexport ]; then # pcap meters need a program to take XDP_TX frames
 		$SINK -i "$VETH_HOST" -p "$([ "$meter" = map ] && echo map-ondemand || echo pass)" \
-			-T 300 >/dev/null 2>"$WORK/psink.err" &
+			-n "$KERNEL_FLOWS" -T 300 >/dev/null 2>"$WORK/psink.err" &
 		spid=$!
 		at_exit "kill $spid"
 		wait_for grep -q attached "$WORK/psink.err"
@@ -239,6 +270,7 @@ peer_run() {
 		pids=($!)
 		wait_for attached ;;
 	softflowd)
+		rm -f "$WORK/sf.ctl" "$WORK/sf.stats" # the last round's are not this one's
 		taskset -c 0 softflowd -d -i "$VETH_HOST" -n "127.0.0.1:$port" -v 10 -A milli \
 			-m 200000 -B 67108864 -c "$WORK/sf.ctl" -p "$WORK/sf.pid" >"$WORK/peer.err" 2>&1 &
 		pids=($!)
@@ -284,7 +316,7 @@ peer_run() {
 	stop_pid "$nfpid"
 	local acc
 	acc=$(nfdump -R "$dir" -q -6 -N -o 'fmt:%pkt' 2>/dev/null | awk '{s += $1} END{print s + 0}')
-	[ "$meter" = none ] || [ "$meter" = map ] && acc=0
+	case $meter in none | map) acc=0 ;; esac
 	# what the meter says it metered (flowexport: packets in its records;
 	# softflowd: packets processed), apart from what reached nfcapd
 	local own=""
@@ -295,7 +327,7 @@ peer_run() {
 
 # The machine's CPU above the reference is a difference of two noisy
 # sums: each rate is run BENCH_PEER_ROUNDS times (3), the meters in a
-# different order each round, and the report takes the median.
+# different order each round (in_order), and the report takes the median.
 PEER_ROUNDS=${BENCH_PEER_ROUNDS:-3}
 PEER_METERS=(none map flowexport softflowd pmacctd)
 if [[ $PARTS == *c* ]]; then
@@ -303,8 +335,7 @@ if [[ $PARTS == *c* ]]; then
 		for run in 30000:300000 100000:1000000 300000:1000000; do # rate:frames
 			rate=${run%:*}
 			note "c. peers at $rate pps, 10k flows, ${run#*:} frames, round $round of $PEER_ROUNDS"
-			for i in "${!PEER_METERS[@]}"; do
-				meter=${PEER_METERS[$(((i + round - 1) % ${#PEER_METERS[@]}))]}
+			for meter in $(in_order "$round" "${PEER_METERS[@]}"); do
 				peer_run "$meter" "$rate" 10000 "${run#*:}" "$round"
 			done
 		done

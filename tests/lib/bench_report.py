@@ -151,8 +151,9 @@ def peers_table(rows):
                                for r in mine)
             above = [r["machine_cpu_s"] - idle[r.get("round", 1)] for r in mine
                      if r.get("round", 1) in idle]
-            body.append([rate, "bare map program" if meter == "map" else meter, counts, spread([r["meter_cpu_s"] for r in mine], "%.2f s"),
-                         spread(above, "%+.2f s") if above else "-", len(mine)])
+            body.append([rate, "bare map program" if meter == "map" else meter, counts,
+                         "-" if meter == "map" else spread([r["meter_cpu_s"] for r in mine], "%.2f s"),
+                         spread(above, "%+.2f s") if above else "-", len(above)])
     table("c. the same frames (10k flows) into nfcapd: packets stored (the meter's own count) "
           "in each round, CPU (medians, range over the rounds)",
           ["offered pps", "meter", "packets accounted", "meter process CPU",
@@ -231,16 +232,24 @@ def plot(rows, path):
     for receiver, label in (("pass", "XDP_PASS only"), ("map", "bare map program"),
                             ("map-ondemand", "bare map program, entries on demand"),
                             ("flowexport", "flowexport, every packet in a record")):
-        pts = [(f, live_best(rows, receiver, f)) for f in flows]
-        pts = [(f, r["mpps"]) for f, r in pts if r]
+        pts = []
+        for f in flows:
+            best = [live_best(rows, receiver, f, rnd)
+                    for rnd in sorted({r.get("round", 1) for r in live if r["flows"] == f})]
+            best = [r["mpps"] for r in best if r]
+            if best:
+                pts.append((f, median(best)))
         if pts:
-            ax2.plot(*zip(*pts), marker="o", label=label)
-    lossy = [(f, [r for r in live if r["receiver"] == "flowexport" and r["flows"] == f
-                  and r["offered_pps"] == 0]) for f in flows]
-    lossy = [(f, int(rs[0]["accounted"]) / rs[0]["seconds"] / 1e6) for f, rs in lossy if rs]
+            ax2.plot(*zip(*pts), marker="o", label=label + " (median of the rounds)")
+    lossy = []
+    for f in flows:
+        tries = [int(r["accounted"]) / r["seconds"] / 1e6 for r in live
+                 if r["receiver"] == "flowexport" and r["flows"] == f and r["offered_pps"] == 0]
+        if tries:
+            lossy.append((f, median(tries)))
     if lossy:
         ax2.plot(*zip(*lossy), marker="^", linestyle=":",
-                 label="flowexport, packets in records / s, fastest try")
+                 label="flowexport, packets in records / s, fastest tries (median)")
     peers = [r for r in rows if r.get("part") == "peers" and r["meter"] in ("softflowd", "pmacctd")]
     for meter in ("softflowd", "pmacctd"):
         ok = [r for r in peers if r["meter"] == meter and r["accounted"] == r["sent"]]
