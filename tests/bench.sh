@@ -217,8 +217,8 @@ live_fx_best() {
 
 # A receiver's rate moves from run to run here (XDP_PASS alone 1.65-2.28
 # Mpps): each flow count is run BENCH_LIVE_ROUNDS times (3), the receivers
-# in a different order each round (in_order), and the report takes the ratios within
-# a round and their median.
+# in a different order each round (in_order), and the report takes the
+# ratios within a round and their median.
 LIVE_ROUNDS=${BENCH_LIVE_ROUNDS:-3}
 LIVE_RECEIVERS=(pass map map-ondemand flowexport)
 if [[ $PARTS == *b* ]]; then
