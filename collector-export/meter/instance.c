@@ -115,6 +115,7 @@ void instance_report_left_caches(const struct instance *in, const char *path,
 		char id[sizeof(in->id)];
 		struct stat st;
 		ssize_t len;
+		double held;
 
 		if (n <= sfx || n - sfx >= sizeof(id) ||
 		    strcmp(de->d_name + n - sfx, CACHE_SUFFIX) ||
@@ -129,9 +130,11 @@ void instance_report_left_caches(const struct instance *in, const char *path,
 			continue;
 		len = getxattr(file, CACHE_PINS_XATTR, pins, sizeof(pins) - 1);
 		pins[len > 0 ? len : 0] = '\0';
-		pr_warn("at the start of %s: the flow cache '%s' (%.1f MB) was left by a run that died (pins in '%s') and no run took it over: the flows it holds wait there, and its memory stays taken, until one does; start flowexport again with that run's -d and -F (and stop it) to export them, or delete the file\n",
-			ifaces, file, st.st_blocks * 512 / 1e6,
-			len > 0 ? pins : "unknown");
+		/* the memory it holds: a few flows take kilobytes */
+		held = st.st_blocks * 512.0;
+		pr_warn("at the start of %s: the flow cache '%s' (%.1f %s) was left by a run that died (pins in '%s') and no run took it over: the flows it holds wait there, and its memory stays taken, until one does; start flowexport again with that run's -d and -F (and stop it) to export them, or delete the file\n",
+			ifaces, file, held < 1e6 ? held / 1e3 : held / 1e6,
+			held < 1e6 ? "kB" : "MB", len > 0 ? pins : "unknown");
 	}
 	closedir(d);
 }

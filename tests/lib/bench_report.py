@@ -37,6 +37,18 @@ def table(title, head, body):
         print("| " + " | ".join(str(c) for c in r) + " |")
 
 
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return (xs[n // 2] + xs[(n - 1) // 2]) / 2
+
+
+def spread(xs, fmt):
+    """median, and the range when there is more than one value"""
+    m = fmt % median(xs)
+    return m if len(xs) < 2 else "%s (%s to %s)" % (m, fmt % min(xs), fmt % max(xs))
+
+
 def testrun_table(rows):
     tr = [r for r in rows if r.get("part") == "testrun"]
     if not tr:
@@ -77,6 +89,17 @@ def live_best(rows, receiver, flows, rnd=None):
     return max(ok, key=lambda r: r["mpps"]) if ok else None
 
 
+def best_by_round(rows, receiver, flows):
+    """{round: live_best of that round (None: nothing lossless)}"""
+    rounds = {r.get("round", 1) for r in rows
+              if r.get("part") == "live" and r["flows"] == flows}
+    return {rnd: live_best(rows, receiver, flows, rnd) for rnd in sorted(rounds)}
+
+
+def best_rates(rows, receiver, flows):
+    return [r["mpps"] for r in best_by_round(rows, receiver, flows).values() if r]
+
+
 def live_table(rows):
     """Each flow count over its rounds: the medians of each receiver's
     rate and of flowexport's ratios to the references of its own round."""
@@ -85,26 +108,21 @@ def live_table(rows):
         return
     body = []
     for flows in sorted({r["flows"] for r in live}):
-        rounds = sorted({r.get("round", 1) for r in live if r["flows"] == flows})
-        best = {rnd: {x: live_best(rows, x, flows, rnd)
-                      for x in ("pass", "map", "map-ondemand", "flowexport")} for rnd in rounds}
-
-        def rates(x):
-            return [b[x]["mpps"] for b in best.values() if b[x]]
+        fx = best_by_round(rows, "flowexport", flows)
 
         def ratios(x):
-            return [b["flowexport"]["mpps"] / b[x]["mpps"] for b in best.values()
-                    if b["flowexport"] and b[x]]
+            ref = best_by_round(rows, x, flows)
+            return [fx[n]["mpps"] / ref[n]["mpps"] for n in fx if fx[n] and ref.get(n)]
 
         cells = [fmt_flows(flows)]
-        cells += [spread(rates(x), "%.2f") if rates(x) else "-"
-                  for x in ("pass", "map", "map-ondemand")]
-        if rates("flowexport"):
-            cells.append(spread(rates("flowexport"), "%.2f"))
+        for x in ("pass", "map", "map-ondemand"):
+            rates = best_rates(rows, x, flows)
+            cells.append(spread(rates, "%.2f") if rates else "-")
+        if any(fx.values()):
+            cells.append(spread(best_rates(rows, "flowexport", flows), "%.2f"))
             cells += [spread(ratios(x), "%.2f") if ratios(x) else "-"
                       for x in ("map", "map-ondemand", "pass")]
-            cells.append(spread([b["flowexport"]["manager_cpu"] for b in best.values()
-                                 if b["flowexport"]], "%.2f") + " core")
+            cells.append(spread([r["manager_cpu"] for r in fx.values() if r], "%.2f") + " core")
         else:
             cells += ["none lossless", "-", "-", "-", "-"]
         tries = [r for r in live if r["receiver"] == "flowexport" and r["flows"] == flows]
@@ -116,18 +134,6 @@ def live_table(rows):
           ["flows", "XDP_PASS", "bare map", "bare map, on demand", "flowexport", "/ bare map",
            "/ on demand", "/ XDP_PASS", "manager CPU",
            "flowexport tries (offered: accounted of sent)"], body)
-
-
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return (xs[n // 2] + xs[(n - 1) // 2]) / 2
-
-
-def spread(xs, fmt):
-    """median, and the range when there is more than one value"""
-    m = fmt % median(xs)
-    return m if len(xs) < 2 else "%s (%s to %s)" % (m, fmt % min(xs), fmt % max(xs))
 
 
 def peers_table(rows):
@@ -145,10 +151,9 @@ def peers_table(rows):
             mine = [r for r in at if r["meter"] == meter]
             if not mine:
                 continue
-            counts = "- (exports nothing)" if meter == "map" else "; ".join("%d of %d%s" % (r["accounted"], r["sent"],
-                                                " (its own count: %s)" % r["own_count"]
-                                                if r.get("own_count") else "")
-                               for r in mine)
+            counts = "- (exports nothing)" if meter == "map" else "; ".join(
+                "%d of %d%s" % (r["accounted"], r["sent"], " (its own count: %s)" % r["own_count"]
+                                if r.get("own_count") else "") for r in mine)
             above = [r["machine_cpu_s"] - idle[r.get("round", 1)] for r in mine
                      if r.get("round", 1) in idle]
             body.append([rate, "bare map program" if meter == "map" else meter, counts,
@@ -232,13 +237,8 @@ def plot(rows, path):
     for receiver, label in (("pass", "XDP_PASS only"), ("map", "bare map program"),
                             ("map-ondemand", "bare map program, entries on demand"),
                             ("flowexport", "flowexport, every packet in a record")):
-        pts = []
-        for f in flows:
-            best = [live_best(rows, receiver, f, rnd)
-                    for rnd in sorted({r.get("round", 1) for r in live if r["flows"] == f})]
-            best = [r["mpps"] for r in best if r]
-            if best:
-                pts.append((f, median(best)))
+        pts = [(f, median(best_rates(rows, receiver, f))) for f in flows
+               if best_rates(rows, receiver, f)]
         if pts:
             ax2.plot(*zip(*pts), marker="o", label=label + " (median of the rounds)")
     lossy = []
